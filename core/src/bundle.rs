@@ -1,0 +1,555 @@
+//! The model bundle: one versioned file with everything needed to score, explain and monitor.
+//!
+//! Layout (all integers little-endian), documented for other implementers in docs/BUNDLE_FORMAT.md:
+//! ```text
+//! 0   8   magic "CSBUNDLE"
+//! 8   4   format version (u32) = 1
+//! 12  32  sha256 of every byte from offset 44 to the end
+//! 44  8   length J of the JSON header (u64)
+//! 52  J   JSON header: meta, schema, threshold, selection, reference, model parameters
+//! ..      trees, binary: per tree u32 node count N, u32 bitset word count W,
+//!         N nodes of 40 bytes, N+1 leaves (f64 value, f64 cover), W u32 words
+//! ```
+//! Reading checks the hash, every length against the bytes left (so a hostile length cannot
+//! cause a large allocation) and the ensemble's structure (so scoring cannot go out of bounds).
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::ensemble::{Arithmetic, Ensemble, EnsembleError, Link, MissingType, Node, Split, Tree};
+use crate::schema::{Schema, SchemaError};
+
+pub const MAGIC: &[u8; 8] = b"CSBUNDLE";
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 44;
+const NODE_BYTES: usize = 40;
+const LEAF_BYTES: usize = 16;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bundle {
+    pub meta: Metadata,
+    pub schema: Schema,
+    pub ensemble: Ensemble,
+    /// Business-optimal decision threshold chosen in training (probability >= threshold: refuse).
+    pub threshold: f64,
+    pub selection: Option<FeatureSelection>,
+    pub reference: Option<ReferenceStats>,
+    /// Hex sha256 of the encoded content; set by [`Bundle::from_bytes`] and [`Bundle::to_bytes`].
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct Metadata {
+    pub name: String,
+    pub version: String,
+    /// RFC 3339 creation time, supplied by the tool that builds the bundle (the core has no clock).
+    pub created: String,
+    /// Model family and library version it was imported from, e.g. "lightgbm 4.7.0".
+    pub source: String,
+    /// Training metrics (AUC, business score, ...).
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
+    /// Free-form provenance (data set, synthetic or real, training parameters).
+    #[serde(default)]
+    pub training: serde_json::Value,
+}
+
+/// Result of the correlation-based selection of required inputs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeatureSelection {
+    pub method: String,
+    pub top_n: u32,
+    pub min_corr: f64,
+    /// Score of each candidate feature (e.g. |correlation with the target|), best first.
+    pub scores: Vec<FeatureScore>,
+    pub selected: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeatureScore {
+    pub feature: String,
+    pub score: f64,
+}
+
+/// Training-data statistics the drift report compares logs against.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReferenceStats {
+    pub rows: u64,
+    pub features: Vec<FeatureReference>,
+    #[serde(default)]
+    pub score: Option<ScoreReference>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeatureReference {
+    pub name: String,
+    pub missing_rate: f64,
+    #[serde(flatten)]
+    pub distribution: ReferenceDistribution,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ReferenceDistribution {
+    /// `quantiles[k]` is the k/(len-1) quantile of the non-missing values (101 points: percentiles).
+    Numeric { quantiles: Vec<f64>, mean: f64, std: f64 },
+    /// Share of each level among non-missing values, in level order.
+    Categorical { levels: Vec<String>, proportions: Vec<f64> },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScoreReference {
+    /// Percentiles of the predicted probability on reference data.
+    pub quantiles: Vec<f64>,
+    /// Share refused at the bundle threshold.
+    pub refusal_rate: f64,
+}
+
+/// Why bytes are not a usable bundle.
+#[derive(Debug, PartialEq)]
+pub enum BundleError {
+    NotABundle,
+    UnsupportedVersion(u32),
+    Truncated {
+        needed: u64,
+        available: u64,
+    },
+    ChecksumMismatch,
+    Header(String),
+    Schema(SchemaError),
+    Ensemble(EnsembleError),
+    /// The schema feeds a different number of features than the trees read.
+    FeatureCountMismatch {
+        schema: usize,
+        model: usize,
+    },
+    BadThreshold(f64),
+    BadNodeKind {
+        tree: usize,
+        node: usize,
+        kind: u8,
+    },
+    TrailingBytes(u64),
+}
+
+impl core::fmt::Display for BundleError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NotABundle => write!(f, "not a creditscore bundle (bad magic bytes)"),
+            Self::UnsupportedVersion(v) => {
+                write!(f, "bundle format version {v} is not supported (this build reads {FORMAT_VERSION})")
+            }
+            Self::Truncated { needed, available } => {
+                write!(f, "bundle is truncated: needs {needed} more bytes, {available} left")
+            }
+            Self::ChecksumMismatch => {
+                write!(f, "bundle content does not match its sha256 (corrupt file)")
+            }
+            Self::Header(e) => write!(f, "bundle header is invalid: {e}"),
+            Self::Schema(e) => write!(f, "bundle {e}"),
+            Self::Ensemble(e) => write!(f, "bundle model is invalid: {e}"),
+            Self::FeatureCountMismatch { schema, model } => {
+                write!(f, "bundle schema gives {schema} features but the model reads {model}")
+            }
+            Self::BadThreshold(t) => write!(f, "bundle threshold {t} is not in [0, 1]"),
+            Self::BadNodeKind { tree, node, kind } => {
+                write!(f, "tree {tree} node {node}: unknown split kind {kind}")
+            }
+            Self::TrailingBytes(n) => {
+                write!(f, "bundle has {n} unexpected bytes after the last tree")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for BundleError {}
+
+/// The JSON part of the file.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    meta: Metadata,
+    schema: Schema,
+    threshold: f64,
+    #[serde(default)]
+    selection: Option<FeatureSelection>,
+    #[serde(default)]
+    reference: Option<ReferenceStats>,
+    model: ModelParams,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ModelParams {
+    num_features: usize,
+    num_trees: u64,
+    base_score: f64,
+    arithmetic: ArithmeticName,
+    link: LinkParams,
+    zero_small_inputs: bool,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum ArithmeticName {
+    F64,
+    F32,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum LinkParams {
+    Sigmoid { scale: f64 },
+    Identity,
+}
+
+impl Bundle {
+    /// Checks that the parts fit together; every constructor path goes through it.
+    pub fn check(&mut self) -> Result<(), BundleError> {
+        self.schema.resolve().map_err(BundleError::Schema)?;
+        self.ensemble.validate().map_err(BundleError::Ensemble)?;
+        if self.schema.num_model_features() != self.ensemble.num_features {
+            return Err(BundleError::FeatureCountMismatch {
+                schema: self.schema.num_model_features(),
+                model: self.ensemble.num_features,
+            });
+        }
+        if !(0.0..=1.0).contains(&self.threshold) {
+            return Err(BundleError::BadThreshold(self.threshold));
+        }
+        Ok(())
+    }
+
+    /// Encodes the bundle and records its content hash in `self.sha256`.
+    pub fn to_bytes(&mut self) -> Result<Vec<u8>, BundleError> {
+        self.check()?;
+        let e = &self.ensemble;
+        let header = Header {
+            meta: self.meta.clone(),
+            schema: self.schema.clone(),
+            threshold: self.threshold,
+            selection: self.selection.clone(),
+            reference: self.reference.clone(),
+            model: ModelParams {
+                num_features: e.num_features,
+                num_trees: e.trees.len() as u64,
+                base_score: e.base_score,
+                arithmetic: match e.arithmetic {
+                    Arithmetic::F64 => ArithmeticName::F64,
+                    Arithmetic::F32 => ArithmeticName::F32,
+                },
+                link: match e.link {
+                    Link::Sigmoid { scale } => LinkParams::Sigmoid { scale },
+                    Link::Identity => LinkParams::Identity,
+                },
+                zero_small_inputs: e.zero_small_inputs,
+            },
+        };
+        let json = serde_json::to_vec(&header).map_err(|err| BundleError::Header(alloc::format!("{err}")))?;
+        let mut body = Vec::with_capacity(8 + json.len() + e.trees.len() * 64);
+        body.extend_from_slice(&(json.len() as u64).to_le_bytes());
+        body.extend_from_slice(&json);
+        for tree in &e.trees {
+            write_tree(&mut body, tree);
+        }
+        let digest = Sha256::digest(&body);
+        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&digest);
+        out.extend_from_slice(&body[..8]);
+        out.extend_from_slice(&body[8..]);
+        self.sha256 = hex(&digest);
+        Ok(out)
+    }
+
+    /// Decodes and fully checks a bundle. Never panics, whatever the bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, BundleError> {
+        if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
+            return Err(BundleError::NotABundle);
+        }
+        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+        if version != FORMAT_VERSION {
+            return Err(BundleError::UnsupportedVersion(version));
+        }
+        let body = &bytes[HEADER_LEN..];
+        let digest = Sha256::digest(body);
+        if digest.as_slice() != &bytes[12..HEADER_LEN] {
+            return Err(BundleError::ChecksumMismatch);
+        }
+        let mut r = Reader { bytes: body, pos: 0 };
+        let json_len = r.u64()?;
+        let json = r.take(json_len)?;
+        let header: Header =
+            serde_json::from_slice(json).map_err(|err| BundleError::Header(alloc::format!("{err}")))?;
+        let num_trees = header.model.num_trees;
+        // Each tree takes at least 8 + 16 bytes: bound the count before allocating.
+        r.need(num_trees.saturating_mul(24))?;
+        let mut trees = Vec::with_capacity(num_trees as usize);
+        for t in 0..num_trees as usize {
+            trees.push(read_tree(&mut r, t)?);
+        }
+        if r.pos != r.bytes.len() {
+            return Err(BundleError::TrailingBytes((r.bytes.len() - r.pos) as u64));
+        }
+        let ensemble = Ensemble {
+            num_features: header.model.num_features,
+            trees,
+            base_score: header.model.base_score,
+            arithmetic: match header.model.arithmetic {
+                ArithmeticName::F64 => Arithmetic::F64,
+                ArithmeticName::F32 => Arithmetic::F32,
+            },
+            link: match header.model.link {
+                LinkParams::Sigmoid { scale } => Link::Sigmoid { scale },
+                LinkParams::Identity => Link::Identity,
+            },
+            zero_small_inputs: header.model.zero_small_inputs,
+        };
+        let mut bundle = Bundle {
+            meta: header.meta,
+            schema: header.schema,
+            ensemble,
+            threshold: header.threshold,
+            selection: header.selection,
+            reference: header.reference,
+            sha256: hex(&digest),
+        };
+        bundle.check()?;
+        Ok(bundle)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+fn write_tree(out: &mut Vec<u8>, tree: &Tree) {
+    out.extend_from_slice(&(tree.nodes.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(tree.cat_words.len() as u32).to_le_bytes());
+    for n in &tree.nodes {
+        let (kind, missing, default_left, in_set_left, threshold, start, len) = match n.split {
+            Split::LessOrEqual { threshold, missing, default_left } => {
+                (0u8, missing as u8, default_left, false, threshold, 0, 0)
+            }
+            Split::LessThanF32 { threshold, default_left } => (1, 0, default_left, false, threshold, 0, 0),
+            Split::Categorical { bitset_start, bitset_len, in_set_left, default_left } => {
+                (2, 0, default_left, in_set_left, 0.0, bitset_start, bitset_len)
+            }
+        };
+        out.extend_from_slice(&n.feature.to_le_bytes());
+        out.extend_from_slice(&n.left.to_le_bytes());
+        out.extend_from_slice(&n.right.to_le_bytes());
+        out.extend_from_slice(&[kind, missing, u8::from(default_left), u8::from(in_set_left)]);
+        out.extend_from_slice(&threshold.to_le_bytes());
+        out.extend_from_slice(&start.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&n.cover.to_le_bytes());
+    }
+    for (v, c) in tree.leaf_values.iter().zip(&tree.leaf_covers) {
+        out.extend_from_slice(&v.to_le_bytes());
+        out.extend_from_slice(&c.to_le_bytes());
+    }
+    for w in &tree.cat_words {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+}
+
+fn read_tree(r: &mut Reader<'_>, t: usize) -> Result<Tree, BundleError> {
+    let n_nodes = r.u32()? as u64;
+    let n_words = r.u32()? as u64;
+    r.need(n_nodes * NODE_BYTES as u64 + (n_nodes + 1) * LEAF_BYTES as u64 + n_words * 4)?;
+    let mut nodes = Vec::with_capacity(n_nodes as usize);
+    for i in 0..n_nodes as usize {
+        let feature = r.u32()?;
+        let left = r.u32()? as i32;
+        let right = r.u32()? as i32;
+        let flags = r.take(4)?;
+        let (kind, missing, default_left, in_set_left) = (flags[0], flags[1], flags[2] != 0, flags[3] != 0);
+        let threshold = r.f64()?;
+        let bitset_start = r.u32()?;
+        let bitset_len = r.u32()?;
+        let cover = r.f64()?;
+        let split = match (kind, missing) {
+            (0, m @ 0..=2) => Split::LessOrEqual {
+                threshold,
+                missing: [MissingType::None, MissingType::Zero, MissingType::NaN][m as usize],
+                default_left,
+            },
+            (1, _) => Split::LessThanF32 { threshold, default_left },
+            (2, _) => Split::Categorical { bitset_start, bitset_len, in_set_left, default_left },
+            _ => {
+                return Err(BundleError::BadNodeKind { tree: t, node: i, kind });
+            }
+        };
+        nodes.push(Node { feature, split, left, right, cover });
+    }
+    let mut leaf_values = Vec::with_capacity(n_nodes as usize + 1);
+    let mut leaf_covers = Vec::with_capacity(n_nodes as usize + 1);
+    for _ in 0..=n_nodes {
+        leaf_values.push(r.f64()?);
+        leaf_covers.push(r.f64()?);
+    }
+    let mut cat_words = Vec::with_capacity(n_words as usize);
+    for _ in 0..n_words {
+        cat_words.push(r.u32()?);
+    }
+    Ok(Tree { nodes, leaf_values, leaf_covers, cat_words })
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn need(&self, n: u64) -> Result<(), BundleError> {
+        let available = (self.bytes.len() - self.pos) as u64;
+        if n > available { Err(BundleError::Truncated { needed: n, available }) } else { Ok(()) }
+    }
+    fn take(&mut self, n: u64) -> Result<&'a [u8], BundleError> {
+        self.need(n)?;
+        let s = &self.bytes[self.pos..self.pos + n as usize];
+        self.pos += n as usize;
+        Ok(s)
+    }
+    fn u32(&mut self) -> Result<u32, BundleError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self) -> Result<u64, BundleError> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+    fn f64(&mut self) -> Result<f64, BundleError> {
+        Ok(f64::from_bits(self.u64()?))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::schema::{CategoricalSpec, InputField, InputKind, NumericSpec};
+    use alloc::vec;
+
+    /// A small but complete bundle used by tests across the crate.
+    pub(crate) fn sample_bundle() -> Bundle {
+        let schema = Schema::new(
+            "SK_ID_CURR".into(),
+            true,
+            vec![
+                InputField {
+                    name: "x".into(),
+                    required: true,
+                    description: String::new(),
+                    kind: InputKind::Numeric(NumericSpec::default()),
+                },
+                InputField {
+                    name: "c".into(),
+                    required: false,
+                    description: String::new(),
+                    kind: InputKind::Categorical(CategoricalSpec {
+                        levels: vec!["a".into(), "b".into()],
+                        ..Default::default()
+                    }),
+                },
+            ],
+            vec![],
+            vec!["x".into(), "c".into()],
+        )
+        .unwrap();
+        let tree = Tree {
+            nodes: vec![
+                Node {
+                    feature: 0,
+                    split: Split::LessOrEqual {
+                        threshold: 0.5,
+                        missing: MissingType::NaN,
+                        default_left: true,
+                    },
+                    left: 1,
+                    right: -3,
+                    cover: 10.0,
+                },
+                Node {
+                    feature: 1,
+                    split: Split::Categorical {
+                        bitset_start: 0,
+                        bitset_len: 1,
+                        in_set_left: true,
+                        default_left: false,
+                    },
+                    left: -1,
+                    right: -2,
+                    cover: 6.0,
+                },
+            ],
+            leaf_values: vec![-1.0, 0.5, 2.0],
+            leaf_covers: vec![2.0, 4.0, 4.0],
+            cat_words: vec![0b10],
+        };
+        let second =
+            Tree { nodes: vec![], leaf_values: vec![0.25], leaf_covers: vec![10.0], cat_words: vec![] };
+        Bundle {
+            meta: Metadata { name: "sample".into(), version: "1".into(), ..Default::default() },
+            schema,
+            ensemble: Ensemble {
+                num_features: 2,
+                trees: vec![tree, second],
+                base_score: 0.0,
+                arithmetic: Arithmetic::F64,
+                link: Link::Sigmoid { scale: 1.0 },
+                zero_small_inputs: true,
+            },
+            threshold: 0.4,
+            selection: None,
+            reference: None,
+            sha256: String::new(),
+        }
+    }
+
+    #[test]
+    fn round_trip_preserves_everything() {
+        let mut b = sample_bundle();
+        let bytes = b.to_bytes().unwrap();
+        let back = Bundle::from_bytes(&bytes).unwrap();
+        assert_eq!(back, b);
+        assert_eq!(back.sha256.len(), 64);
+    }
+
+    #[test]
+    fn every_truncation_and_bit_flip_is_an_error() {
+        let bytes = sample_bundle().to_bytes().unwrap();
+        for len in 0..bytes.len() {
+            assert!(Bundle::from_bytes(&bytes[..len]).is_err());
+        }
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x40;
+            assert!(Bundle::from_bytes(&b).is_err(), "flip at {i}");
+        }
+    }
+
+    #[test]
+    fn hostile_lengths_do_not_allocate() {
+        // A correctly hashed body that claims a huge JSON header.
+        let mut body = vec![];
+        body.extend_from_slice(&u64::MAX.to_le_bytes());
+        let mut bytes = vec![];
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&Sha256::digest(&body));
+        bytes.extend_from_slice(&body);
+        assert!(matches!(Bundle::from_bytes(&bytes), Err(BundleError::Truncated { .. })));
+    }
+}

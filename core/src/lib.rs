@@ -1,0 +1,19 @@
+//! creditscore core: everything deterministic about scoring a loan application.
+//!
+//! `no_std + alloc`, no I/O, no clock, no randomness: the same code runs in the native CLI, the
+//! browser (wasm), the npm package and the Cloudflare Worker.
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod ensemble;
+
+pub use ensemble::{Arithmetic, Ensemble, EnsembleError, Link, MissingType, Node, Split, Tree};
+pub mod bundle;
+pub mod schema;
+
+pub use bundle::{Bundle, BundleError, Metadata};
+pub use schema::{FieldIssue, RawValue, Schema, ValidRecord, Warning};

@@ -1,0 +1,932 @@
+//! Input schema: turns a raw client record (JSON object or CSV row) into the model's feature row,
+//! or into the complete list of what is wrong with it.
+//!
+//! Parse, don't validate: [`Schema::validate`] returns a [`ValidRecord`] (features in model order,
+//! warnings) or every [`FieldIssue`] of the record at once.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+/// Most issues reported for one record; the rest are counted in a final issue.
+pub const MAX_ISSUES_PER_RECORD: usize = 50;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Schema {
+    /// Client identifier field (`SK_ID_CURR`): an integer, echoed in responses, never a feature.
+    pub id_field: String,
+    pub id_required: bool,
+    pub inputs: Vec<InputField>,
+    #[serde(default)]
+    pub derived: Vec<DerivedFeature>,
+    /// Names (inputs or derived) in the model's feature order.
+    pub model_features: Vec<String>,
+    /// Slot (input index, or inputs.len() + derived index) of each model feature; filled by
+    /// [`Schema::resolve`].
+    #[serde(skip)]
+    model_slots: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputField {
+    pub name: String,
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(flatten)]
+    pub kind: InputKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InputKind {
+    Numeric(NumericSpec),
+    Categorical(CategoricalSpec),
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct NumericSpec {
+    /// Whole numbers only (day counts, flags).
+    #[serde(default)]
+    pub integer: bool,
+    /// Physically possible range: values outside are rejected.
+    #[serde(default)]
+    pub valid_min: Option<f64>,
+    #[serde(default)]
+    pub valid_max: Option<f64>,
+    /// Range seen in training: values outside are scored with a warning.
+    #[serde(default)]
+    pub train_min: Option<f64>,
+    #[serde(default)]
+    pub train_max: Option<f64>,
+    /// Value used when the field is absent; `None` means missing (as the model was trained).
+    #[serde(default)]
+    pub default: Option<f64>,
+    /// A code that means "not available" (DAYS_EMPLOYED = 365243): scored as missing and
+    /// visible to `sentinel_flag` derived features.
+    #[serde(default)]
+    pub sentinel: Option<f64>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub unit: String,
+    #[serde(default)]
+    pub example: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct CategoricalSpec {
+    /// Levels in code order (code = position, as pandas category codes).
+    pub levels: Vec<String>,
+    /// Accepted spellings mapped to a level (e.g. "Yes" -> "Y").
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+    #[serde(default)]
+    pub default: Option<String>,
+    /// What an unknown level does: rejected (default), or scored as missing.
+    #[serde(default)]
+    pub unknown: UnknownLevel,
+    #[serde(default)]
+    pub example: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownLevel {
+    #[default]
+    Reject,
+    Missing,
+}
+
+/// A feature computed from inputs, declared in the bundle so training and serving share it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DerivedFeature {
+    pub name: String,
+    #[serde(flatten)]
+    pub op: DerivedOp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum DerivedOp {
+    /// a / b; missing when either is missing or b is 0.
+    Ratio { numerator: String, denominator: String },
+    /// a - b; missing when either is missing.
+    Difference { left: String, right: String },
+    /// a * b; missing when either is missing.
+    Product { left: String, right: String },
+    /// 1 when the input held its sentinel value, else 0.
+    SentinelFlag { input: String },
+    /// 1 when the input is missing (absent, null, or its sentinel), else 0.
+    IsMissing { input: String },
+}
+
+/// A value as received, before the schema gives it a meaning.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RawValue<'a> {
+    /// JSON null.
+    Null,
+    Number(f64),
+    /// A JSON string (strict: never accepted for a numeric field).
+    String(&'a str),
+    /// Untyped text from a CSV cell: parsed according to the field's type; empty means missing.
+    Cell(&'a str),
+    Bool(bool),
+    /// A JSON array or object, which no field accepts.
+    Composite,
+}
+
+/// What went wrong with one field (the `details` entries of a 422 response).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldIssue {
+    pub path: String,
+    pub code: IssueCode,
+    pub reason: String,
+    pub expected: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueCode {
+    NotAnObject,
+    MissingRequired,
+    WrongType,
+    NotInteger,
+    NotFinite,
+    OutOfRange,
+    UnknownCategory,
+    UnknownField,
+    TooManyIssues,
+}
+
+/// A plausible value outside what training saw: scored, and reported.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    pub field: String,
+    pub code: WarningCode,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningCode {
+    OutsideTrainingRange,
+    SentinelValue,
+    UnknownCategoryAsMissing,
+}
+
+/// A record that passed validation: the model's feature row plus what to tell the caller.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidRecord {
+    pub id: Option<i64>,
+    /// Model features in model order; NaN = missing; categories as level codes.
+    pub features: Vec<f64>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Why a schema itself is unusable.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SchemaError {
+    DuplicateName(String),
+    UnknownReference { feature: String, name: String },
+    BadCategorical { field: String, reason: String },
+    BadRange { field: String },
+}
+
+impl core::fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::DuplicateName(n) => write!(f, "schema: name `{n}` is declared twice"),
+            Self::UnknownReference { feature, name } => {
+                write!(f, "schema: `{feature}` refers to unknown input or derived feature `{name}`")
+            }
+            Self::BadCategorical { field, reason } => {
+                write!(f, "schema: categorical `{field}`: {reason}")
+            }
+            Self::BadRange { field } => {
+                write!(f, "schema: `{field}` has a non-finite or inverted range")
+            }
+        }
+    }
+}
+
+impl Schema {
+    pub fn new(
+        id_field: String,
+        id_required: bool,
+        inputs: Vec<InputField>,
+        derived: Vec<DerivedFeature>,
+        model_features: Vec<String>,
+    ) -> Result<Self, SchemaError> {
+        let mut s =
+            Schema { id_field, id_required, inputs, derived, model_features, model_slots: Vec::new() };
+        s.resolve()?;
+        Ok(s)
+    }
+
+    /// Checks names and references and computes where each model feature comes from. Must be
+    /// called after deserializing (bundle loading does it).
+    pub fn resolve(&mut self) -> Result<(), SchemaError> {
+        let mut slots: BTreeMap<&str, usize> = BTreeMap::new();
+        slots.insert(self.id_field.as_str(), usize::MAX);
+        for (i, f) in self.inputs.iter().enumerate() {
+            if slots.insert(f.name.as_str(), i).is_some() {
+                return Err(SchemaError::DuplicateName(f.name.clone()));
+            }
+            match &f.kind {
+                InputKind::Numeric(n) => {
+                    for v in [n.valid_min, n.valid_max, n.train_min, n.train_max, n.default, n.sentinel] {
+                        if v.is_some_and(|v| !v.is_finite()) {
+                            return Err(SchemaError::BadRange { field: f.name.clone() });
+                        }
+                    }
+                    if let (Some(lo), Some(hi)) = (n.valid_min, n.valid_max)
+                        && lo > hi
+                    {
+                        return Err(SchemaError::BadRange { field: f.name.clone() });
+                    }
+                }
+                InputKind::Categorical(c) => {
+                    for (alias, target) in &c.aliases {
+                        if !c.levels.contains(target) {
+                            return Err(SchemaError::BadCategorical {
+                                field: f.name.clone(),
+                                reason: format!("alias `{alias}` maps to unknown level `{target}`"),
+                            });
+                        }
+                    }
+                    if let Some(d) = &c.default
+                        && !c.levels.contains(d)
+                    {
+                        return Err(SchemaError::BadCategorical {
+                            field: f.name.clone(),
+                            reason: format!("default `{d}` is not a level"),
+                        });
+                    }
+                }
+            }
+        }
+        let n_inputs = self.inputs.len();
+        for (j, d) in self.derived.iter().enumerate() {
+            for arg in d.op.arguments() {
+                if slots.get(arg).is_none_or(|&s| s == usize::MAX) {
+                    return Err(SchemaError::UnknownReference {
+                        feature: d.name.clone(),
+                        name: arg.to_string(),
+                    });
+                }
+            }
+            if let DerivedOp::SentinelFlag { input } | DerivedOp::IsMissing { input } = &d.op
+                && slots[input.as_str()] >= n_inputs
+            {
+                return Err(SchemaError::UnknownReference { feature: d.name.clone(), name: input.clone() });
+            }
+            if slots.insert(d.name.as_str(), n_inputs + j).is_some() {
+                return Err(SchemaError::DuplicateName(d.name.clone()));
+            }
+        }
+        let mut model_slots = Vec::with_capacity(self.model_features.len());
+        for name in &self.model_features {
+            match slots.get(name.as_str()) {
+                Some(&s) if s != usize::MAX => model_slots.push(s),
+                _ => {
+                    return Err(SchemaError::UnknownReference {
+                        feature: "model_features".into(),
+                        name: name.clone(),
+                    });
+                }
+            }
+        }
+        self.model_slots = model_slots;
+        Ok(())
+    }
+
+    pub fn input(&self, name: &str) -> Option<&InputField> {
+        self.inputs.iter().find(|f| f.name == name)
+    }
+
+    /// Names a client may send, for error hints: the id and every input.
+    fn known_names(&self) -> impl Iterator<Item = &str> {
+        core::iter::once(self.id_field.as_str()).chain(self.inputs.iter().map(|f| f.name.as_str()))
+    }
+
+    /// Validates one record given as (field name, value) pairs. `path_prefix` is put before each
+    /// field name in issue paths (e.g. `data[3].`).
+    pub fn validate<'a, I>(&self, fields: I, path_prefix: &str) -> Result<ValidRecord, Vec<FieldIssue>>
+    where
+        I: IntoIterator<Item = (&'a str, RawValue<'a>)>,
+    {
+        let n_inputs = self.inputs.len();
+        let mut received: Vec<Option<RawValue<'a>>> = alloc::vec![None; n_inputs];
+        let mut id_raw: Option<RawValue<'a>> = None;
+        let mut issues = Issues { list: Vec::new(), dropped: 0 };
+        for (name, value) in fields {
+            if name == self.id_field {
+                id_raw = Some(value);
+            } else if let Some(i) = self.inputs.iter().position(|f| f.name == name) {
+                received[i] = Some(value);
+            } else {
+                let hint = match closest(name, self.known_names()) {
+                    Some(c) => format!("did you mean `{c}`?"),
+                    None => "a field listed by GET /features?include_all=true".into(),
+                };
+                issues.push(path_prefix, name, IssueCode::UnknownField, "unknown field".into(), hint);
+            }
+        }
+
+        let id = self.validate_id(id_raw, path_prefix, &mut issues);
+        let mut values = alloc::vec![f64::NAN; n_inputs + self.derived.len()];
+        let mut sentinel_hit = alloc::vec![false; n_inputs];
+        let mut warnings = Vec::new();
+        for (i, field) in self.inputs.iter().enumerate() {
+            let raw = match received[i] {
+                None | Some(RawValue::Null) => None,
+                Some(RawValue::Cell(s)) if s.trim().is_empty() => None,
+                Some(v) => Some(v),
+            };
+            let Some(raw) = raw else {
+                if field.required {
+                    issues.push(
+                        path_prefix,
+                        &field.name,
+                        IssueCode::MissingRequired,
+                        "required field is missing".into(),
+                        field.kind.expected(),
+                    );
+                }
+                values[i] = field.kind.default_value();
+                continue;
+            };
+            match &field.kind {
+                InputKind::Numeric(spec) => {
+                    match numeric_value(field, spec, raw, path_prefix, &mut issues, &mut warnings) {
+                        NumericOutcome::Value(v) => values[i] = v,
+                        NumericOutcome::Sentinel => sentinel_hit[i] = true,
+                        NumericOutcome::Rejected => {}
+                    }
+                }
+                InputKind::Categorical(spec) => {
+                    if let Some(code) =
+                        categorical_code(field, spec, raw, path_prefix, &mut issues, &mut warnings)
+                    {
+                        values[i] = code;
+                    }
+                }
+            }
+        }
+        if !issues.list.is_empty() {
+            return Err(issues.finish(path_prefix));
+        }
+        for (j, d) in self.derived.iter().enumerate() {
+            values[n_inputs + j] = self.derive(&d.op, &values, &sentinel_hit);
+        }
+        let features = self.model_slots.iter().map(|&s| values[s]).collect();
+        Ok(ValidRecord { id, features, warnings })
+    }
+
+    fn slot_of(&self, name: &str) -> usize {
+        // References were checked in `resolve`.
+        match self.inputs.iter().position(|f| f.name == name) {
+            Some(i) => i,
+            None => self.inputs.len() + self.derived.iter().position(|d| d.name == name).unwrap_or(0),
+        }
+    }
+
+    fn derive(&self, op: &DerivedOp, values: &[f64], sentinel_hit: &[bool]) -> f64 {
+        let v = |name: &str| values[self.slot_of(name)];
+        match op {
+            DerivedOp::Ratio { numerator, denominator } => {
+                let (a, b) = (v(numerator), v(denominator));
+                if a.is_nan() || b.is_nan() || b == 0.0 { f64::NAN } else { a / b }
+            }
+            DerivedOp::Difference { left, right } => v(left) - v(right),
+            DerivedOp::Product { left, right } => v(left) * v(right),
+            DerivedOp::SentinelFlag { input } => f64::from(u8::from(sentinel_hit[self.slot_of(input)])),
+            DerivedOp::IsMissing { input } => f64::from(u8::from(v(input).is_nan())),
+        }
+    }
+
+    fn validate_id(&self, raw: Option<RawValue<'_>>, prefix: &str, issues: &mut Issues) -> Option<i64> {
+        let expected = "an integer client id, e.g. 100002";
+        let name = self.id_field.as_str();
+        let number = match raw {
+            None | Some(RawValue::Null) => None,
+            Some(RawValue::Cell(s)) if s.trim().is_empty() => None,
+            Some(RawValue::Number(n)) => Some(n),
+            Some(RawValue::Cell(s)) => match s.trim().parse::<f64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    issues.push(prefix, name, IssueCode::WrongType, "not a number".into(), expected.into());
+                    return None;
+                }
+            },
+            Some(other) => {
+                issues.push(
+                    prefix,
+                    name,
+                    IssueCode::WrongType,
+                    format!("got {}", other.kind_name()),
+                    expected.into(),
+                );
+                return None;
+            }
+        };
+        match number {
+            None => {
+                if self.id_required {
+                    issues.push(
+                        prefix,
+                        name,
+                        IssueCode::MissingRequired,
+                        "required field is missing".into(),
+                        expected.into(),
+                    );
+                }
+                None
+            }
+            Some(n) if n.fract() != 0.0 || !(-9.0e15..=9.0e15).contains(&n) => {
+                issues.push(
+                    prefix,
+                    name,
+                    IssueCode::NotInteger,
+                    format!("{n} is not an integer id"),
+                    expected.into(),
+                );
+                None
+            }
+            Some(n) => Some(n as i64),
+        }
+    }
+
+    /// Numbers of features the model takes.
+    pub fn num_model_features(&self) -> usize {
+        self.model_features.len()
+    }
+}
+
+enum NumericOutcome {
+    Value(f64),
+    Sentinel,
+    Rejected,
+}
+
+fn numeric_value(
+    field: &InputField,
+    spec: &NumericSpec,
+    raw: RawValue<'_>,
+    prefix: &str,
+    issues: &mut Issues,
+    warnings: &mut Vec<Warning>,
+) -> NumericOutcome {
+    let expected = field.kind.expected();
+    let v = match raw {
+        RawValue::Number(n) => n,
+        RawValue::Cell(s) => match s.trim().parse::<f64>() {
+            Ok(n) => n,
+            Err(_) => {
+                issues.push(
+                    prefix,
+                    &field.name,
+                    IssueCode::WrongType,
+                    format!("`{s}` is not a number"),
+                    expected,
+                );
+                return NumericOutcome::Rejected;
+            }
+        },
+        other => {
+            let reason = format!("got {}, numbers must be JSON numbers", other.kind_name());
+            issues.push(prefix, &field.name, IssueCode::WrongType, reason, expected);
+            return NumericOutcome::Rejected;
+        }
+    };
+    if !v.is_finite() {
+        issues.push(prefix, &field.name, IssueCode::NotFinite, "not a finite number".into(), expected);
+        return NumericOutcome::Rejected;
+    }
+    if spec.sentinel == Some(v) {
+        warnings.push(Warning {
+            field: field.name.clone(),
+            code: WarningCode::SentinelValue,
+            message: format!("{v} is the dataset's \"not available\" code: scored as missing"),
+        });
+        return NumericOutcome::Sentinel;
+    }
+    if spec.integer && v.fract() != 0.0 {
+        issues.push(
+            prefix,
+            &field.name,
+            IssueCode::NotInteger,
+            format!("{v} is not a whole number"),
+            expected,
+        );
+        return NumericOutcome::Rejected;
+    }
+    if spec.valid_min.is_some_and(|lo| v < lo) || spec.valid_max.is_some_and(|hi| v > hi) {
+        issues.push(
+            prefix,
+            &field.name,
+            IssueCode::OutOfRange,
+            format!("{v} is physically impossible"),
+            expected,
+        );
+        return NumericOutcome::Rejected;
+    }
+    if spec.train_min.is_some_and(|lo| v < lo) || spec.train_max.is_some_and(|hi| v > hi) {
+        warnings.push(Warning {
+            field: field.name.clone(),
+            code: WarningCode::OutsideTrainingRange,
+            message: format!(
+                "{v} is outside the training range [{}, {}]",
+                fmt_opt(spec.train_min),
+                fmt_opt(spec.train_max)
+            ),
+        });
+    }
+    NumericOutcome::Value(v)
+}
+
+fn categorical_code(
+    field: &InputField,
+    spec: &CategoricalSpec,
+    raw: RawValue<'_>,
+    prefix: &str,
+    issues: &mut Issues,
+    warnings: &mut Vec<Warning>,
+) -> Option<f64> {
+    let s = match raw {
+        RawValue::String(s) => s,
+        RawValue::Cell(s) => s.trim(),
+        other => {
+            let reason = format!("got {}, categories must be strings", other.kind_name());
+            issues.push(prefix, &field.name, IssueCode::WrongType, reason, field.kind.expected());
+            return None;
+        }
+    };
+    let level = spec.aliases.get(s).map(String::as_str).unwrap_or(s);
+    if let Some(code) = spec.levels.iter().position(|l| l == level) {
+        return Some(code as f64);
+    }
+    match spec.unknown {
+        UnknownLevel::Missing => {
+            warnings.push(Warning {
+                field: field.name.clone(),
+                code: WarningCode::UnknownCategoryAsMissing,
+                message: format!("unknown level `{s}` scored as missing"),
+            });
+            Some(f64::NAN)
+        }
+        UnknownLevel::Reject => {
+            issues.push(
+                prefix,
+                &field.name,
+                IssueCode::UnknownCategory,
+                format!("unknown level `{s}`"),
+                field.kind.expected(),
+            );
+            None
+        }
+    }
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map(|v| format!("{v}")).unwrap_or_else(|| "-inf".into())
+}
+
+impl InputKind {
+    /// Human description of accepted values, for error details and /features.
+    pub fn expected(&self) -> String {
+        match self {
+            InputKind::Numeric(n) => {
+                let what = if n.integer { "an integer" } else { "a number" };
+                match (n.valid_min, n.valid_max) {
+                    (Some(lo), Some(hi)) => format!("{what} in [{lo}, {hi}]"),
+                    (Some(lo), None) => format!("{what} >= {lo}"),
+                    (None, Some(hi)) => format!("{what} <= {hi}"),
+                    (None, None) => what.into(),
+                }
+            }
+            InputKind::Categorical(c) => {
+                let mut s = String::from("one of ");
+                for (i, l) in c.levels.iter().enumerate() {
+                    if i > 0 {
+                        s.push_str(", ");
+                    }
+                    s.push('"');
+                    s.push_str(l);
+                    s.push('"');
+                }
+                for (alias, level) in &c.aliases {
+                    s.push_str(&format!(" (\"{alias}\" = \"{level}\")"));
+                }
+                s
+            }
+        }
+    }
+
+    /// Value of an absent optional field.
+    pub fn default_value(&self) -> f64 {
+        match self {
+            InputKind::Numeric(n) => n.default.unwrap_or(f64::NAN),
+            InputKind::Categorical(c) => c
+                .default
+                .as_ref()
+                .and_then(|d| c.levels.iter().position(|l| l == d))
+                .map(|p| p as f64)
+                .unwrap_or(f64::NAN),
+        }
+    }
+}
+
+impl DerivedOp {
+    pub fn arguments(&self) -> Vec<&str> {
+        match self {
+            DerivedOp::Ratio { numerator, denominator } => {
+                alloc::vec![numerator.as_str(), denominator.as_str()]
+            }
+            DerivedOp::Difference { left, right } | DerivedOp::Product { left, right } => {
+                alloc::vec![left.as_str(), right.as_str()]
+            }
+            DerivedOp::SentinelFlag { input } | DerivedOp::IsMissing { input } => {
+                alloc::vec![input.as_str()]
+            }
+        }
+    }
+}
+
+impl RawValue<'_> {
+    fn kind_name(&self) -> &'static str {
+        match self {
+            RawValue::Null => "null",
+            RawValue::Number(_) => "a number",
+            RawValue::String(_) => "a string",
+            RawValue::Cell(_) => "text",
+            RawValue::Bool(_) => "a boolean",
+            RawValue::Composite => "an array or object",
+        }
+    }
+
+    /// View of a JSON value.
+    pub fn from_json(v: &serde_json::Value) -> RawValue<'_> {
+        match v {
+            serde_json::Value::Null => RawValue::Null,
+            serde_json::Value::Bool(b) => RawValue::Bool(*b),
+            serde_json::Value::Number(n) => RawValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::String(s) => RawValue::String(s),
+            _ => RawValue::Composite,
+        }
+    }
+}
+
+impl Schema {
+    /// Validates a JSON record (must be an object).
+    pub fn validate_json(
+        &self,
+        record: &serde_json::Value,
+        path_prefix: &str,
+    ) -> Result<ValidRecord, Vec<FieldIssue>> {
+        match record {
+            serde_json::Value::Object(map) => {
+                self.validate(map.iter().map(|(k, v)| (k.as_str(), RawValue::from_json(v))), path_prefix)
+            }
+            other => Err(alloc::vec![FieldIssue {
+                path: String::from(path_prefix.trim_end_matches('.')),
+                code: IssueCode::NotAnObject,
+                reason: format!("got {}", RawValue::from_json(other).kind_name()),
+                expected: "a JSON object mapping feature names to values".into(),
+            }]),
+        }
+    }
+}
+
+struct Issues {
+    list: Vec<FieldIssue>,
+    dropped: usize,
+}
+
+impl Issues {
+    fn push(&mut self, prefix: &str, field: &str, code: IssueCode, reason: String, expected: String) {
+        if self.list.len() >= MAX_ISSUES_PER_RECORD {
+            self.dropped += 1;
+            return;
+        }
+        let mut path = String::with_capacity(prefix.len() + field.len());
+        path.push_str(prefix);
+        path.push_str(field);
+        self.list.push(FieldIssue { path, code, reason, expected });
+    }
+
+    fn finish(mut self, prefix: &str) -> Vec<FieldIssue> {
+        if self.dropped > 0 {
+            self.list.push(FieldIssue {
+                path: String::from(prefix.trim_end_matches('.')),
+                code: IssueCode::TooManyIssues,
+                reason: format!("{} more issues not listed", self.dropped),
+                expected: "fewer invalid fields".into(),
+            });
+        }
+        self.list
+    }
+}
+
+/// The known name closest to `name` (case-insensitive edit distance), if close enough to be a
+/// plausible typo.
+pub fn closest<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_ascii_lowercase();
+    if lower.len() > 256 {
+        return None;
+    }
+    let mut best: Option<(usize, &str)> = None;
+    for k in known {
+        let d = edit_distance(lower.as_bytes(), k.to_ascii_lowercase().as_bytes());
+        if best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, k));
+        }
+    }
+    best.filter(|(d, k)| *d <= (k.len().max(name.len()) / 3).max(2)).map(|(_, k)| k)
+}
+
+fn edit_distance(a: &[u8], b: &[u8]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = alloc::vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        core::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn schema() -> Schema {
+        let num = |name: &str, required: bool, spec: NumericSpec| InputField {
+            name: name.into(),
+            required,
+            description: String::new(),
+            kind: InputKind::Numeric(spec),
+        };
+        Schema::new(
+            "SK_ID_CURR".into(),
+            true,
+            vec![
+                num(
+                    "EXT_SOURCE_2",
+                    true,
+                    NumericSpec {
+                        valid_min: Some(0.0),
+                        valid_max: Some(1.0),
+                        train_min: Some(0.01),
+                        train_max: Some(0.85),
+                        ..Default::default()
+                    },
+                ),
+                num("AMT_CREDIT", true, NumericSpec { valid_min: Some(0.0), ..Default::default() }),
+                num(
+                    "AMT_INCOME_TOTAL",
+                    false,
+                    NumericSpec { valid_min: Some(0.0), default: Some(150000.0), ..Default::default() },
+                ),
+                num(
+                    "DAYS_EMPLOYED",
+                    false,
+                    NumericSpec {
+                        integer: true,
+                        sentinel: Some(365243.0),
+                        valid_max: Some(0.0),
+                        ..Default::default()
+                    },
+                ),
+                InputField {
+                    name: "FLAG_OWN_CAR".into(),
+                    required: true,
+                    description: String::new(),
+                    kind: InputKind::Categorical(CategoricalSpec {
+                        levels: vec!["N".into(), "Y".into()],
+                        aliases: [("No".into(), "N".into()), ("Yes".into(), "Y".into())]
+                            .into_iter()
+                            .collect(),
+                        ..Default::default()
+                    }),
+                },
+            ],
+            vec![
+                DerivedFeature {
+                    name: "CREDIT_INCOME_RATIO".into(),
+                    op: DerivedOp::Ratio {
+                        numerator: "AMT_CREDIT".into(),
+                        denominator: "AMT_INCOME_TOTAL".into(),
+                    },
+                },
+                DerivedFeature {
+                    name: "DAYS_EMPLOYED_ANOM".into(),
+                    op: DerivedOp::SentinelFlag { input: "DAYS_EMPLOYED".into() },
+                },
+            ],
+            vec![
+                "EXT_SOURCE_2".into(),
+                "FLAG_OWN_CAR".into(),
+                "DAYS_EMPLOYED".into(),
+                "CREDIT_INCOME_RATIO".into(),
+                "DAYS_EMPLOYED_ANOM".into(),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn json(s: &str) -> serde_json::Value {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn valid_record_becomes_model_row() {
+        let r = schema()
+            .validate_json(
+                &json(r#"{"SK_ID_CURR": 100002, "EXT_SOURCE_2": 0.61, "AMT_CREDIT": 300000, "FLAG_OWN_CAR": "Yes", "DAYS_EMPLOYED": 365243}"#),
+                "data.",
+            )
+            .unwrap();
+        assert_eq!(r.id, Some(100002));
+        assert_eq!(r.features[..2], [0.61, 1.0]);
+        assert!(r.features[2].is_nan(), "sentinel is missing");
+        assert_eq!(r.features[3], 2.0, "ratio uses the income default");
+        assert_eq!(r.features[4], 1.0, "anomaly flag");
+        assert_eq!(r.warnings.len(), 1);
+    }
+
+    #[test]
+    fn every_issue_reported_at_once() {
+        let issues = schema()
+            .validate_json(
+                &json(r#"{"EXT_SOURCE_2": "0.6", "AMT_CREDIT": -1, "FLAG_OWN_CAR": "maybe", "EXT_SOURCE2": 1, "DAYS_EMPLOYED": 1.5}"#),
+                "data[3].",
+            )
+            .unwrap_err();
+        let by_path: Vec<(&str, IssueCode)> = issues.iter().map(|i| (i.path.as_str(), i.code)).collect();
+        assert!(by_path.contains(&("data[3].EXT_SOURCE2", IssueCode::UnknownField)));
+        assert!(
+            issues.iter().any(|i| i.expected.contains("EXT_SOURCE_2")),
+            "typo hint names the closest field"
+        );
+        assert!(by_path.contains(&("data[3].SK_ID_CURR", IssueCode::MissingRequired)));
+        assert!(by_path.contains(&("data[3].EXT_SOURCE_2", IssueCode::WrongType)));
+        assert!(by_path.contains(&("data[3].AMT_CREDIT", IssueCode::OutOfRange)));
+        assert!(by_path.contains(&("data[3].FLAG_OWN_CAR", IssueCode::UnknownCategory)));
+        assert!(by_path.contains(&("data[3].DAYS_EMPLOYED", IssueCode::NotInteger)));
+        assert_eq!(issues.len(), 6);
+    }
+
+    #[test]
+    fn training_range_gives_warning_not_error() {
+        let r = schema()
+            .validate_json(
+                &json(r#"{"SK_ID_CURR": 1, "EXT_SOURCE_2": 0.99, "AMT_CREDIT": 1, "FLAG_OWN_CAR": "N"}"#),
+                "",
+            )
+            .unwrap();
+        assert_eq!(r.warnings[0].code, WarningCode::OutsideTrainingRange);
+    }
+
+    #[test]
+    fn csv_cells_parse_by_field_type() {
+        let s = schema();
+        let r = s
+            .validate(
+                [
+                    ("SK_ID_CURR", RawValue::Cell("7")),
+                    ("EXT_SOURCE_2", RawValue::Cell(" 0.5")),
+                    ("AMT_CREDIT", RawValue::Cell("10")),
+                    ("AMT_INCOME_TOTAL", RawValue::Cell("0")),
+                    ("FLAG_OWN_CAR", RawValue::Cell("N")),
+                    ("DAYS_EMPLOYED", RawValue::Cell("")),
+                ],
+                "",
+            )
+            .unwrap();
+        assert_eq!(r.features[0], 0.5);
+        assert!(r.features[3].is_nan(), "division by zero is missing");
+        assert_eq!(r.features[4], 0.0);
+    }
+
+    #[test]
+    fn schema_round_trips_through_json() {
+        let s = schema();
+        let text = serde_json::to_string(&s).unwrap();
+        let mut back: Schema = serde_json::from_str(&text).unwrap();
+        back.resolve().unwrap();
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn closest_name_needs_to_be_close() {
+        let known = ["AMT_CREDIT", "DAYS_BIRTH"];
+        assert_eq!(closest("amt_credit", known.iter().copied()), Some("AMT_CREDIT"));
+        assert_eq!(closest("zzzzzzzz", known.iter().copied()), None);
+    }
+}
