@@ -451,12 +451,14 @@ pub(crate) mod tests {
                 InputField {
                     name: "x".into(),
                     required: true,
+                    nullable: false,
                     description: String::new(),
                     kind: InputKind::Numeric(NumericSpec::default()),
                 },
                 InputField {
                     name: "c".into(),
                     required: false,
+                    nullable: false,
                     description: String::new(),
                     kind: InputKind::Categorical(CategoricalSpec {
                         levels: vec!["a".into(), "b".into()],

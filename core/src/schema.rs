@@ -32,7 +32,12 @@ pub struct Schema {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InputField {
     pub name: String,
+    /// The client must send this field.
     pub required: bool,
+    /// A required field may be sent as `null` (missing, as the model was trained with missing
+    /// values); the key itself must still be present so that a forgotten field is not silent.
+    #[serde(default)]
+    pub nullable: bool,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
     #[serde(flatten)]
@@ -339,13 +344,14 @@ impl Schema {
         let mut sentinel_hit = alloc::vec![false; n_inputs];
         let mut warnings = Vec::new();
         for (i, field) in self.inputs.iter().enumerate() {
+            let present = received[i].is_some();
             let raw = match received[i] {
                 None | Some(RawValue::Null) => None,
                 Some(RawValue::Cell(s)) if s.trim().is_empty() => None,
                 Some(v) => Some(v),
             };
             let Some(raw) = raw else {
-                if field.required {
+                if field.required && !(field.nullable && present) {
                     issues.push(
                         path_prefix,
                         &field.name,
@@ -769,6 +775,7 @@ mod tests {
         let num = |name: &str, required: bool, spec: NumericSpec| InputField {
             name: name.into(),
             required,
+            nullable: false,
             description: String::new(),
             kind: InputKind::Numeric(spec),
         };
@@ -806,6 +813,7 @@ mod tests {
                 InputField {
                     name: "FLAG_OWN_CAR".into(),
                     required: true,
+                    nullable: false,
                     description: String::new(),
                     kind: InputKind::Categorical(CategoricalSpec {
                         levels: vec!["N".into(), "Y".into()],
@@ -880,6 +888,17 @@ mod tests {
         assert!(by_path.contains(&("data[3].FLAG_OWN_CAR", IssueCode::UnknownCategory)));
         assert!(by_path.contains(&("data[3].DAYS_EMPLOYED", IssueCode::NotInteger)));
         assert_eq!(issues.len(), 6);
+    }
+
+    #[test]
+    fn nullable_required_field_accepts_explicit_null_only() {
+        let mut s = schema();
+        s.inputs[0].nullable = true;
+        let base = r#""SK_ID_CURR": 1, "AMT_CREDIT": 1, "FLAG_OWN_CAR": "N""#;
+        let r = s.validate_json(&json(&format!("{{{base}, \"EXT_SOURCE_2\": null}}")), "").unwrap();
+        assert!(r.features[0].is_nan());
+        let issues = s.validate_json(&json(&format!("{{{base}}}")), "").unwrap_err();
+        assert_eq!(issues[0].code, IssueCode::MissingRequired);
     }
 
     #[test]
