@@ -175,7 +175,7 @@ impl Tree {
 }
 
 /// Largest depth accepted from a bundle; bounds recursion and path buffers in TreeSHAP.
-pub const MAX_TREE_DEPTH: usize = 2048;
+pub const MAX_TREE_DEPTH: usize = 512;
 
 /// Why an ensemble is not well-formed.
 #[derive(Clone, Debug, PartialEq)]
@@ -327,7 +327,7 @@ impl Ensemble {
     }
 
     /// Applies the model's input conventions (LightGBM's tiny-value zeroing) to a row.
-    fn prepare_row<'a>(&self, row: &'a [f64]) -> alloc::borrow::Cow<'a, [f64]> {
+    pub(crate) fn prepare_row<'a>(&self, row: &'a [f64]) -> alloc::borrow::Cow<'a, [f64]> {
         if self.zero_small_inputs && row.iter().any(|v| is_lightgbm_dropped(*v)) {
             let fixed: Vec<f64> = row.iter().map(|&v| if is_lightgbm_dropped(v) { 0.0 } else { v }).collect();
             alloc::borrow::Cow::Owned(fixed)
@@ -407,7 +407,7 @@ fn is_lightgbm_dropped(v: f64) -> bool {
 
 /// Depth of the deepest leaf (root = depth 0 for its children count 1). Children point forward,
 /// so one pass in node order suffices.
-fn tree_depth(tree: &Tree) -> usize {
+pub(crate) fn tree_depth(tree: &Tree) -> usize {
     if tree.nodes.is_empty() {
         return 0;
     }

@@ -13,7 +13,10 @@ pub mod ensemble;
 
 pub use ensemble::{Arithmetic, Ensemble, EnsembleError, Link, MissingType, Node, Split, Tree};
 pub mod bundle;
+pub mod predict;
 pub mod schema;
+pub mod shap;
 
 pub use bundle::{Bundle, BundleError, Metadata};
+pub use predict::{Contribution, Explanation, FeatureValue, Score};
 pub use schema::{FieldIssue, RawValue, Schema, ValidRecord, Warning};

@@ -1,0 +1,139 @@
+//! What every adapter calls: score, decide and explain a validated record with a bundle.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::Serialize;
+
+use crate::bundle::Bundle;
+use crate::schema::{InputKind, ValidRecord};
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Score {
+    pub raw_score: f64,
+    pub probability: f64,
+}
+
+/// A model feature's value as the model saw it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum FeatureValue {
+    Number(f64),
+    Category(String),
+    /// Absent, null, a sentinel, or a derived feature that could not be computed.
+    Missing,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Contribution {
+    pub feature: String,
+    pub value: FeatureValue,
+    /// SHAP value in raw-score (log-odds) units.
+    pub contribution: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Explanation {
+    /// Expected raw score over the training data (SHAP bias).
+    pub base_value: f64,
+    pub raw_score: f64,
+    pub probability: f64,
+    /// One entry per model feature, largest |contribution| first; base_value plus their sum is
+    /// raw_score up to rounding.
+    pub contributions: Vec<Contribution>,
+}
+
+/// Whether `threshold` is a usable decision threshold.
+pub fn valid_threshold(threshold: f64) -> bool {
+    (0.0..=1.0).contains(&threshold)
+}
+
+impl Bundle {
+    pub fn score(&self, record: &ValidRecord) -> Score {
+        let raw_score = self.ensemble.raw_score(&record.features);
+        Score { raw_score, probability: self.ensemble.probability(raw_score) }
+    }
+
+    /// Scores many feature rows (row-major, model order) at once; same bits as [`Bundle::score`].
+    pub fn score_rows(&self, rows: &[f64], out: &mut Vec<Score>) {
+        let mut raw = Vec::new();
+        self.ensemble.raw_scores(rows, &mut raw);
+        out.clear();
+        out.extend(
+            raw.into_iter().map(|r| Score { raw_score: r, probability: self.ensemble.probability(r) }),
+        );
+    }
+
+    /// 1 = predicted default = refuse, when probability >= threshold.
+    pub fn decide(probability: f64, threshold: f64) -> u8 {
+        u8::from(probability >= threshold)
+    }
+
+    /// Raw SHAP values: one per model feature, then the bias.
+    pub fn shap_values(&self, record: &ValidRecord, out: &mut Vec<f64>) {
+        crate::shap::tree_shap(&self.ensemble, &record.features, out);
+    }
+
+    pub fn explain(&self, record: &ValidRecord) -> Explanation {
+        let mut phi = Vec::new();
+        self.shap_values(record, &mut phi);
+        let score = self.score(record);
+        let n = self.ensemble.num_features;
+        let mut contributions: Vec<Contribution> = self
+            .schema
+            .model_features
+            .iter()
+            .zip(&record.features)
+            .zip(&phi[..n])
+            .map(|((name, &value), &contribution)| Contribution {
+                feature: name.clone(),
+                value: self.feature_value(name, value),
+                contribution,
+            })
+            .collect();
+        contributions.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+        Explanation {
+            base_value: phi[n],
+            raw_score: score.raw_score,
+            probability: score.probability,
+            contributions,
+        }
+    }
+
+    /// Presents a model feature value: category codes as their level.
+    pub fn feature_value(&self, feature: &str, value: f64) -> FeatureValue {
+        if value.is_nan() {
+            return FeatureValue::Missing;
+        }
+        if let Some(InputKind::Categorical(c)) = self.schema.input(feature).map(|f| &f.kind)
+            && value >= 0.0
+            && let Some(level) = c.levels.get(value as usize)
+        {
+            return FeatureValue::Category(level.clone());
+        }
+        FeatureValue::Number(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::bundle::tests::sample_bundle;
+
+    #[test]
+    fn explanation_adds_up_and_is_sorted() {
+        let b = sample_bundle();
+        let rec = b
+            .schema
+            .validate_json(&serde_json::json!({"SK_ID_CURR": 1, "x": 0.2, "c": "b"}), "data.")
+            .unwrap();
+        let s = b.score(&rec);
+        assert_eq!(s.raw_score, -1.0 + 0.25);
+        let e = b.explain(&rec);
+        let total: f64 = e.base_value + e.contributions.iter().map(|c| c.contribution).sum::<f64>();
+        assert!((total - s.raw_score).abs() < 1e-12);
+        assert!(e.contributions[0].contribution.abs() >= e.contributions[1].contribution.abs());
+        assert_eq!(e.contributions[0].feature, "x", "phi_x = -1.0 outweighs phi_c = -0.8");
+        assert_eq!(serde_json::to_value(&e.contributions[1].value).unwrap(), serde_json::json!("b"));
+        assert_eq!(crate::Bundle::decide(0.5, 0.5), 1);
+        assert_eq!(crate::Bundle::decide(0.49, 0.5), 0);
+    }
+}
