@@ -1,1 +1,46 @@
-fn main() {}
+//! `creditscore`: the native command line over the scoring core.
+mod error;
+mod features;
+mod input;
+mod predict;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use error::CliError;
+
+#[derive(Parser)]
+#[command(
+    name = "creditscore",
+    version,
+    about = "Credit-default scoring: import models, score, explain, monitor"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Score rows (CSV or JSONL) with a bundle; optionally explain each score (SHAP).
+    Predict(predict::Args),
+    /// Compute the model feature matrix of raw rows (what training and serving both feed the model).
+    Features(features::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Predict(args) => predict::run(args),
+        Command::Features(args) => features::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

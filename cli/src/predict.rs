@@ -1,0 +1,149 @@
+//! `creditscore predict`: batch scoring of a CSV or JSONL file.
+use std::io::Write;
+use std::path::PathBuf;
+
+use creditscore_core::predict::valid_threshold;
+use creditscore_core::{Bundle, ValidRecord};
+
+use crate::error::CliError;
+use crate::input::{AtomicOutput, Format, Validation, for_each_record, load_bundle, write_float};
+use crate::progress::Progress;
+
+/// Rows validated before each batch is scored.
+const CHUNK: usize = 4096;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Model bundle (.csb).
+    #[arg(long)]
+    bundle: PathBuf,
+    /// Rows to score: CSV with a header of field names (empty cell = missing), or JSONL.
+    #[arg(long)]
+    input: PathBuf,
+    /// Where to write scores: CSV, or JSONL when the name ends in .jsonl.
+    #[arg(long)]
+    out: PathBuf,
+    /// Add one SHAP column per model feature (model order), then shap_bias.
+    #[arg(long)]
+    explain: bool,
+    /// Decision threshold in [0, 1]; defaults to the bundle's business-optimal one.
+    #[arg(long)]
+    threshold: Option<f64>,
+}
+
+pub fn run(args: Args) -> Result<(), CliError> {
+    let bundle = load_bundle(&args.bundle)?;
+    let threshold = args.threshold.unwrap_or(bundle.threshold);
+    if !valid_threshold(threshold) {
+        return Err(CliError::Usage(format!("--threshold {threshold} is not in [0, 1]")));
+    }
+    let format = Format::of(&args.out);
+    let mut out = AtomicOutput::create(&args.out)?;
+    let mut writer =
+        ScoreWriter { bundle: &bundle, format, explain: args.explain, threshold, phi: Vec::new() };
+    if let Err(e) = writer.header(&mut out.writer).map_err(CliError::io(&args.out)) {
+        out.abandon();
+        return Err(e);
+    }
+    let mut validation = Validation::new(&args.input);
+    let mut pending: Vec<ValidRecord> = Vec::with_capacity(CHUNK);
+    let mut progress = Progress::new("scored");
+    let mut rows = 0u64;
+    let result = for_each_record(&args.input, |row, record| {
+        rows = row;
+        if let Some(valid) = validation.check(&bundle.schema, row, &record)
+            && validation.all_valid()
+        {
+            pending.push(valid);
+            if pending.len() == CHUNK {
+                writer.write_chunk(&mut out.writer, &pending).map_err(CliError::io(&args.out))?;
+                pending.clear();
+            }
+        }
+        progress.update(row, None);
+        Ok(())
+    })
+    .and_then(|()| validation.finish())
+    .and_then(|()| writer.write_chunk(&mut out.writer, &pending).map_err(CliError::io(&args.out)));
+    match result {
+        Ok(()) => {
+            progress.finish(rows);
+            out.commit()
+        }
+        Err(e) => {
+            out.abandon();
+            Err(e)
+        }
+    }
+}
+
+struct ScoreWriter<'b> {
+    bundle: &'b Bundle,
+    format: Format,
+    explain: bool,
+    threshold: f64,
+    phi: Vec<f64>,
+}
+
+impl ScoreWriter<'_> {
+    fn header(&self, out: &mut impl Write) -> std::io::Result<()> {
+        if self.format == Format::Jsonl {
+            return Ok(());
+        }
+        write!(out, "raw_score,probability,prediction")?;
+        if self.explain {
+            for name in &self.bundle.schema.model_features {
+                write!(out, ",shap_{name}")?;
+            }
+            write!(out, ",shap_bias")?;
+        }
+        writeln!(out)
+    }
+
+    fn write_chunk(&mut self, out: &mut impl Write, records: &[ValidRecord]) -> std::io::Result<()> {
+        let rows: Vec<f64> = records.iter().flat_map(|r| r.features.iter().copied()).collect();
+        let mut scores = Vec::with_capacity(records.len());
+        self.bundle.score_rows(&rows, &mut scores);
+        for (record, score) in records.iter().zip(&scores) {
+            let prediction = Bundle::decide(score.probability, self.threshold);
+            if self.explain {
+                self.bundle.shap_values(record, &mut self.phi);
+            }
+            match self.format {
+                Format::Csv => {
+                    write_float(out, score.raw_score)?;
+                    out.write_all(b",")?;
+                    write_float(out, score.probability)?;
+                    write!(out, ",{prediction}")?;
+                    if self.explain {
+                        for v in &self.phi {
+                            out.write_all(b",")?;
+                            write_float(out, *v)?;
+                        }
+                    }
+                    writeln!(out)?;
+                }
+                Format::Jsonl => {
+                    let mut line = serde_json::json!({
+                        "sk_id_curr": record.id,
+                        "raw_score": score.raw_score,
+                        "probability": score.probability,
+                        "prediction": prediction,
+                    });
+                    if !record.warnings.is_empty() {
+                        line["warnings"] = serde_json::to_value(&record.warnings).unwrap_or_default();
+                    }
+                    if self.explain {
+                        let names = self.bundle.schema.model_features.iter().map(String::as_str);
+                        for (name, v) in names.chain(["bias"]).zip(&self.phi) {
+                            line[format!("shap_{name}")] = serde_json::json!(v);
+                        }
+                    }
+                    serde_json::to_writer(&mut *out, &line)?;
+                    writeln!(out)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
