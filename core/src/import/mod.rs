@@ -1,0 +1,235 @@
+//! Model importers: LightGBM text models and XGBoost JSON models become an [`Ensemble`] plus the
+//! feature names and category levels needed to build a [`Bundle`].
+//!
+//! Importers take the file's text (no I/O) and never panic. They only allocate in proportion to
+//! the text they are given: every count read from the file is checked against what the file
+//! actually holds. The rules followed are in ../shared/MODEL_FORMATS.md.
+
+pub mod lightgbm;
+pub mod xgboost;
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::{Bundle, BundleError, FeatureSelection, Metadata, ReferenceStats};
+use crate::ensemble::{Ensemble, EnsembleError};
+use crate::schema::{CategoricalSpec, InputField, InputKind, NumericSpec, Schema, SchemaError, UnknownLevel};
+
+/// Name of the client id field in a schema made without a training spec.
+pub const DEFAULT_ID_FIELD: &str = "SK_ID_CURR";
+
+/// Decision threshold of a bundle imported without a training spec.
+pub const DEFAULT_THRESHOLD: f64 = 0.5;
+
+/// A model read from a library's file, ready to become a bundle.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedModel {
+    pub ensemble: Ensemble,
+    /// Model feature names, in the model's column order.
+    pub feature_names: Vec<String>,
+    /// For each model feature, the category labels in code order when the feature is categorical
+    /// and the file records its labels (LightGBM `pandas_categorical`, XGBoost `cats`).
+    pub categorical_levels: Vec<Option<Vec<String>>>,
+    /// Library and format, e.g. "lightgbm text model v4" or "xgboost 3.2.0 json".
+    pub source: String,
+}
+
+/// What the training pipeline knows about a model and the importer cannot read from the model
+/// file: written by the pipeline as JSON and passed to `creditscore import --spec`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BundleSpec {
+    pub meta: Metadata,
+    pub schema: Schema,
+    pub threshold: f64,
+    #[serde(default)]
+    pub selection: Option<FeatureSelection>,
+    #[serde(default)]
+    pub reference: Option<ReferenceStats>,
+}
+
+/// Why a model file cannot be imported. Positions are 1-based lines (LightGBM text) and 0-based
+/// tree indices, as the libraries number their trees.
+#[derive(Debug, PartialEq)]
+pub enum ImportError {
+    /// The text is not a well-formed model file.
+    Syntax {
+        line: Option<usize>,
+        tree: Option<usize>,
+        message: String,
+    },
+    /// A well-formed model that uses something the scorer does not implement.
+    Unsupported {
+        line: Option<usize>,
+        tree: Option<usize>,
+        what: String,
+    },
+    /// The trees do not form a valid ensemble.
+    Ensemble(EnsembleError),
+    /// The schema (default or from the spec) is unusable.
+    Schema(SchemaError),
+    /// The spec's `schema.model_features` differ from the model's features.
+    SpecFeatures {
+        position: usize,
+        spec: Option<String>,
+        model: Option<String>,
+    },
+    /// A categorical input of the spec lists its levels in another order than the model's codes.
+    SpecLevels {
+        feature: String,
+        spec: Vec<String>,
+        model: Vec<String>,
+    },
+    Bundle(BundleError),
+}
+
+impl core::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let place =
+            |f: &mut core::fmt::Formatter<'_>, line: &Option<usize>, tree: &Option<usize>| match (line, tree)
+            {
+                (Some(l), Some(t)) => write!(f, "line {l} (tree {t}): "),
+                (Some(l), None) => write!(f, "line {l}: "),
+                (None, Some(t)) => write!(f, "tree {t}: "),
+                (None, None) => Ok(()),
+            };
+        match self {
+            Self::Syntax { line, tree, message } => {
+                place(f, line, tree)?;
+                write!(f, "{message}")
+            }
+            Self::Unsupported { line, tree, what } => {
+                place(f, line, tree)?;
+                write!(f, "unsupported: {what}")
+            }
+            Self::Ensemble(e) => write!(f, "invalid model: {e}"),
+            Self::Schema(e) => write!(f, "{e}"),
+            Self::SpecFeatures { position, spec, model } => write!(
+                f,
+                "spec schema.model_features differs from the model's features at position {position}: \
+                 spec has {}, model has {}",
+                spec.as_deref().map_or("nothing".to_string(), |s| format!("`{s}`")),
+                model.as_deref().map_or("nothing".to_string(), |s| format!("`{s}`")),
+            ),
+            Self::SpecLevels { feature, spec, model } => write!(
+                f,
+                "spec categorical `{feature}` has levels {spec:?} but the model's category codes are {model:?} \
+                 (same levels in the same order are required)"
+            ),
+            Self::Bundle(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ImportError {}
+
+impl ImportedModel {
+    /// A schema that accepts every model feature as an optional input: numeric, or categorical
+    /// with the model's string levels (unknown levels scored as missing), and an optional id.
+    pub fn default_schema(&self) -> Result<Schema, ImportError> {
+        let inputs = self
+            .feature_names
+            .iter()
+            .zip(&self.categorical_levels)
+            .map(|(name, levels)| InputField {
+                name: name.clone(),
+                required: false,
+                nullable: false,
+                description: String::new(),
+                kind: match levels {
+                    Some(levels) => InputKind::Categorical(CategoricalSpec {
+                        levels: levels.clone(),
+                        unknown: UnknownLevel::Missing,
+                        ..Default::default()
+                    }),
+                    None => InputKind::Numeric(NumericSpec::default()),
+                },
+            })
+            .collect();
+        // A model feature may itself be called SK_ID_CURR: the id then takes another name.
+        let mut id_field = String::from(DEFAULT_ID_FIELD);
+        while self.feature_names.contains(&id_field) {
+            id_field.insert(0, '_');
+        }
+        Schema::new(id_field, false, inputs, Vec::new(), self.feature_names.clone())
+            .map_err(ImportError::Schema)
+    }
+
+    /// Builds the bundle. Without a spec: the default schema, threshold 0.5, and metadata holding
+    /// only the source (the caller names the bundle). With a spec: its metadata, schema, threshold,
+    /// selection and reference statistics, after checking that the schema feeds this model.
+    pub fn into_bundle(self, spec: Option<BundleSpec>) -> Result<Bundle, ImportError> {
+        let mut bundle = match spec {
+            None => Bundle {
+                meta: Metadata { source: self.source.clone(), ..Default::default() },
+                schema: self.default_schema()?,
+                ensemble: self.ensemble,
+                threshold: DEFAULT_THRESHOLD,
+                selection: None,
+                reference: None,
+                sha256: String::new(),
+            },
+            Some(spec) => {
+                let mut schema = spec.schema;
+                schema.resolve().map_err(ImportError::Schema)?;
+                check_spec_features(&schema.model_features, &self.feature_names)?;
+                check_spec_levels(&schema, &self.feature_names, &self.categorical_levels)?;
+                let mut meta = spec.meta;
+                if meta.source.is_empty() {
+                    meta.source = self.source;
+                }
+                Bundle {
+                    meta,
+                    schema,
+                    ensemble: self.ensemble,
+                    threshold: spec.threshold,
+                    selection: spec.selection,
+                    reference: spec.reference,
+                    sha256: String::new(),
+                }
+            }
+        };
+        bundle.check().map_err(|e| match e {
+            BundleError::Ensemble(e) => ImportError::Ensemble(e),
+            BundleError::Schema(e) => ImportError::Schema(e),
+            other => ImportError::Bundle(other),
+        })?;
+        Ok(bundle)
+    }
+}
+
+fn check_spec_features(spec: &[String], model: &[String]) -> Result<(), ImportError> {
+    for position in 0..spec.len().max(model.len()) {
+        let (s, m) = (spec.get(position), model.get(position));
+        if s != m {
+            return Err(ImportError::SpecFeatures { position, spec: s.cloned(), model: m.cloned() });
+        }
+    }
+    Ok(())
+}
+
+/// A categorical model feature fed directly by a categorical input must see the same codes the
+/// model was trained with.
+fn check_spec_levels(
+    schema: &Schema,
+    names: &[String],
+    levels: &[Option<Vec<String>>],
+) -> Result<(), ImportError> {
+    for (name, model_levels) in names.iter().zip(levels) {
+        let (Some(model_levels), Some(input)) = (model_levels, schema.input(name)) else {
+            continue;
+        };
+        if let InputKind::Categorical(c) = &input.kind
+            && &c.levels != model_levels
+        {
+            return Err(ImportError::SpecLevels {
+                feature: name.clone(),
+                spec: c.levels.clone(),
+                model: model_levels.clone(),
+            });
+        }
+    }
+    Ok(())
+}
