@@ -13,6 +13,7 @@ pub mod ensemble;
 
 pub use ensemble::{Arithmetic, Ensemble, EnsembleError, Link, MissingType, Node, Split, Tree};
 pub mod bundle;
+pub mod drift;
 pub mod import;
 pub mod predict;
 pub mod schema;

@@ -1,0 +1,188 @@
+//! Categorical features: level shares of the reference against streamed current counts (PSI over
+//! the levels plus an "unknown" bin, chi-square goodness of fit, Cohen's w, missing rate).
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use serde::Serialize;
+
+use super::numeric::PsiBin;
+use super::stats::{chi_square_gof, psi};
+
+/// Most distinct unknown levels remembered by name (the rest are only counted).
+pub const MAX_UNKNOWN_LEVELS: usize = 20;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CategoricalReference {
+    pub levels: Vec<String>,
+    /// Share of each level among non-missing reference values.
+    pub shares: Vec<f64>,
+    /// Non-missing reference rows (for display; the test treats the shares as known).
+    pub non_missing: u64,
+    pub missing_rate: f64,
+}
+
+impl CategoricalReference {
+    /// From counted reference values (levels in schema order).
+    pub fn from_counts(levels: Vec<String>, counts: &[u64], missing: u64) -> Self {
+        let total: u64 = counts.iter().sum();
+        let shares = counts.iter().map(|&c| if total == 0 { 0.0 } else { c as f64 / total as f64 }).collect();
+        let rows = total + missing;
+        CategoricalReference {
+            levels,
+            shares,
+            non_missing: total,
+            missing_rate: if rows == 0 { 0.0 } else { missing as f64 / rows as f64 },
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct CategoricalAccumulator {
+    levels: Vec<String>,
+    counts: Vec<u64>,
+    unknown: u64,
+    unknown_names: BTreeMap<String, u64>,
+    missing: u64,
+}
+
+impl CategoricalAccumulator {
+    pub fn new(reference: &CategoricalReference) -> Self {
+        let levels = reference.levels.clone();
+        let counts = vec![0; levels.len()];
+        CategoricalAccumulator { levels, counts, unknown: 0, unknown_names: BTreeMap::new(), missing: 0 }
+    }
+
+    pub fn push(&mut self, level: &str) {
+        match self.levels.iter().position(|l| l == level) {
+            Some(i) => self.counts[i] += 1,
+            None => {
+                self.unknown += 1;
+                if let Some(c) = self.unknown_names.get_mut(level) {
+                    *c += 1;
+                } else if self.unknown_names.len() < MAX_UNKNOWN_LEVELS {
+                    self.unknown_names.insert(String::from(level), 1);
+                }
+            }
+        }
+    }
+
+    pub fn push_missing(&mut self) {
+        self.missing += 1;
+    }
+
+    pub fn non_missing(&self) -> u64 {
+        self.counts.iter().sum::<u64>() + self.unknown
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChiSquare {
+    pub statistic: f64,
+    pub pvalue: f64,
+    pub dof: usize,
+    /// Cohen's w = sqrt(statistic / n): the effect size, independent of the sample size.
+    pub cohens_w: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CategoricalComparison {
+    pub reference_non_missing: u64,
+    pub current_non_missing: u64,
+    pub current_rows: u64,
+    pub reference_missing_rate: f64,
+    pub current_missing_rate: f64,
+    pub psi: Option<f64>,
+    /// One bin per level, then "(unknown)" for levels the reference does not have.
+    pub bins: Vec<PsiBin>,
+    /// Over the levels the reference has (share > 0); unknown levels are excluded here and show
+    /// up in the PSI and in `unknown_share`.
+    pub chi_square: Option<ChiSquare>,
+    pub unknown_share: f64,
+    pub unknown_levels: BTreeMap<String, u64>,
+}
+
+pub fn compare_categorical(
+    reference: &CategoricalReference,
+    current: &CategoricalAccumulator,
+) -> CategoricalComparison {
+    let n_cur = current.non_missing();
+    let rows = n_cur + current.missing;
+    let share = |c: u64| if n_cur == 0 { 0.0 } else { c as f64 / n_cur as f64 };
+    let mut bins: Vec<PsiBin> = reference
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(i, level)| PsiBin {
+            label: level.clone(),
+            reference_share: reference.shares.get(i).copied().unwrap_or(0.0),
+            current_share: share(current.counts[i]),
+        })
+        .collect();
+    bins.push(PsiBin {
+        label: String::from("(unknown)"),
+        reference_share: 0.0,
+        current_share: share(current.unknown),
+    });
+    let psi_value = if n_cur > 0 {
+        let r: Vec<f64> = bins.iter().map(|b| b.reference_share).collect();
+        let c: Vec<f64> = bins.iter().map(|b| b.current_share).collect();
+        Some(psi(&r, &c))
+    } else {
+        None
+    };
+    let mut observed = Vec::new();
+    let mut expected = Vec::new();
+    for (i, &s) in reference.shares.iter().enumerate() {
+        if s > 0.0 {
+            observed.push(current.counts[i]);
+            expected.push(s);
+        }
+    }
+    let known: u64 = observed.iter().sum();
+    let chi_square = chi_square_gof(&observed, &expected).map(|(statistic, pvalue, dof)| ChiSquare {
+        statistic,
+        pvalue,
+        dof,
+        cohens_w: libm::sqrt(statistic / known as f64),
+    });
+    CategoricalComparison {
+        reference_non_missing: reference.non_missing,
+        current_non_missing: n_cur,
+        current_rows: rows,
+        reference_missing_rate: reference.missing_rate,
+        current_missing_rate: if rows == 0 { f64::NAN } else { current.missing as f64 / rows as f64 },
+        psi: psi_value,
+        bins,
+        chi_square,
+        unknown_share: share(current.unknown),
+        unknown_levels: current.unknown_names.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shifted_levels_raise_psi_and_chi_square() {
+        let r = CategoricalReference::from_counts(vec!["F".into(), "M".into()], &[658, 342], 0);
+        let mut same = CategoricalAccumulator::new(&r);
+        let mut shifted = CategoricalAccumulator::new(&r);
+        for i in 0..1000 {
+            same.push(if i % 1000 < 658 { "F" } else { "M" });
+            shifted.push(if i % 1000 < 300 { "F" } else { "M" });
+        }
+        shifted.push("X");
+        shifted.push_missing();
+        let a = compare_categorical(&r, &same);
+        let b = compare_categorical(&r, &shifted);
+        assert!(a.psi.unwrap() < 1e-6);
+        assert!(a.chi_square.as_ref().unwrap().pvalue > 0.99);
+        assert!(b.psi.unwrap() > 0.2);
+        assert!(b.chi_square.as_ref().unwrap().pvalue < 1e-10);
+        assert_eq!(b.unknown_levels.get("X"), Some(&1));
+        assert_eq!(b.current_rows, 1002);
+    }
+}

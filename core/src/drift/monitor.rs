@@ -1,0 +1,273 @@
+//! Fixed-memory accumulators for the operational part of the report: latency percentiles, refusal
+//! and error rates over time, and the predicted-probability histogram.
+
+use alloc::collections::BTreeMap;
+use alloc::vec;
+use alloc::vec::Vec;
+use serde::Serialize;
+
+/// Relative width of a latency bucket: percentiles are exact to within this factor (2 %).
+pub const LATENCY_BUCKET_GROWTH: f64 = 1.02;
+const LATENCY_BUCKETS: usize = 1300; // 1.02^1300 ~ 1.6e11 us: beyond any plausible latency
+
+/// Log-bucketed histogram of latencies in microseconds (values below 1 us share the first bucket).
+#[derive(Clone, Debug)]
+pub struct LatencyHistogram {
+    counts: Vec<u64>,
+    count: u64,
+    max: f64,
+    sum: f64,
+}
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        LatencyHistogram { counts: vec![0; LATENCY_BUCKETS], count: 0, max: 0.0, sum: 0.0 }
+    }
+}
+
+impl LatencyHistogram {
+    pub fn push(&mut self, micros: f64) {
+        if !(micros.is_finite() && micros >= 0.0) {
+            return;
+        }
+        let bucket = if micros <= 1.0 {
+            0
+        } else {
+            (libm::ceil(libm::log(micros) / libm::log(LATENCY_BUCKET_GROWTH)) as usize)
+                .min(LATENCY_BUCKETS - 1)
+        };
+        self.counts[bucket] += 1;
+        self.count += 1;
+        self.max = self.max.max(micros);
+        self.sum += micros;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 { f64::NAN } else { self.sum / self.count as f64 }
+    }
+
+    pub fn max(&self) -> f64 {
+        if self.count == 0 { f64::NAN } else { self.max }
+    }
+
+    /// Upper bound of the bucket holding the q-quantile (within 2 % of the exact value).
+    pub fn quantile(&self, q: f64) -> f64 {
+        if self.count == 0 {
+            return f64::NAN;
+        }
+        let rank = libm::ceil(q.clamp(0.0, 1.0) * self.count as f64).max(1.0) as u64;
+        let mut seen = 0;
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                let upper = if i == 0 { 1.0 } else { libm::pow(LATENCY_BUCKET_GROWTH, i as f64) };
+                return upper.min(self.max);
+            }
+        }
+        self.max
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct PeriodCounts {
+    pub records: u64,
+    pub refused: u64,
+    pub errors: u64,
+}
+
+/// Most periods kept; beyond, the period doubles and neighbours merge (bounded memory whatever
+/// the time span of the logs).
+pub const MAX_PERIODS: usize = 4096;
+
+/// Counts per time period (UTC epoch seconds), starting with one-hour periods.
+#[derive(Clone, Debug)]
+pub struct TimeSeries {
+    period_seconds: i64,
+    periods: BTreeMap<i64, PeriodCounts>,
+}
+
+impl Default for TimeSeries {
+    fn default() -> Self {
+        TimeSeries { period_seconds: 3600, periods: BTreeMap::new() }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Period {
+    /// Start of the period, epoch seconds.
+    pub start: i64,
+    pub seconds: i64,
+    pub counts: PeriodCounts,
+}
+
+impl TimeSeries {
+    pub fn add(&mut self, epoch_seconds: i64, records: u64, refused: u64, errors: u64) {
+        let key = epoch_seconds.div_euclid(self.period_seconds);
+        let entry = self.periods.entry(key).or_default();
+        entry.records += records;
+        entry.refused += refused;
+        entry.errors += errors;
+        if self.periods.len() > MAX_PERIODS {
+            self.coarsen();
+        }
+    }
+
+    fn coarsen(&mut self) {
+        self.period_seconds = self.period_seconds.saturating_mul(2);
+        let old = core::mem::take(&mut self.periods);
+        for (k, c) in old {
+            let e = self.periods.entry(k.div_euclid(2)).or_default();
+            e.records += c.records;
+            e.refused += c.refused;
+            e.errors += c.errors;
+        }
+    }
+
+    /// At most `max_points` consecutive periods covering the whole span (empty ones included).
+    pub fn periods(&self, max_points: usize) -> Vec<Period> {
+        let (Some((&first, _)), Some((&last, _))) =
+            (self.periods.first_key_value(), self.periods.last_key_value())
+        else {
+            return Vec::new();
+        };
+        let span = (last - first + 1) as u64;
+        let group = span.div_ceil(max_points.max(1) as u64).max(1) as i64;
+        let mut out: Vec<Period> = Vec::new();
+        let mut start = first;
+        while start <= last {
+            let mut counts = PeriodCounts::default();
+            for (_, c) in self.periods.range(start..start.saturating_add(group)) {
+                counts.records += c.records;
+                counts.refused += c.refused;
+                counts.errors += c.errors;
+            }
+            out.push(Period {
+                start: start.saturating_mul(self.period_seconds),
+                seconds: group * self.period_seconds,
+                counts,
+            });
+            start = start.saturating_add(group);
+        }
+        out
+    }
+}
+
+/// Fixed-bin histogram of probabilities over [0, 1].
+#[derive(Clone, Debug)]
+pub struct ProbabilityHistogram {
+    pub counts: Vec<u64>,
+}
+
+pub const PROBABILITY_BINS: usize = 50;
+
+impl Default for ProbabilityHistogram {
+    fn default() -> Self {
+        ProbabilityHistogram { counts: vec![0; PROBABILITY_BINS] }
+    }
+}
+
+impl ProbabilityHistogram {
+    pub fn push(&mut self, p: f64) {
+        if (0.0..=1.0).contains(&p) {
+            let i = ((p * PROBABILITY_BINS as f64) as usize).min(PROBABILITY_BINS - 1);
+            self.counts[i] += 1;
+        }
+    }
+}
+
+/// Parses an RFC 3339 timestamp (`2026-11-27T01:02:03Z`, fractional seconds and offsets allowed)
+/// into epoch seconds. `None` when it is not one.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: core::ops::Range<usize>| -> Option<i64> {
+        let mut v = 0i64;
+        for &c in b.get(r)? {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + (c - b'0') as i64;
+        }
+        Some(v)
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(|c| c.is_ascii_digit()) {
+            i += 1;
+        }
+    }
+    let offset = match b.get(i) {
+        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+        Some(&sign @ (b'+' | b'-')) if i + 6 == b.len() && b[i + 3] == b':' => {
+            let minutes = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
+            if sign == b'+' { minutes * 60 } else { -minutes * 60 }
+        }
+        _ => return None,
+    };
+    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_quantiles_within_two_percent() {
+        let mut h = LatencyHistogram::default();
+        for v in 1..=10_000 {
+            h.push(v as f64);
+        }
+        for (q, exact) in [(0.5, 5000.0), (0.9, 9000.0), (0.99, 9900.0)] {
+            let got = h.quantile(q);
+            assert!(got >= exact && got <= exact * 1.02, "q{q}: {got}");
+        }
+        assert_eq!(h.max(), 10_000.0);
+    }
+
+    #[test]
+    fn time_series_stays_bounded() {
+        let mut t = TimeSeries::default();
+        for h in 0..100_000i64 {
+            t.add(h * 3600, 1, (h % 2) as u64, 0);
+        }
+        assert!(t.periods.len() <= MAX_PERIODS);
+        let p = t.periods(60);
+        assert!(p.len() <= 60);
+        assert_eq!(p.iter().map(|p| p.counts.records).sum::<u64>(), 100_000);
+    }
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("2026-11-27T01:02:03.123456Z"), Some(1_795_741_323));
+        assert_eq!(parse_rfc3339("2026-11-27T02:02:03+01:00"), Some(1_795_741_323));
+        assert_eq!(parse_rfc3339("2026-13-27T01:02:03Z"), None);
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+}

@@ -1,0 +1,434 @@
+//! Numeric features: a reference (exact sample or quantile summary), a streaming accumulator for
+//! the current values, and their comparison (KS, PSI, missing rate, chart points).
+//!
+//! Bounded memory, exact KS: the accumulator does not keep current values. It counts them against
+//! the reference's distinct values `r_0 < r_1 < ...` (per `r_k`: values equal to it, values
+//! strictly between `r_{k-1}` and it, and values above the last). The reference ECDF is constant
+//! between two reference values and the current ECDF is monotone there, so the supremum of
+//! |F_ref - F_cur| is reached at some `r_k` or just below it: both are known from these counts.
+//! The KS statistic against an exact reference sample is therefore exact for any number of current
+//! rows, with memory proportional to the number of distinct reference values (not to the logs).
+//! Against a quantile summary (the bundle's 101 percentiles) the reference CDF is only known at the
+//! percentiles; the statistic is then an approximation that can be off by up to the largest gap
+//! between consecutive percentile levels (0.01 for percentiles) and is labelled approximate.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use serde::Serialize;
+
+use super::ks::{ExtremeDiff, KsResult, ks_from_extremes, ks_from_statistic};
+use super::stats::psi;
+
+/// Number of PSI bins (reference deciles; fewer when deciles coincide).
+pub const PSI_BINS: usize = 10;
+/// Most points drawn per ECDF curve.
+pub const CHART_POINTS: usize = 200;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NumericReference {
+    /// Exact reference sample: sorted non-missing values and the count of missing ones.
+    Sample { sorted: Vec<f64>, missing: u64 },
+    /// Quantile summary: `quantiles[k]` is the k/(len-1) quantile of the non-missing values.
+    Quantiles { quantiles: Vec<f64>, rows: u64, missing_rate: f64, mean: f64 },
+}
+
+impl NumericReference {
+    /// From raw values; NaN (and infinities) count as missing.
+    pub fn from_values(values: impl IntoIterator<Item = f64>) -> Self {
+        let mut missing = 0;
+        let mut sorted = Vec::new();
+        for v in values {
+            if v.is_finite() { sorted.push(v) } else { missing += 1 }
+        }
+        sorted.sort_unstable_by(f64::total_cmp);
+        NumericReference::Sample { sorted, missing }
+    }
+
+    /// From a quantile summary; non-finite quantiles are dropped and the rest sorted.
+    pub fn from_quantiles(quantiles: &[f64], rows: u64, missing_rate: f64, mean: f64) -> Self {
+        let mut q: Vec<f64> = quantiles.iter().copied().filter(|v| v.is_finite()).collect();
+        q.sort_unstable_by(f64::total_cmp);
+        let missing_rate = if missing_rate.is_finite() { missing_rate.clamp(0.0, 1.0) } else { 0.0 };
+        NumericReference::Quantiles { quantiles: q, rows, missing_rate, mean }
+    }
+
+    pub fn is_exact(&self) -> bool {
+        matches!(self, NumericReference::Sample { .. })
+    }
+
+    /// Number of non-missing reference values.
+    pub fn non_missing(&self) -> u64 {
+        match self {
+            NumericReference::Sample { sorted, .. } => sorted.len() as u64,
+            NumericReference::Quantiles { quantiles, rows, missing_rate, .. } => {
+                if quantiles.is_empty() {
+                    0
+                } else {
+                    libm::round(*rows as f64 * (1.0 - missing_rate)).max(1.0) as u64
+                }
+            }
+        }
+    }
+
+    pub fn missing_rate(&self) -> f64 {
+        match self {
+            NumericReference::Sample { sorted, missing } => {
+                let total = sorted.len() as u64 + missing;
+                if total == 0 { 0.0 } else { *missing as f64 / total as f64 }
+            }
+            NumericReference::Quantiles { missing_rate, .. } => *missing_rate,
+        }
+    }
+
+    fn mean(&self) -> f64 {
+        match self {
+            NumericReference::Sample { sorted, .. } if !sorted.is_empty() => {
+                sorted.iter().sum::<f64>() / sorted.len() as f64
+            }
+            NumericReference::Sample { .. } => f64::NAN,
+            NumericReference::Quantiles { mean, .. } => *mean,
+        }
+    }
+
+    /// Sorted distinct values at which the current data is counted.
+    fn edges(&self) -> Vec<f64> {
+        let values = match self {
+            NumericReference::Sample { sorted, .. } => sorted,
+            NumericReference::Quantiles { quantiles, .. } => quantiles,
+        };
+        let mut edges: Vec<f64> = Vec::new();
+        for &v in values {
+            if edges.last() != Some(&v) {
+                edges.push(v);
+            }
+        }
+        edges
+    }
+
+    /// Reference CDF just below and at each edge, as shares.
+    fn cdf_at_edges(&self, edges: &[f64]) -> (Vec<f64>, Vec<f64>, Vec<u64>) {
+        match self {
+            NumericReference::Sample { sorted, .. } => {
+                let n = sorted.len() as f64;
+                let mut counts_le = Vec::with_capacity(edges.len());
+                let mut i = 0;
+                for &e in edges {
+                    while i < sorted.len() && sorted[i] <= e {
+                        i += 1;
+                    }
+                    counts_le.push(i as u64);
+                }
+                let le: Vec<f64> = counts_le.iter().map(|&c| c as f64 / n).collect();
+                let lt: Vec<f64> = (0..edges.len()).map(|k| if k == 0 { 0.0 } else { le[k - 1] }).collect();
+                (lt, le, counts_le)
+            }
+            NumericReference::Quantiles { quantiles, .. } => {
+                let steps = (quantiles.len().max(2) - 1) as f64;
+                let mut lt = Vec::with_capacity(edges.len());
+                let mut le = Vec::with_capacity(edges.len());
+                for &e in edges {
+                    let first = quantiles.partition_point(|&q| q < e);
+                    let after = quantiles.partition_point(|&q| q <= e);
+                    lt.push(first as f64 / steps);
+                    le.push(((after.max(1) - 1) as f64 / steps).min(1.0));
+                }
+                (lt, le, Vec::new())
+            }
+        }
+    }
+}
+
+/// Streaming counts of current values against the reference's edges.
+#[derive(Clone, Debug)]
+pub struct NumericAccumulator {
+    edges: Vec<f64>,
+    /// Values equal to `edges[k]`.
+    at: Vec<u64>,
+    /// Values strictly between `edges[k-1]` and `edges[k]`; the last entry: above the last edge.
+    between: Vec<u64>,
+    missing: u64,
+    count: u64,
+    sum: f64,
+}
+
+impl NumericAccumulator {
+    pub fn new(reference: &NumericReference) -> Self {
+        let edges = reference.edges();
+        let n = edges.len();
+        NumericAccumulator { edges, at: vec![0; n], between: vec![0; n + 1], missing: 0, count: 0, sum: 0.0 }
+    }
+
+    /// Adds one value; NaN and infinities count as missing.
+    pub fn push(&mut self, value: f64) {
+        if !value.is_finite() {
+            self.missing += 1;
+            return;
+        }
+        self.count += 1;
+        self.sum += value;
+        let i = self.edges.partition_point(|&e| e < value);
+        if i < self.edges.len() && self.edges[i] == value {
+            self.at[i] += 1;
+        } else {
+            self.between[i] += 1;
+        }
+    }
+
+    pub fn push_missing(&mut self) {
+        self.missing += 1;
+    }
+
+    pub fn non_missing(&self) -> u64 {
+        self.count
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.count + self.missing
+    }
+
+    /// Current counts below and at each edge.
+    fn cumulative(&self) -> (Vec<u64>, Vec<u64>) {
+        let mut lt = Vec::with_capacity(self.edges.len());
+        let mut le = Vec::with_capacity(self.edges.len());
+        let mut acc = 0u64;
+        for k in 0..self.edges.len() {
+            acc += self.between[k];
+            lt.push(acc);
+            acc += self.at[k];
+            le.push(acc);
+        }
+        (lt, le)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PsiBin {
+    /// Bin label, e.g. "(0.25, 0.5]".
+    pub label: alloc::string::String,
+    pub reference_share: f64,
+    pub current_share: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EcdfPoint {
+    pub x: f64,
+    pub reference: f64,
+    pub current: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NumericComparison {
+    pub reference_non_missing: u64,
+    pub current_non_missing: u64,
+    pub current_rows: u64,
+    pub reference_missing_rate: f64,
+    pub current_missing_rate: f64,
+    pub reference_mean: f64,
+    pub current_mean: f64,
+    /// KS test; `None` when either side has no values.
+    pub ks: Option<KsResult>,
+    /// True when the reference is a quantile summary (statistic within 0.01, p-value indicative).
+    pub ks_approximate: bool,
+    pub psi: Option<f64>,
+    pub psi_bins: Vec<PsiBin>,
+    pub ecdf: Vec<EcdfPoint>,
+}
+
+pub fn compare_numeric(reference: &NumericReference, current: &NumericAccumulator) -> NumericComparison {
+    let edges = &current.edges;
+    let n_ref = reference.non_missing();
+    let n_cur = current.count;
+    let (cur_lt, cur_le) = current.cumulative();
+    let (ref_lt, ref_le, ref_counts_le) = reference.cdf_at_edges(edges);
+    let have_both = n_ref > 0 && n_cur > 0 && !edges.is_empty();
+
+    let ks = if !have_both {
+        None
+    } else if reference.is_exact() {
+        let mut best = ExtremeDiff::default();
+        for k in 0..edges.len() {
+            let ref_lt_count = if k == 0 { 0 } else { ref_counts_le[k - 1] };
+            best.observe(ref_lt_count, n_ref, cur_lt[k], n_cur);
+            best.observe(ref_counts_le[k], n_ref, cur_le[k], n_cur);
+        }
+        // Current values above the last reference value: the reference CDF is 1 there.
+        Some(ks_from_extremes(n_ref, n_cur, &best))
+    } else {
+        let mut d: f64 = 0.0;
+        for k in 0..edges.len() {
+            d = d.max((ref_lt[k] - cur_lt[k] as f64 / n_cur as f64).abs());
+            d = d.max((ref_le[k] - cur_le[k] as f64 / n_cur as f64).abs());
+        }
+        Some(ks_from_statistic(n_ref, n_cur, d))
+    };
+
+    let (psi_value, psi_bins) = if have_both {
+        let cuts = psi_cut_indices(reference, edges);
+        let mut bins = Vec::with_capacity(cuts.len() + 1);
+        let (mut prev_ref, mut prev_cur) = (0.0, 0.0);
+        let mut prev_label = alloc::string::String::from("-inf");
+        for &k in &cuts {
+            let r = ref_le[k];
+            let c = cur_le[k] as f64 / n_cur as f64;
+            let label = fmt_num(edges[k]);
+            bins.push(PsiBin {
+                label: alloc::format!("({prev_label}, {label}]"),
+                reference_share: r - prev_ref,
+                current_share: c - prev_cur,
+            });
+            (prev_ref, prev_cur, prev_label) = (r, c, label);
+        }
+        bins.push(PsiBin {
+            label: alloc::format!("({prev_label}, inf)"),
+            reference_share: 1.0 - prev_ref,
+            current_share: 1.0 - prev_cur,
+        });
+        let r: Vec<f64> = bins.iter().map(|b| b.reference_share).collect();
+        let c: Vec<f64> = bins.iter().map(|b| b.current_share).collect();
+        (Some(psi(&r, &c)), bins)
+    } else {
+        (None, Vec::new())
+    };
+
+    let ecdf = if have_both { ecdf_points(reference, edges, &ref_le, &cur_le, n_cur) } else { Vec::new() };
+    let rows = current.rows();
+    NumericComparison {
+        reference_non_missing: n_ref,
+        current_non_missing: n_cur,
+        current_rows: rows,
+        reference_missing_rate: reference.missing_rate(),
+        current_missing_rate: if rows == 0 { f64::NAN } else { current.missing as f64 / rows as f64 },
+        reference_mean: reference.mean(),
+        current_mean: if n_cur == 0 { f64::NAN } else { current.sum / n_cur as f64 },
+        ks,
+        ks_approximate: !reference.is_exact(),
+        psi: psi_value,
+        psi_bins,
+        ecdf,
+    }
+}
+
+/// Edge indices of the reference deciles (distinct), used as right-closed PSI bin bounds.
+fn psi_cut_indices(reference: &NumericReference, edges: &[f64]) -> Vec<usize> {
+    let mut cuts: Vec<usize> = Vec::new();
+    for i in 1..PSI_BINS {
+        let p = i as f64 / PSI_BINS as f64;
+        let value = match reference {
+            NumericReference::Sample { sorted, .. } => {
+                sorted[libm::floor(p * (sorted.len() - 1) as f64) as usize]
+            }
+            NumericReference::Quantiles { quantiles, .. } => {
+                quantiles[libm::floor(p * (quantiles.len() - 1) as f64 + 1e-9) as usize]
+            }
+        };
+        let k = edges.partition_point(|&e| e < value);
+        // The largest value is not a cut: the last bin is open above.
+        if k + 1 < edges.len() && cuts.last() != Some(&k) {
+            cuts.push(k);
+        }
+    }
+    cuts
+}
+
+fn ecdf_points(
+    reference: &NumericReference,
+    edges: &[f64],
+    ref_le: &[f64],
+    cur_le: &[u64],
+    n_cur: u64,
+) -> Vec<EcdfPoint> {
+    // Chart range: the reference's 0.5 % to 99.5 % span, so that outliers do not flatten it.
+    let (lo, hi) = match reference {
+        NumericReference::Sample { sorted, .. } => {
+            let at = |p: f64| sorted[libm::floor(p * (sorted.len() - 1) as f64) as usize];
+            (at(0.005), at(0.995))
+        }
+        NumericReference::Quantiles { quantiles, .. } => (quantiles[0], quantiles[quantiles.len() - 1]),
+    };
+    let inside: Vec<usize> = (0..edges.len()).filter(|&k| edges[k] >= lo && edges[k] <= hi).collect();
+    let step = inside.len().div_ceil(CHART_POINTS).max(1);
+    inside
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % step == 0 || *i == inside.len() - 1)
+        .map(|(_, &k)| EcdfPoint {
+            x: edges[k],
+            reference: ref_le[k],
+            current: cur_le[k] as f64 / n_cur as f64,
+        })
+        .collect()
+}
+
+/// Short, stable number formatting for labels.
+pub fn fmt_num(v: f64) -> alloc::string::String {
+    if v == libm::trunc(v) && v.abs() < 1e15 {
+        alloc::format!("{}", v as i64)
+    } else if v.abs() >= 1e-3 && v.abs() < 1e6 {
+        let s = alloc::format!("{v:.4}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        alloc::string::String::from(s)
+    } else {
+        alloc::format!("{v:.3e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ks::ks_2samp;
+    use super::*;
+
+    fn lcg(seed: &mut u64) -> f64 {
+        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (*seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    #[test]
+    fn streaming_ks_equals_sample_ks_with_ties_and_outside_values() {
+        let mut s = 7;
+        let reference: Vec<f64> = (0..3000).map(|_| libm::floor(lcg(&mut s) * 50.0)).collect();
+        let current: Vec<f64> = (0..20_000).map(|_| libm::floor(lcg(&mut s) * 60.0) - 5.0).collect();
+        let r = NumericReference::from_values(reference.iter().copied());
+        let mut acc = NumericAccumulator::new(&r);
+        current.iter().for_each(|&v| acc.push(v));
+        let streamed = compare_numeric(&r, &acc).ks.unwrap();
+        let direct = ks_2samp(&reference, &current).unwrap();
+        assert_eq!(streamed.statistic, direct.statistic);
+        assert_eq!(streamed.pvalue, direct.pvalue);
+    }
+
+    #[test]
+    fn quantile_reference_approximates_exact_statistic() {
+        let mut s = 3;
+        let reference: Vec<f64> = (0..50_000).map(|_| lcg(&mut s)).collect();
+        let r = NumericReference::from_values(reference.iter().copied());
+        let NumericReference::Sample { sorted, .. } = &r else { unreachable!() };
+        let q: Vec<f64> = (0..=100).map(|k| sorted[k * (sorted.len() - 1) / 100]).collect();
+        let rq = NumericReference::from_quantiles(&q, 50_000, 0.0, 0.5);
+        let mut exact = NumericAccumulator::new(&r);
+        let mut approx = NumericAccumulator::new(&rq);
+        for _ in 0..5000 {
+            let v = lcg(&mut s) * 0.8 + 0.1;
+            exact.push(v);
+            approx.push(v);
+        }
+        let e = compare_numeric(&r, &exact);
+        let a = compare_numeric(&rq, &approx);
+        assert!(a.ks_approximate && !e.ks_approximate);
+        assert!((e.ks.unwrap().statistic - a.ks.unwrap().statistic).abs() <= 0.011);
+        assert!((e.psi.unwrap() - a.psi.unwrap()).abs() < 0.02, "{:?} {:?}", e.psi, a.psi);
+        assert_eq!(e.psi_bins.len(), PSI_BINS);
+    }
+
+    #[test]
+    fn missing_values_are_counted_not_compared() {
+        let r = NumericReference::from_values([1.0, 2.0, f64::NAN, 3.0]);
+        let mut acc = NumericAccumulator::new(&r);
+        acc.push(2.0);
+        acc.push_missing();
+        acc.push(f64::NAN);
+        let c = compare_numeric(&r, &acc);
+        assert_eq!(c.current_non_missing, 1);
+        assert!((c.current_missing_rate - 2.0 / 3.0).abs() < 1e-15);
+        assert!((c.reference_missing_rate - 0.25).abs() < 1e-15);
+    }
+}
