@@ -450,7 +450,7 @@ impl Schema {
                 }
                 None
             }
-            Some(n) if n.fract() != 0.0 || !(-9.0e15..=9.0e15).contains(&n) => {
+            Some(n) if n != libm::trunc(n) || !(-9.0e15..=9.0e15).contains(&n) => {
                 issues.push(
                     prefix,
                     name,
@@ -518,7 +518,7 @@ fn numeric_value(
         });
         return NumericOutcome::Sentinel;
     }
-    if spec.integer && v.fract() != 0.0 {
+    if spec.integer && v != libm::trunc(v) {
         issues.push(
             prefix,
             &field.name,

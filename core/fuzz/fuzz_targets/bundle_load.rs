@@ -1,0 +1,26 @@
+//! Any bytes given to the bundle loader give a bundle or an error: never a panic, never an
+//! unbounded allocation. Inputs that start with the magic get their checksum fixed up, so the
+//! fuzzer explores the parser behind the hash check, and every bundle that loads is scored and
+//! explained on a few rows (a loaded bundle must be safe to use).
+#![no_main]
+use creditscore_core::Bundle;
+use libfuzzer_sys::fuzz_target;
+use sha2::{Digest, Sha256};
+
+fuzz_target!(|data: &[u8]| {
+    let mut bytes = data.to_vec();
+    if bytes.len() >= 44 && bytes.starts_with(b"CSBUNDLE") {
+        let digest = Sha256::digest(&bytes[44..]);
+        bytes[12..44].copy_from_slice(&digest);
+    }
+    if let Ok(bundle) = Bundle::from_bytes(&bytes) {
+        let n = bundle.ensemble.num_features;
+        for fill in [f64::NAN, 0.0, -1e30, 1e30, 0.5, 1e-36] {
+            let row = vec![fill; n];
+            let raw = bundle.ensemble.raw_score(&row);
+            let _ = bundle.ensemble.probability(raw);
+            let mut phi = Vec::new();
+            creditscore_core::shap::tree_shap(&bundle.ensemble, &row, &mut phi);
+        }
+    }
+});
