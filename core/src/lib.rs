@@ -17,6 +17,7 @@ pub mod drift;
 pub mod import;
 pub mod predict;
 pub mod schema;
+pub mod service;
 pub mod shap;
 
 pub use bundle::{Bundle, BundleError, Metadata};

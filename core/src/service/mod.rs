@@ -1,0 +1,598 @@
+//! The scoring HTTP API without a transport: a request in, a response plus the prediction log
+//! records to store out.
+//!
+//! The edge worker (and any other server) only adapts its own request type to [`Request`],
+//! supplies what the core may not produce itself (request id, current time, secrets, which log
+//! store is bound) and performs the I/O the service asks for: storing the returned log records,
+//! and for `GET /logs` reading stored records ([`Outcome::ReadLogs`], then
+//! [`Service::logs_response`]). Routes, status codes and bodies are documented in docs/API.md and
+//! served as OpenAPI 3.1 by `GET /openapi.json` (built in [`openapi`]).
+
+mod docs;
+mod logs;
+mod query;
+mod time;
+
+#[cfg(test)]
+mod tests;
+
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::bundle::Bundle;
+use crate::predict::{Contribution, valid_threshold};
+use crate::schema::{FieldIssue, IssueCode, ValidRecord, Warning};
+
+pub use docs::{features_document, openapi};
+pub use logs::{
+    LOG_KEY_PREFIX, LogError, LogRecord, client_id_hash, constant_time_eq, log_object_key, render_log_object,
+};
+pub use time::rfc3339_utc;
+
+/// Largest request body accepted (bytes); larger bodies get 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Most records in one `POST /predict` body; more get 413.
+pub const MAX_PREDICT_RECORDS: usize = 1000;
+/// Most records in one `POST /explain` body (TreeSHAP costs far more than scoring); more get 413.
+pub const MAX_EXPLAIN_RECORDS: usize = 100;
+/// `GET /logs?tail=N` bounds and default.
+pub const MAX_LOG_TAIL: usize = 10_000;
+pub const DEFAULT_LOG_TAIL: usize = 200;
+
+/// Where prediction logs go, decided by the adapter from what is bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogStore {
+    R2,
+    Kv,
+    Off,
+}
+
+impl LogStore {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogStore::R2 => "r2",
+            LogStore::Kv => "kv",
+            LogStore::Off => "off",
+        }
+    }
+}
+
+/// Operator configuration, read by the adapter from its environment for each request.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub log_store: LogStore,
+    /// `LOGS_ACCESS_TOKEN`: `None` (or empty) disables `GET /logs` (503).
+    pub logs_token: Option<String>,
+    /// Store `SK_ID_CURR` only as a keyed hash (the default). `false` only when the operator
+    /// explicitly turned hashing off: the raw id is then logged.
+    pub hash_client_ids: bool,
+    /// `LOG_HASH_KEY`: the HMAC key. With hashing on and no key, ids are not logged at all.
+    pub hash_key: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { log_store: LogStore::Off, logs_token: None, hash_client_ids: true, hash_key: None }
+    }
+}
+
+impl Settings {
+    /// How client ids end up in the logs: "hmac-sha256", "raw" or "dropped" (hashing on, no key).
+    pub fn client_id_logging(&self) -> &'static str {
+        match (self.hash_client_ids, self.hash_key.as_deref().is_some_and(|k| !k.is_empty())) {
+            (false, _) => "raw",
+            (true, true) => "hmac-sha256",
+            (true, false) => "dropped",
+        }
+    }
+}
+
+/// One HTTP request as the service needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    /// Path without the query string, e.g. `/predict`.
+    pub path: &'a str,
+    /// Raw query string without the `?` (may be empty).
+    pub query: &'a str,
+    /// `X-Logs-Token` header.
+    pub logs_token_header: Option<&'a str>,
+    /// `Authorization` header.
+    pub authorization: Option<&'a str>,
+    /// `X-Client-Source` header (logged as `source`, default "api").
+    pub client_source: Option<&'a str>,
+    pub body: &'a [u8],
+    /// Unique id of this request, from the adapter's randomness.
+    pub request_id: &'a str,
+    /// Current time (milliseconds since the Unix epoch), from the adapter's clock.
+    pub now_ms: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+    /// Extra headers (`Allow` on 405, `WWW-Authenticate` on 401, `Cache-Control` on logs).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+pub const JSON: &str = "application/json";
+pub const NDJSON: &str = "application/x-ndjson";
+
+/// What the adapter does next.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Send `response`; store `logs` (one object per request, key from [`log_object_key`],
+    /// body from [`render_log_object`]) off the response path.
+    Respond { response: Response, logs: Vec<LogRecord> },
+    /// An authorised `GET /logs`: read stored objects newest first until they hold at least
+    /// `tail` lines (or none are left), then call [`Service::logs_response`].
+    ReadLogs { tail: usize },
+}
+
+impl Outcome {
+    fn plain(response: Response) -> Outcome {
+        Outcome::Respond { response, logs: Vec::new() }
+    }
+}
+
+/// The API over one model bundle.
+pub struct Service {
+    bundle: Result<Bundle, String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Predict,
+    Explain,
+}
+
+impl Endpoint {
+    fn path(self) -> &'static str {
+        match self {
+            Endpoint::Predict => "/predict",
+            Endpoint::Explain => "/explain",
+        }
+    }
+    fn max_records(self) -> usize {
+        match self {
+            Endpoint::Predict => MAX_PREDICT_RECORDS,
+            Endpoint::Explain => MAX_EXPLAIN_RECORDS,
+        }
+    }
+}
+
+/// A failed request: status, machine code, message and per-field details.
+#[derive(Debug)]
+struct ApiError {
+    status: u16,
+    code: &'static str,
+    message: String,
+    details: Vec<FieldIssue>,
+}
+
+impl ApiError {
+    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), details: Vec::new() }
+    }
+
+    fn invalid(message: impl Into<String>, details: Vec<FieldIssue>) -> Self {
+        ApiError { status: 422, code: "validation_error", message: message.into(), details }
+    }
+
+    fn response(&self) -> Response {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: Inner<'a>,
+        }
+        #[derive(Serialize)]
+        struct Inner<'a> {
+            code: &'a str,
+            message: &'a str,
+            details: &'a [FieldIssue],
+        }
+        let body = Body { error: Inner { code: self.code, message: &self.message, details: &self.details } };
+        json_response(self.status, &body)
+    }
+}
+
+fn issue(path: &str, code: IssueCode, reason: impl Into<String>, expected: impl Into<String>) -> FieldIssue {
+    FieldIssue { path: path.into(), code, reason: reason.into(), expected: expected.into() }
+}
+
+fn json_response<T: Serialize>(status: u16, body: &T) -> Response {
+    // Serializing plain structs, maps and finite-or-null floats cannot fail.
+    let body = serde_json::to_string(body).unwrap_or_else(|_| String::from("{}"));
+    Response { status, content_type: JSON, body, headers: Vec::new() }
+}
+
+/// Route table: path -> allowed method.
+const ROUTES: &[(&str, &str)] = &[
+    ("/health", "GET"),
+    ("/features", "GET"),
+    ("/predict", "POST"),
+    ("/explain", "POST"),
+    ("/logs", "GET"),
+    ("/openapi.json", "GET"),
+];
+
+impl Service {
+    /// Loads the bundle; a bundle that cannot be loaded still gives a service whose `/health`
+    /// reports 503 with the reason.
+    pub fn new(bundle_bytes: &[u8]) -> Service {
+        Service { bundle: Bundle::from_bytes(bundle_bytes).map_err(|e| e.to_string()) }
+    }
+
+    pub fn from_bundle(bundle: Bundle) -> Service {
+        Service { bundle: Ok(bundle) }
+    }
+
+    pub fn bundle(&self) -> Option<&Bundle> {
+        self.bundle.as_ref().ok()
+    }
+
+    pub fn handle(&self, settings: &Settings, req: &Request<'_>) -> Outcome {
+        let Some(&(_, allowed)) = ROUTES.iter().find(|(p, _)| *p == req.path) else {
+            return Outcome::plain(
+                ApiError::new(404, "not_found", format!("no route {}; see GET /openapi.json", req.path))
+                    .response(),
+            );
+        };
+        if req.method != allowed {
+            let mut response = ApiError::new(
+                405,
+                "method_not_allowed",
+                format!("{} {} is not supported; use {allowed}", req.method, req.path),
+            )
+            .response();
+            response.headers.push(("Allow", allowed.to_owned()));
+            return Outcome::plain(response);
+        }
+        match req.path {
+            "/health" => Outcome::plain(self.health(settings)),
+            "/openapi.json" => Outcome::plain(json_response(200, &openapi(self.bundle()))),
+            "/features" => Outcome::plain(self.features(req)),
+            "/logs" => logs::authorize_and_plan(settings, req),
+            "/predict" => self.score(Endpoint::Predict, settings, req),
+            _ => self.score(Endpoint::Explain, settings, req),
+        }
+    }
+
+    fn health(&self, settings: &Settings) -> Response {
+        match &self.bundle {
+            Ok(b) => json_response(
+                200,
+                &serde_json::json!({
+                    "status": "ok",
+                    "model": {"name": b.meta.name, "version": b.meta.version, "sha256": b.sha256},
+                    "logs": settings.log_store.as_str(),
+                    "client_id_logging": settings.client_id_logging(),
+                }),
+            ),
+            Err(reason) => json_response(
+                503,
+                &serde_json::json!({
+                    "status": "error",
+                    "error": {"code": "model_unavailable", "message": reason},
+                    "logs": settings.log_store.as_str(),
+                }),
+            ),
+        }
+    }
+
+    fn model(&self) -> Result<&Bundle, ApiError> {
+        self.bundle.as_ref().map_err(|reason| {
+            ApiError::new(503, "model_unavailable", format!("the model bundle cannot be loaded: {reason}"))
+        })
+    }
+
+    fn features(&self, req: &Request<'_>) -> Response {
+        let result = (|| {
+            let bundle = self.model()?;
+            let params = query::parse(req.query, &["include_all"])?;
+            let include_all = match params.get("include_all") {
+                None => false,
+                Some(v) => query::parse_bool(v).ok_or_else(|| {
+                    ApiError::invalid(
+                        "invalid query parameter",
+                        alloc::vec![issue(
+                            "query.include_all",
+                            IssueCode::WrongType,
+                            format!("`{v}` is not a boolean"),
+                            "true or false",
+                        )],
+                    )
+                })?,
+            };
+            Ok(json_response(200, &features_document(bundle, include_all)))
+        })();
+        result.unwrap_or_else(|e: ApiError| e.response())
+    }
+
+    /// `POST /predict` and `POST /explain`.
+    fn score(&self, endpoint: Endpoint, settings: &Settings, req: &Request<'_>) -> Outcome {
+        let ts = rfc3339_utc(req.now_ms);
+        let source = match req.client_source {
+            Some(s) if !s.trim().is_empty() => truncate(s.trim(), 100),
+            _ => "api",
+        };
+        match self.score_inner(endpoint, req) {
+            Ok(Scored { response, records }) => {
+                let logs = records
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| LogRecord {
+                        ts: ts.clone(),
+                        request_id: req.request_id.to_owned(),
+                        record_index: Some(i),
+                        endpoint: endpoint.path(),
+                        model_version: r.model_version,
+                        threshold: Some(r.threshold),
+                        source: source.to_owned(),
+                        status: 200,
+                        client_id_hash: r.id.and_then(|id| logs::client_id_hash(settings, id)),
+                        sk_id_curr: if settings.hash_client_ids { None } else { r.id },
+                        inputs: Some(r.inputs),
+                        warnings: r.warnings,
+                        probability: Some(r.probability),
+                        prediction: Some(r.prediction),
+                        error: None,
+                        latency_us: 0,
+                    })
+                    .collect();
+                Outcome::Respond { response, logs }
+            }
+            Err(e) => {
+                let record = LogRecord {
+                    ts,
+                    request_id: req.request_id.to_owned(),
+                    record_index: None,
+                    endpoint: endpoint.path(),
+                    model_version: self.bundle().map(|b| b.meta.version.clone()).unwrap_or_default(),
+                    threshold: None,
+                    source: source.to_owned(),
+                    status: e.status,
+                    client_id_hash: None,
+                    sk_id_curr: None,
+                    inputs: None,
+                    warnings: Vec::new(),
+                    probability: None,
+                    prediction: None,
+                    error: Some(LogError {
+                        code: e.code,
+                        message: e.message.clone(),
+                        issues: e.details.len(),
+                    }),
+                    latency_us: 0,
+                };
+                Outcome::Respond { response: e.response(), logs: alloc::vec![record] }
+            }
+        }
+    }
+
+    fn score_inner(&self, endpoint: Endpoint, req: &Request<'_>) -> Result<Scored, ApiError> {
+        let bundle = self.model()?;
+        if req.body.len() > MAX_BODY_BYTES {
+            return Err(ApiError::new(
+                413,
+                "payload_too_large",
+                format!("request body is {} bytes; the limit is {MAX_BODY_BYTES}", req.body.len()),
+            ));
+        }
+        let threshold = match endpoint {
+            Endpoint::Predict => {
+                let params = query::parse(req.query, &["threshold"])?;
+                match params.get("threshold") {
+                    None => bundle.threshold,
+                    Some(raw) => parse_threshold(raw)?,
+                }
+            }
+            Endpoint::Explain => {
+                query::parse(req.query, &[])?;
+                bundle.threshold
+            }
+        };
+        let body: Value = serde_json::from_slice(req.body).map_err(|e| {
+            ApiError::new(400, "invalid_json", format!("request body is not valid JSON: {e}"))
+        })?;
+        let (records, batch) = split_records(body, endpoint)?;
+
+        let id_field = bundle.schema.id_field.as_str();
+        let mut valid: Vec<ValidRecord> = Vec::with_capacity(records.len());
+        let mut issues: Vec<FieldIssue> = Vec::new();
+        for (i, record) in records.iter().enumerate() {
+            let prefix = if batch { format!("data[{i}].") } else { String::from("data.") };
+            match bundle.schema.validate_json(record, &prefix) {
+                Ok(v) => valid.push(v),
+                Err(mut found) => issues.append(&mut found),
+            }
+        }
+        if !issues.is_empty() {
+            let bad = records.len() - valid.len();
+            let message = if batch {
+                format!("{bad} of {} records are invalid; nothing was scored", records.len())
+            } else {
+                String::from("the record is invalid; nothing was scored")
+            };
+            return Err(ApiError::invalid(message, issues));
+        }
+
+        let mut out_records = Vec::with_capacity(valid.len());
+        let mut items: Vec<Value> = Vec::with_capacity(valid.len());
+        for (record, raw) in valid.into_iter().zip(records) {
+            let (probability, explanation) = match endpoint {
+                Endpoint::Predict => (bundle.score(&record).probability, None),
+                Endpoint::Explain => {
+                    let e = bundle.explain(&record);
+                    (e.probability, Some(e))
+                }
+            };
+            let prediction = Bundle::decide(probability, threshold);
+            let mut item = Map::new();
+            item.insert("sk_id_curr".into(), record.id.map_or(Value::Null, Value::from));
+            item.insert("probability".into(), finite(probability));
+            item.insert("prediction".into(), Value::from(prediction));
+            if let Some(e) = explanation {
+                item.insert("raw_score".into(), finite(e.raw_score));
+                item.insert("base_value".into(), finite(e.base_value));
+                item.insert("contributions".into(), contributions_json(&e.contributions));
+            }
+            if !record.warnings.is_empty() {
+                item.insert("warnings".into(), to_value(&record.warnings));
+            }
+            items.push(Value::Object(item));
+            let mut inputs = match raw {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+            inputs.remove(id_field);
+            out_records.push(ScoredRecord {
+                id: record.id,
+                model_version: bundle.meta.version.clone(),
+                threshold,
+                inputs,
+                warnings: record.warnings,
+                probability,
+                prediction,
+            });
+        }
+        let list_key = match endpoint {
+            Endpoint::Predict => "predictions",
+            Endpoint::Explain => "explanations",
+        };
+        let mut body = Map::new();
+        body.insert(list_key.into(), Value::Array(items));
+        body.insert("threshold".into(), finite(threshold));
+        body.insert("model_version".into(), Value::from(bundle.meta.version.as_str()));
+        body.insert("request_id".into(), Value::from(req.request_id));
+        Ok(Scored { response: json_response(200, &body), records: out_records })
+    }
+
+    /// The body of an authorised `GET /logs`: `objects` are stored log objects, newest first
+    /// (each the NDJSON of one request, oldest line first). Returns the newest `tail` lines,
+    /// oldest first, as NDJSON.
+    pub fn logs_response<S: AsRef<str>>(&self, objects_newest_first: &[S], tail: usize) -> Response {
+        logs::tail_response(objects_newest_first, tail)
+    }
+}
+
+struct Scored {
+    response: Response,
+    records: Vec<ScoredRecord>,
+}
+
+struct ScoredRecord {
+    id: Option<i64>,
+    model_version: String,
+    threshold: f64,
+    inputs: Map<String, Value>,
+    warnings: Vec<Warning>,
+    probability: f64,
+    prediction: u8,
+}
+
+fn parse_threshold(raw: &str) -> Result<f64, ApiError> {
+    match raw.trim().parse::<f64>() {
+        Ok(t) if valid_threshold(t) => Ok(t),
+        _ => Err(ApiError::invalid(
+            "invalid query parameter",
+            alloc::vec![issue(
+                "query.threshold",
+                IssueCode::OutOfRange,
+                format!("`{}` is not a number in [0, 1]", truncate(raw, 40)),
+                "a probability threshold in [0, 1], e.g. 0.5",
+            )],
+        )),
+    }
+}
+
+/// Takes `{"data": record}` or `{"data": [records]}` apart, checking the envelope and the
+/// record count.
+fn split_records(body: Value, endpoint: Endpoint) -> Result<(Vec<Value>, bool), ApiError> {
+    let envelope = "a JSON object {\"data\": record} or {\"data\": [records]}";
+    let Value::Object(mut top) = body else {
+        return Err(ApiError::invalid(
+            "request body must be a JSON object with a `data` key",
+            alloc::vec![issue("", IssueCode::NotAnObject, "the body is not a JSON object", envelope)],
+        ));
+    };
+    let mut issues = Vec::new();
+    for key in top.keys() {
+        if key != "data" {
+            issues.push(issue(key, IssueCode::UnknownField, "unknown top-level field", envelope));
+        }
+    }
+    let data = top.remove("data");
+    let result = match data {
+        None => {
+            issues.push(issue("data", IssueCode::MissingRequired, "required field is missing", envelope));
+            None
+        }
+        Some(Value::Object(m)) => Some((alloc::vec![Value::Object(m)], false)),
+        Some(Value::Array(list)) => {
+            if list.len() > endpoint.max_records() {
+                return Err(ApiError::new(
+                    413,
+                    "too_many_records",
+                    format!(
+                        "{} records in one request; {} accepts at most {}",
+                        list.len(),
+                        endpoint.path(),
+                        endpoint.max_records()
+                    ),
+                ));
+            }
+            if list.is_empty() {
+                issues.push(issue(
+                    "data",
+                    IssueCode::MissingRequired,
+                    "the list of records is empty",
+                    envelope,
+                ));
+            }
+            Some((list, true))
+        }
+        Some(_) => {
+            issues.push(issue(
+                "data",
+                IssueCode::WrongType,
+                "`data` is neither an object nor a list",
+                envelope,
+            ));
+            None
+        }
+    };
+    match result {
+        Some(ok) if issues.is_empty() => Ok(ok),
+        _ => Err(ApiError::invalid("request body does not have the expected shape", issues)),
+    }
+}
+
+fn finite(v: f64) -> Value {
+    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+}
+
+fn to_value<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+fn contributions_json(contributions: &[Contribution]) -> Value {
+    Value::Array(contributions.iter().map(to_value).collect())
+}
+
+/// At most `max` bytes of `s`, cut on a character boundary.
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}

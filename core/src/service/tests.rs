@@ -1,0 +1,687 @@
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::bundle::{FeatureScore, FeatureSelection, Metadata};
+use crate::ensemble::{Arithmetic, Ensemble, Link, MissingType, Node, Split, Tree};
+use crate::schema::{CategoricalSpec, InputField, InputKind, NumericSpec, Schema};
+
+fn numeric(name: &str, valid: (Option<f64>, Option<f64>), train: (f64, f64), example: f64) -> InputField {
+    InputField {
+        name: name.into(),
+        required: true,
+        nullable: name == "EXT_SOURCE_1",
+        description: String::new(),
+        kind: InputKind::Numeric(NumericSpec {
+            integer: name.starts_with("DAYS"),
+            valid_min: valid.0,
+            valid_max: valid.1,
+            train_min: Some(train.0),
+            train_max: Some(train.1),
+            sentinel: (name == "DAYS_EMPLOYED").then_some(365_243.0),
+            example: Some(example),
+            ..Default::default()
+        }),
+    }
+}
+
+fn categorical(name: &str, levels: &[&str], required: bool) -> InputField {
+    InputField {
+        name: name.into(),
+        required,
+        nullable: false,
+        description: String::new(),
+        kind: InputKind::Categorical(CategoricalSpec {
+            levels: levels.iter().map(|l| l.to_string()).collect(),
+            default: (!required).then(|| levels[0].to_string()),
+            example: Some(levels[0].into()),
+            ..Default::default()
+        }),
+    }
+}
+
+/// A bundle shaped like the default model: the ten required Home Credit inputs, one optional
+/// input, a small tree ensemble reading several of them.
+fn bundle() -> Bundle {
+    let unit = (Some(0.0), Some(1.0));
+    let amount = (Some(0.0), None);
+    let inputs = vec![
+        numeric("EXT_SOURCE_1", unit, (0.01, 0.95), 0.45),
+        numeric("EXT_SOURCE_2", unit, (0.01, 0.85), 0.61),
+        numeric("EXT_SOURCE_3", unit, (0.01, 0.9), 0.75),
+        numeric("AMT_ANNUITY", amount, (1_600.0, 260_000.0), 24_700.5),
+        numeric("AMT_CREDIT", amount, (45_000.0, 4_050_000.0), 406_597.5),
+        numeric("AMT_GOODS_PRICE", amount, (40_000.0, 4_050_000.0), 351_000.0),
+        numeric("DAYS_BIRTH", (None, Some(0.0)), (-25_229.0, -7_489.0), -9_461.0),
+        numeric("DAYS_EMPLOYED", (None, Some(0.0)), (-17_912.0, 0.0), -637.0),
+        categorical("CODE_GENDER", &["F", "M"], true),
+        categorical("FLAG_OWN_CAR", &["N", "Y"], true),
+        categorical("NAME_CONTRACT_TYPE", &["Cash loans", "Revolving loans"], false),
+    ];
+    let names: Vec<String> = inputs.iter().map(|f| f.name.clone()).collect();
+    let schema = Schema::new("SK_ID_CURR".into(), true, inputs, vec![], names).unwrap();
+    let split = |feature: u32, threshold: f64, left: i32, right: i32| Node {
+        feature,
+        split: Split::LessOrEqual { threshold, missing: MissingType::NaN, default_left: true },
+        left,
+        right,
+        cover: 100.0,
+    };
+    let trees = vec![
+        // EXT_SOURCE_2 then EXT_SOURCE_3.
+        Tree {
+            nodes: vec![split(1, 0.5, 1, -3), split(2, 0.4, -1, -2)],
+            leaf_values: vec![0.8, 0.1, -0.6],
+            leaf_covers: vec![30.0, 30.0, 40.0],
+            cat_words: vec![],
+        },
+        // Credit amount, then gender (category M = code 1 in the set goes left).
+        Tree {
+            nodes: vec![
+                split(4, 500_000.0, -1, 1),
+                Node {
+                    feature: 8,
+                    split: Split::Categorical {
+                        bitset_start: 0,
+                        bitset_len: 1,
+                        in_set_left: true,
+                        default_left: false,
+                    },
+                    left: -2,
+                    right: -3,
+                    cover: 50.0,
+                },
+            ],
+            leaf_values: vec![-0.2, 0.3, 0.1],
+            leaf_covers: vec![50.0, 20.0, 30.0],
+            cat_words: vec![0b10],
+        },
+        Tree {
+            nodes: vec![split(6, -15_000.0, -1, -2)],
+            leaf_values: vec![-0.1, 0.2],
+            leaf_covers: vec![40.0, 60.0],
+            cat_words: vec![],
+        },
+    ];
+    let mut b = Bundle {
+        meta: Metadata { name: "service-test".into(), version: "test-1".into(), ..Default::default() },
+        schema,
+        ensemble: Ensemble {
+            num_features: 11,
+            trees,
+            base_score: -2.0,
+            arithmetic: Arithmetic::F64,
+            link: Link::Sigmoid { scale: 1.0 },
+            zero_small_inputs: false,
+        },
+        threshold: 0.12,
+        selection: Some(FeatureSelection {
+            method: "correlation".into(),
+            top_n: 8,
+            min_corr: 0.02,
+            scores: vec![FeatureScore { feature: "EXT_SOURCE_2".into(), score: 0.16 }],
+            selected: vec!["EXT_SOURCE_2".into()],
+        }),
+        reference: None,
+        sha256: String::new(),
+    };
+    // Through the file format, as the worker loads it.
+    let bytes = b.to_bytes().unwrap();
+    Bundle::from_bytes(&bytes).unwrap()
+}
+
+const README_RECORD: &str = r#"{
+      "SK_ID_CURR": 100002,
+      "EXT_SOURCE_2": 0.61,
+      "EXT_SOURCE_3": 0.75,
+      "AMT_ANNUITY": 24700.5,
+      "EXT_SOURCE_1": 0.45,
+      "CODE_GENDER": "M",
+      "DAYS_EMPLOYED": -637,
+      "AMT_CREDIT": 406597.5,
+      "AMT_GOODS_PRICE": 351000.0,
+      "DAYS_BIRTH": -9461,
+      "FLAG_OWN_CAR": "N"
+    }"#;
+
+fn record(overrides: Value) -> Value {
+    let mut r: Value = serde_json::from_str(README_RECORD).unwrap();
+    for (k, v) in overrides.as_object().unwrap() {
+        if v == "<absent>" {
+            r.as_object_mut().unwrap().remove(k);
+        } else {
+            r[k] = v.clone();
+        }
+    }
+    r
+}
+
+fn settings() -> Settings {
+    Settings {
+        log_store: LogStore::R2,
+        logs_token: Some("s3cret".into()),
+        hash_client_ids: true,
+        hash_key: Some("k3y".into()),
+    }
+}
+
+struct Call<'a> {
+    method: &'a str,
+    path: &'a str,
+    query: &'a str,
+    body: Vec<u8>,
+    token: Option<&'a str>,
+    authorization: Option<&'a str>,
+}
+
+fn call<'a>(method: &'a str, path: &'a str) -> Call<'a> {
+    Call { method, path, query: "", body: Vec::new(), token: None, authorization: None }
+}
+
+impl<'a> Call<'a> {
+    fn query(mut self, q: &'a str) -> Self {
+        self.query = q;
+        self
+    }
+    fn json(mut self, v: &Value) -> Self {
+        self.body = serde_json::to_vec(v).unwrap();
+        self
+    }
+    fn raw(mut self, b: &[u8]) -> Self {
+        self.body = b.to_vec();
+        self
+    }
+    fn run(&self, service: &Service, settings: &Settings) -> Outcome {
+        service.handle(
+            settings,
+            &Request {
+                method: self.method,
+                path: self.path,
+                query: self.query,
+                logs_token_header: self.token,
+                authorization: self.authorization,
+                client_source: None,
+                body: &self.body,
+                request_id: "req-1",
+                now_ms: 1_795_000_000_123,
+            },
+        )
+    }
+    fn respond(&self, service: &Service, settings: &Settings) -> (Response, Value, Vec<LogRecord>) {
+        match self.run(service, settings) {
+            Outcome::Respond { response, logs } => {
+                let body = if response.content_type == JSON {
+                    serde_json::from_str(&response.body).unwrap()
+                } else {
+                    Value::Null
+                };
+                (response, body, logs)
+            }
+            Outcome::ReadLogs { tail } => panic!("unexpected ReadLogs({tail})"),
+        }
+    }
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + libm::exp(-x))
+}
+
+#[test]
+fn readme_single_record_is_scored_and_logged() {
+    let s = Service::from_bundle(bundle());
+    let body = json!({"data": record(json!({}))});
+    let (resp, v, logs) =
+        call("POST", "/predict").query("threshold=0.5").json(&body).respond(&s, &settings());
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    let p = &v["predictions"][0];
+    assert_eq!(p["sk_id_curr"], 100002);
+    // Trees: EXT_SOURCE_2 0.61 > 0.5 -> -0.6; credit <= 500k -> -0.2; DAYS_BIRTH > -15000 -> 0.2.
+    let expected = sigmoid(-2.0 - 0.6 - 0.2 + 0.2);
+    assert!((p["probability"].as_f64().unwrap() - expected).abs() < 1e-15);
+    assert_eq!(p["prediction"], 0);
+    assert!(p.get("warnings").is_none());
+    assert_eq!(v["threshold"], 0.5);
+    assert_eq!(v["model_version"], "test-1");
+    assert_eq!(v["request_id"], "req-1");
+
+    assert_eq!(logs.len(), 1);
+    let log = &logs[0];
+    assert_eq!(log.record_index, Some(0));
+    assert_eq!(log.endpoint, "/predict");
+    assert_eq!(log.ts, "2026-11-18T11:06:40.123Z");
+    assert_eq!(log.threshold, Some(0.5));
+    assert_eq!(log.source, "api");
+    let inputs = log.inputs.as_ref().unwrap();
+    assert!(!inputs.contains_key("SK_ID_CURR"), "the raw id never reaches the inputs");
+    assert_eq!(inputs.len(), 10);
+    assert_eq!(log.sk_id_curr, None);
+    // HMAC-SHA256("k3y", "100002"), computed independently with Python's hmac module.
+    // hmac.new(b"k3y", b"100002", hashlib.sha256).hexdigest() in Python.
+    assert_eq!(
+        log.client_id_hash.as_deref(),
+        Some("864eec5fbf5ec43e20c19133b181a3775276e813116ad303d27bf904247bda40")
+    );
+    assert_eq!(log.probability, Some(expected));
+    assert_eq!(log.prediction, Some(0));
+}
+
+#[test]
+fn client_id_hash_is_hmac_sha256() {
+    let mut st = settings();
+    st.hash_key = Some("key".into());
+    // hmac.new(b"key", b"100002", hashlib.sha256).hexdigest() in Python.
+    assert_eq!(
+        client_id_hash(&st, 100002).as_deref(),
+        Some("d5d4aaa0e2caa1cbbefe2da68c9176a39dd11c3f0503161794a280a819ea1b2b")
+    );
+}
+
+#[test]
+fn batch_scores_every_record_with_the_bundle_threshold_by_default() {
+    let s = Service::from_bundle(bundle());
+    let body = json!({"data": [
+        record(json!({})),
+        record(json!({"SK_ID_CURR": 100003, "EXT_SOURCE_2": 0.2, "EXT_SOURCE_3": 0.1, "CODE_GENDER": "F"})),
+    ]});
+    let (resp, v, logs) = call("POST", "/predict").json(&body).respond(&s, &settings());
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(v["threshold"], 0.12);
+    let preds = v["predictions"].as_array().unwrap();
+    assert_eq!(preds.len(), 2);
+    assert_eq!(preds[1]["sk_id_curr"], 100003);
+    let p1 = sigmoid(-2.0 + 0.8 - 0.2 + 0.2);
+    assert!((preds[1]["probability"].as_f64().unwrap() - p1).abs() < 1e-15);
+    assert_eq!(preds[1]["prediction"], u8::from(p1 >= 0.12));
+    assert_eq!(preds[0]["prediction"], 0);
+    assert_eq!(logs.iter().map(|l| l.record_index).collect::<Vec<_>>(), [Some(0), Some(1)]);
+    assert!(logs.iter().all(|l| l.request_id == "req-1" && l.threshold == Some(0.12)));
+}
+
+#[test]
+fn threshold_decides_and_is_checked() {
+    let s = Service::from_bundle(bundle());
+    let body = json!({"data": record(json!({}))});
+    let (_, v, _) = call("POST", "/predict").query("threshold=0").json(&body).respond(&s, &settings());
+    assert_eq!(v["predictions"][0]["prediction"], 1, "probability >= 0 always refuses");
+    let (_, v, _) = call("POST", "/predict").query("threshold=1").json(&body).respond(&s, &settings());
+    assert_eq!(v["predictions"][0]["prediction"], 0);
+    for bad in
+        ["threshold=1.5", "threshold=-0.1", "threshold=abc", "threshold=NaN", "threshold=", "threshold=inf"]
+    {
+        let (resp, v, logs) = call("POST", "/predict").query(bad).json(&body).respond(&s, &settings());
+        assert_eq!(resp.status, 422, "{bad}");
+        assert_eq!(v["error"]["details"][0]["path"], "query.threshold");
+        assert!(
+            logs[0].inputs.is_none() && logs[0].error.is_some(),
+            "failed requests are logged without inputs"
+        );
+    }
+    let (resp, v, _) = call("POST", "/predict").query("treshold=0.3").json(&body).respond(&s, &settings());
+    assert_eq!(resp.status, 422);
+    assert_eq!(v["error"]["details"][0]["path"], "query.treshold");
+    assert!(v["error"]["details"][0]["expected"].as_str().unwrap().contains("`threshold`"));
+}
+
+#[test]
+fn readme_missing_field_example_lists_every_problem() {
+    let s = Service::from_bundle(bundle());
+    let body: Value = serde_json::from_str(r#"{"data": {"EXT_SOURCE_2": 0.61}}"#).unwrap();
+    let (resp, v, logs) = call("POST", "/predict").json(&body).respond(&s, &settings());
+    assert_eq!(resp.status, 422);
+    assert_eq!(v["error"]["code"], "validation_error");
+    let paths: Vec<&str> =
+        v["error"]["details"].as_array().unwrap().iter().map(|d| d["path"].as_str().unwrap()).collect();
+    assert!(paths.contains(&"data.SK_ID_CURR"));
+    assert!(paths.contains(&"data.AMT_CREDIT"));
+    assert_eq!(paths.len(), 10, "the id and the nine other required inputs: {paths:?}");
+    for d in v["error"]["details"].as_array().unwrap() {
+        assert!(d["reason"].is_string() && d["expected"].is_string());
+    }
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0].status, 422);
+    assert_eq!(logs[0].record_index, None);
+    assert_eq!(logs[0].error.as_ref().unwrap().issues, 10);
+    assert!(logs[0].inputs.is_none() && logs[0].client_id_hash.is_none());
+}
+
+#[test]
+fn batch_issue_paths_are_indexed() {
+    let s = Service::from_bundle(bundle());
+    let body = json!({"data": [
+        record(json!({})),
+        record(json!({})),
+        record(json!({"SK_ID_CURR": "<absent>"})),
+        record(json!({"AMT_CREDIT": "lots", "EXT_SOURCE_2": 1.5, "AMT_CREDITT": 1})),
+        "not a record",
+    ]});
+    let (resp, v, _) = call("POST", "/predict").json(&body).respond(&s, &settings());
+    assert_eq!(resp.status, 422);
+    let details = v["error"]["details"].as_array().unwrap();
+    let paths: Vec<&str> = details.iter().map(|d| d["path"].as_str().unwrap()).collect();
+    assert_eq!(
+        paths,
+        [
+            "data[2].SK_ID_CURR",
+            "data[3].AMT_CREDITT",
+            "data[3].EXT_SOURCE_2",
+            "data[3].AMT_CREDIT",
+            "data[4]"
+        ]
+    );
+    assert!(details[1]["expected"].as_str().unwrap().contains("AMT_CREDIT"), "typo hint");
+    assert!(v["error"]["message"].as_str().unwrap().starts_with("3 of 5 records"));
+}
+
+#[test]
+fn malformed_json_and_bad_envelopes() {
+    let s = Service::from_bundle(bundle());
+    for raw in [&b"{\"data\": "[..], b"", b"\xff\xfe", b"{\"data\": {}} trailing"] {
+        let (resp, v, logs) = call("POST", "/predict").raw(raw).respond(&s, &settings());
+        assert_eq!(resp.status, 400, "{raw:?}");
+        assert_eq!(v["error"]["code"], "invalid_json");
+        assert_eq!(logs[0].status, 400);
+    }
+    for (body, path) in [
+        (json!([1, 2]), ""),
+        (json!({}), "data"),
+        (json!({"data": 3}), "data"),
+        (json!({"data": []}), "data"),
+        (json!({"data": {}, "extra": 1}), "extra"),
+    ] {
+        let (resp, v, _) = call("POST", "/explain").json(&body).respond(&s, &settings());
+        assert_eq!(resp.status, 422, "{body}");
+        assert_eq!(v["error"]["details"][0]["path"], path, "{body}");
+    }
+}
+
+#[test]
+fn limits_give_413() {
+    let s = Service::from_bundle(bundle());
+    let big = vec![b' '; MAX_BODY_BYTES + 1];
+    let (resp, v, _) = call("POST", "/predict").raw(&big).respond(&s, &settings());
+    assert_eq!(resp.status, 413);
+    assert_eq!(v["error"]["code"], "payload_too_large");
+    let many = json!({"data": vec![record(json!({})); MAX_PREDICT_RECORDS + 1]});
+    let (resp, v, _) = call("POST", "/predict").json(&many).respond(&s, &settings());
+    assert_eq!(resp.status, 413);
+    assert_eq!(v["error"]["code"], "too_many_records");
+    let at_limit = json!({"data": vec![record(json!({})); MAX_PREDICT_RECORDS]});
+    let (resp, _, logs) = call("POST", "/predict").json(&at_limit).respond(&s, &settings());
+    assert_eq!(resp.status, 200);
+    assert_eq!(logs.len(), MAX_PREDICT_RECORDS);
+    let explain_many = json!({"data": vec![record(json!({})); MAX_EXPLAIN_RECORDS + 1]});
+    let (resp, _, _) = call("POST", "/explain").json(&explain_many).respond(&s, &settings());
+    assert_eq!(resp.status, 413);
+}
+
+#[test]
+fn outliers_and_sentinels_are_scored_with_warnings() {
+    let s = Service::from_bundle(bundle());
+    let body = json!({"data": record(json!({"AMT_CREDIT": 9_000_000.0, "DAYS_EMPLOYED": 365243}))});
+    let (resp, v, logs) = call("POST", "/predict").json(&body).respond(&s, &settings());
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    let warnings = v["predictions"][0]["warnings"].as_array().unwrap();
+    let codes: Vec<&str> = warnings.iter().map(|w| w["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["outside_training_range", "sentinel_value"]);
+    assert_eq!(warnings[0]["field"], "AMT_CREDIT");
+    assert_eq!(logs[0].warnings.len(), 2);
+    // Physically impossible values are rejected, not flagged.
+    let body = json!({"data": record(json!({"EXT_SOURCE_2": 1.2, "DAYS_BIRTH": 10}))});
+    let (resp, v, _) = call("POST", "/predict").json(&body).respond(&s, &settings());
+    assert_eq!(resp.status, 422);
+    assert_eq!(v["error"]["details"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn explanations_add_up_to_the_raw_score() {
+    let s = Service::from_bundle(bundle());
+    let body =
+        json!({"data": [record(json!({})), record(json!({"EXT_SOURCE_1": null, "CODE_GENDER": "F"}))]});
+    let (resp, v, logs) = call("POST", "/explain").json(&body).respond(&s, &settings());
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    for e in v["explanations"].as_array().unwrap() {
+        let contributions = e["contributions"].as_array().unwrap();
+        assert_eq!(contributions.len(), 11);
+        let sum: f64 = contributions.iter().map(|c| c["contribution"].as_f64().unwrap()).sum();
+        let raw = e["raw_score"].as_f64().unwrap();
+        assert!((e["base_value"].as_f64().unwrap() + sum - raw).abs() < 1e-9);
+        assert!((sigmoid(raw) - e["probability"].as_f64().unwrap()).abs() < 1e-15);
+        let mags: Vec<f64> =
+            contributions.iter().map(|c| c["contribution"].as_f64().unwrap().abs()).collect();
+        assert!(mags.windows(2).all(|w| w[0] >= w[1]), "sorted by magnitude");
+    }
+    let gender = v["explanations"][1]["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["feature"] == "CODE_GENDER")
+        .unwrap()
+        .clone();
+    assert_eq!(gender["value"], "F");
+    let ext1 = v["explanations"][1]["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["feature"] == "EXT_SOURCE_1")
+        .unwrap()
+        .clone();
+    assert_eq!(ext1["value"], Value::Null, "missing");
+    assert_eq!(logs.len(), 2);
+    assert!(logs.iter().all(|l| l.endpoint == "/explain"));
+}
+
+#[test]
+fn hashing_off_logs_the_raw_id_and_no_key_drops_it() {
+    let s = Service::from_bundle(bundle());
+    let body = json!({"data": record(json!({}))});
+    let mut off = settings();
+    off.hash_client_ids = false;
+    let (_, _, logs) = call("POST", "/predict").json(&body).respond(&s, &off);
+    assert_eq!(logs[0].sk_id_curr, Some(100002));
+    assert_eq!(logs[0].client_id_hash, None);
+    let mut keyless = settings();
+    keyless.hash_key = None;
+    let (_, _, logs) = call("POST", "/predict").json(&body).respond(&s, &keyless);
+    assert_eq!((logs[0].sk_id_curr, logs[0].client_id_hash.as_deref()), (None, None));
+    assert_eq!(keyless.client_id_logging(), "dropped");
+    assert_eq!(off.client_id_logging(), "raw");
+    assert_eq!(settings().client_id_logging(), "hmac-sha256");
+    let json = render_log_object(&mut logs.clone(), 42);
+    assert!(!json.contains("100002"), "{json}");
+}
+
+#[test]
+fn unknown_routes_and_wrong_methods() {
+    let s = Service::from_bundle(bundle());
+    let (resp, v, _) = call("GET", "/nope").respond(&s, &settings());
+    assert_eq!((resp.status, v["error"]["code"].as_str()), (404, Some("not_found")));
+    let (resp, _, _) = call("GET", "/predict").respond(&s, &settings());
+    assert_eq!(resp.status, 405);
+    assert_eq!(resp.headers, vec![("Allow", "POST".to_string())]);
+    let (resp, _, _) = call("POST", "/health").respond(&s, &settings());
+    assert_eq!(resp.status, 405);
+    let (resp, _, _) = call("DELETE", "/logs").respond(&s, &settings());
+    assert_eq!(resp.status, 405);
+}
+
+#[test]
+fn health_features_and_openapi() {
+    let b = bundle();
+    let sha = b.sha256.clone();
+    let s = Service::from_bundle(b);
+    let (resp, v, _) = call("GET", "/health").respond(&s, &settings());
+    assert_eq!(resp.status, 200);
+    assert_eq!(
+        v,
+        json!({"status": "ok", "model": {"name": "service-test", "version": "test-1", "sha256": sha}, "logs": "r2", "client_id_logging": "hmac-sha256"})
+    );
+
+    let (_, v, _) = call("GET", "/features").respond(&s, &settings());
+    assert_eq!(v["required_features"].as_array().unwrap().len(), 10);
+    assert_eq!(v["required"][4]["name"], "AMT_CREDIT");
+    assert_eq!(v["required"][4]["example"], 406_597.5);
+    assert_eq!(v["required"][4]["valid_range"], json!({"min": 0.0, "max": null}));
+    assert!(v.get("optional").is_none());
+    let (_, v, _) = call("GET", "/features").query("include_all=true").respond(&s, &settings());
+    assert_eq!(v["optional"][0]["name"], "NAME_CONTRACT_TYPE");
+    assert_eq!(v["optional"][0]["default"], "Cash loans");
+    assert_eq!(v["threshold"], 0.12);
+    assert_eq!(v["feature_selection"]["method"], "correlation");
+    assert_eq!(v["feature_selection"]["top_n"], 8);
+    let (resp, _, _) = call("GET", "/features").query("include_all=maybe").respond(&s, &settings());
+    assert_eq!(resp.status, 422);
+
+    let (resp, v, _) = call("GET", "/openapi.json").respond(&s, &settings());
+    assert_eq!(resp.status, 200);
+    assert_eq!(v["openapi"], "3.1.0");
+    for (path, method) in ROUTES {
+        assert!(v["paths"][path][method.to_ascii_lowercase()].is_object(), "{path}");
+    }
+    let record = &v["components"]["schemas"]["Record"];
+    assert_eq!(record["required"].as_array().unwrap().len(), 11);
+    assert_eq!(record["properties"]["FLAG_OWN_CAR"]["enum"], json!(["N", "Y"]));
+    assert_eq!(record["additionalProperties"], false);
+    assert_eq!(
+        v["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+            ["data"]["oneOf"][1]["maxItems"],
+        MAX_PREDICT_RECORDS
+    );
+}
+
+#[test]
+fn unloadable_bundle_gives_503() {
+    let s = Service::new(b"not a bundle");
+    let (resp, v, _) = call("GET", "/health").respond(&s, &settings());
+    assert_eq!(resp.status, 503);
+    assert_eq!(v["error"]["code"], "model_unavailable");
+    let (resp, _, logs) = call("POST", "/predict").json(&json!({"data": {}})).respond(&s, &settings());
+    assert_eq!(resp.status, 503);
+    assert_eq!(logs[0].status, 503);
+    let (resp, _, _) = call("GET", "/openapi.json").respond(&s, &settings());
+    assert_eq!(resp.status, 200);
+}
+
+#[test]
+fn logs_token_matrix() {
+    let s = Service::from_bundle(bundle());
+    let plan = |st: &Settings, c: Call<'_>| match c.run(&s, st) {
+        Outcome::ReadLogs { tail } => Ok(tail),
+        Outcome::Respond { response, .. } => Err((response.status, response.headers)),
+    };
+    let st = settings();
+    let mut unset = settings();
+    unset.logs_token = None;
+    assert_eq!(plan(&unset, call("GET", "/logs").query("tail=5")).unwrap_err().0, 503);
+    let mut empty = settings();
+    empty.logs_token = Some(String::new());
+    assert_eq!(plan(&empty, call("GET", "/logs")).unwrap_err().0, 503);
+    let absent = plan(&st, call("GET", "/logs")).unwrap_err();
+    assert_eq!(absent.0, 401);
+    assert_eq!(absent.1[0].0, "WWW-Authenticate");
+    let mut c = call("GET", "/logs");
+    c.token = Some("wrong");
+    assert_eq!(plan(&st, c).unwrap_err().0, 403);
+    let mut c = call("GET", "/logs");
+    c.authorization = Some("Bearer s3cre");
+    assert_eq!(plan(&st, c).unwrap_err().0, 403);
+    let mut c = call("GET", "/logs");
+    c.authorization = Some("Basic s3cret");
+    assert_eq!(plan(&st, c).unwrap_err().0, 401);
+    let mut c = call("GET", "/logs");
+    c.token = Some("s3cret");
+    assert_eq!(plan(&st, c), Ok(DEFAULT_LOG_TAIL));
+    let mut c = call("GET", "/logs").query("tail=7");
+    c.authorization = Some("bearer s3cret");
+    assert_eq!(plan(&st, c), Ok(7));
+    for bad in ["tail=0", "tail=10001", "tail=x", "tail=-1"] {
+        let mut c = call("GET", "/logs").query(bad);
+        c.token = Some("s3cret");
+        assert_eq!(plan(&st, c).unwrap_err().0, 422, "{bad}");
+    }
+    let mut off = settings();
+    off.log_store = LogStore::Off;
+    let mut c = call("GET", "/logs");
+    c.token = Some("s3cret");
+    assert_eq!(plan(&off, c).unwrap_err().0, 503);
+}
+
+#[test]
+fn logs_tail_takes_the_newest_lines_oldest_first() {
+    let s = Service::from_bundle(bundle());
+    let objects = ["e\nf\n", "c\nd\n", "b\n", "a\n"];
+    let r = s.logs_response(&objects, 3);
+    assert_eq!(r.body, "d\ne\nf\n");
+    assert_eq!(r.content_type, NDJSON);
+    assert_eq!(s.logs_response(&objects, 100).body, "a\nb\nc\nd\ne\nf\n");
+    assert_eq!(s.logs_response::<&str>(&[], 5).body, "");
+}
+
+#[test]
+fn log_keys_list_newest_first_and_records_render_as_ndjson() {
+    let older = log_object_key(1_795_000_000_000, "aa");
+    let newer = log_object_key(1_795_000_000_001, "zz");
+    assert!(newer < older, "{newer} sorts before {older}");
+    assert_eq!(older, "logs/8204999999999_2026-11-18T11:06:40.000Z_aa.ndjson");
+    let s = Service::from_bundle(bundle());
+    let body = json!({"data": [record(json!({})), record(json!({}))]});
+    let (_, _, mut logs) = call("POST", "/predict").json(&body).respond(&s, &settings());
+    let text = render_log_object(&mut logs, 1234);
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["record_index"], 1);
+    assert_eq!(lines[0]["latency_us"], 1234);
+    assert_eq!(lines[0]["inputs"]["CODE_GENDER"], "M");
+    for key in [
+        "ts",
+        "request_id",
+        "record_index",
+        "endpoint",
+        "model_version",
+        "threshold",
+        "source",
+        "client_id_hash",
+        "inputs",
+        "warnings",
+        "probability",
+        "prediction",
+        "latency_us",
+    ] {
+        assert!(lines[0].get(key).is_some(), "{key}");
+    }
+}
+
+#[test]
+fn rfc3339_formatting() {
+    assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00.000Z");
+    assert_eq!(rfc3339_utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    assert_eq!(rfc3339_utc(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+}
+
+#[test]
+fn constant_time_eq_compares_contents() {
+    assert!(constant_time_eq(b"abc", b"abc"));
+    assert!(!constant_time_eq(b"abc", b"abd"));
+    assert!(!constant_time_eq(b"abc", b"abcd"));
+    assert!(!constant_time_eq(b"", b"a"));
+}
+
+#[test]
+fn client_source_header_is_logged() {
+    let s = Service::from_bundle(bundle());
+    let body = serde_json::to_vec(&json!({"data": record(json!({}))})).unwrap();
+    let req = Request {
+        method: "POST",
+        path: "/predict",
+        query: "",
+        logs_token_header: None,
+        authorization: None,
+        client_source: Some("batch-job"),
+        body: &body,
+        request_id: "r",
+        now_ms: 0,
+    };
+    let Outcome::Respond { logs, .. } = s.handle(&settings(), &req) else { panic!() };
+    assert_eq!(logs[0].source, "batch-job");
+}
