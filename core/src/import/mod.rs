@@ -6,6 +6,7 @@
 //! actually holds. The rules followed are in ../shared/MODEL_FORMATS.md.
 
 pub mod lightgbm;
+pub mod sklearn;
 pub mod xgboost;
 
 use alloc::format;

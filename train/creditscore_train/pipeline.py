@@ -1,0 +1,382 @@
+"""The training pipeline, end to end (SPEC section 8).
+
+data -> stratified train/test split -> schema -> feature matrix computed by the Rust core ->
+correlation selection of the required inputs -> StratifiedKFold comparison of every model family
+and imbalance strategy on AUC and the business score -> Optuna tuning of the best exportable
+family -> threshold from out-of-fold predictions -> final refit -> held-out test metrics (once) ->
+bundle through the core's importer (+ parity check) -> reference statistics, plots, model card ->
+MLflow run, registered model with alias ``champion``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from . import core_cli, metrics, models, reference, selection, sklearn_export
+from .data import Dataset, load
+from .schema import CONTRACT_REQUIRED, ID_FIELD, build_schema, categorical_inputs, levels_of, with_required
+from .synthetic import COLUMNS, TARGET
+
+MODEL_NAME = "credit_scoring_model"
+
+
+@dataclass
+class Config:
+    data: str | None = None
+    rows: int = 60000
+    seed: int = 42
+    test_size: float = 0.2
+    folds: int = 5
+    trials: int = 20
+    families: tuple[str, ...] = models.FAMILIES
+    selection_method: str = selection.DEFAULT_METHOD
+    top_n: int = selection.DEFAULT_TOP_N
+    min_corr: float = selection.DEFAULT_MIN_CORR
+    required_policy: str = "contract"
+    out_dir: Path = Path("models")
+    work_dir: Path = Path("out/train")
+    bundle_name: str = "default.csb"
+    mlflow: bool = True
+    tracking_uri: str | None = None
+    experiment: str = "creditscore"
+    card: bool = True
+    quick: bool = False
+    version: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    bundle: Path
+    spec: dict
+    comparison: pd.DataFrame
+    chosen: dict
+    test: dict
+    parity_max_abs_diff: float
+    run_id: str | None = None
+    model_version: str | None = None
+    timings: dict = field(default_factory=dict)
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def run(cfg: Config) -> Result:
+    timings: dict[str, float] = {}
+    t_start = time.perf_counter()
+    cfg.work_dir.mkdir(parents=True, exist_ok=True)
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = round(now - since, 2)
+        return now
+
+    # 1. Data and held-out split.
+    t = time.perf_counter()
+    dataset: Dataset = load(cfg.data, cfg.rows, cfg.seed)
+    frame = dataset.frame
+    log(f"data: {dataset.description}; default rate {frame[TARGET].mean():.4f}")
+    train_df, test_df = train_test_split(
+        frame, test_size=cfg.test_size, stratify=frame[TARGET], random_state=cfg.seed
+    )
+    train_df = train_df.reset_index(drop=True)
+    test_df = test_df.reset_index(drop=True)
+    y_train = train_df[TARGET].to_numpy()
+    y_test = test_df[TARGET].to_numpy()
+    inputs = [c for c in COLUMNS if c != ID_FIELD]
+    t = lap("data", t)
+
+    # 2. Schema and the core's feature matrix.
+    schema = build_schema(train_df, frame, inputs, set(CONTRACT_REQUIRED))
+    raw_cols = [ID_FIELD, *inputs]
+    X_train = core_cli.feature_matrix(schema, train_df[raw_cols], cfg.work_dir)
+    X_test = core_cli.feature_matrix(schema, test_df[raw_cols], cfg.work_dir)
+    log(
+        f"features: {X_train.shape[1]} model features computed by the core "
+        f"for {len(X_train)}+{len(X_test)} rows"
+    )
+    t = lap("features", t)
+
+    # 3. Correlation-based selection of the required inputs.
+    cats = categorical_inputs(schema)
+    numeric_candidates = [n for n in inputs if n not in cats]
+    sel = selection.select(
+        X_train,
+        pd.Series(y_train),
+        numeric_candidates,
+        [c for c in selection.DEFAULT_CATEGORICAL if c in cats],
+        levels_of(schema),
+        method=cfg.selection_method,
+        top_n=cfg.top_n,
+        min_corr=cfg.min_corr,
+    )
+    agrees = sorted(sel.selected) == sorted(CONTRACT_REQUIRED)
+    log(f"selection ({sel.method}, top_n {sel.top_n}, min_corr {sel.min_corr}): {sel.selected}")
+    if not agrees:
+        log(f"  NOTE: differs from the SPEC section 4 contract list {CONTRACT_REQUIRED}")
+    if cfg.required_policy == "selection" and not agrees:
+        schema = with_required(schema, set(sel.selected), train_df)
+    required = [f["name"] for f in schema["inputs"] if f["required"]]
+    t = lap("selection", t)
+
+    # 4. Model comparison (StratifiedKFold, same folds for all).
+    feat = models.Features(list(schema["model_features"]), cats)
+    folds = models.make_folds(y_train, cfg.folds, cfg.seed)
+    log(f"comparison: {cfg.folds}-fold StratifiedKFold on {len(y_train)} rows")
+    results = models.compare(X_train, y_train, feat, folds, cfg.seed, families=cfg.families, log=log)
+    table = pd.DataFrame([r.row() for r in results]).sort_values("business_score", ascending=False)
+    t = lap("comparison", t)
+
+    # 5. Tune the best exportable family (with its best imbalance strategy) on the business score.
+    exportable = [r for r in results if r.family in models.EXPORTABLE]
+    if not exportable:
+        raise ValueError("no exportable family (lightgbm, xgboost, hist_gradient_boosting) was compared")
+    best_overall = max(results, key=lambda r: r.threshold.score)
+    base = max(exportable, key=lambda r: r.threshold.score)
+    log(f"tuning {base.name} ({cfg.trials} Optuna trials; best overall: {best_overall.name})")
+    tuned, trials = models.tune(
+        base.family, base.strategy, X_train, y_train, feat, folds, cfg.seed, cfg.trials, base, log=log
+    )
+    threshold = tuned.threshold
+    log(
+        f"chosen: {tuned.name} CV AUC {tuned.auc:.4f}, business score {threshold.score:.4f} "
+        f"at threshold {threshold.threshold:.4f} (from out-of-fold predictions)"
+    )
+    t = lap("tuning", t)
+
+    # 6. Final refit on the whole training set; held-out test metrics, computed once.
+    final = models.fit(tuned.family, tuned.params, tuned.strategy, X_train, y_train, feat, cfg.seed)
+    p_test = models.predict_proba(final, tuned.family, X_test)
+    test = {
+        "auc": metrics.auc(y_test, p_test),
+        "business_score": metrics.business_score(y_test, p_test, threshold.threshold),
+        "refusal_rate": float(np.mean(p_test >= threshold.threshold)),
+        "rows": len(y_test),
+    }
+    pred = p_test >= threshold.threshold
+    test.update(
+        {
+            "true_positives": int(np.sum(pred & (y_test == 1))),
+            "false_positives": int(np.sum(pred & (y_test == 0))),
+            "false_negatives": int(np.sum(~pred & (y_test == 1))),
+            "true_negatives": int(np.sum(~pred & (y_test == 0))),
+        }
+    )
+    log(f"held-out test: AUC {test['auc']:.4f}, business score {test['business_score']:.4f}")
+    t = lap("final_fit", t)
+
+    # 7. Bundle through the core's importer, then a parity check through `creditscore predict`.
+    created = _now()
+    version = cfg.version or created.replace(":", "").replace("-", "")
+    kind, model_path = _save_model(final, tuned.family, feat, cfg.work_dir)
+    data_label = "synthetic" if dataset.synthetic else "real"
+    spec = {
+        "meta": {
+            "name": MODEL_NAME,
+            "version": version,
+            "created": created,
+            "source": "",
+            "metrics": {
+                "cv_auc": tuned.auc,
+                "cv_business_score": threshold.score,
+                "test_auc": test["auc"],
+                "test_business_score": test["business_score"],
+                "train_default_rate": float(y_train.mean()),
+            },
+            "training": {
+                "data": data_label,
+                "data_description": dataset.description,
+                "rows_train": len(y_train),
+                "rows_test": len(y_test),
+                "model": tuned.family,
+                "imbalance": tuned.strategy,
+                "params": _jsonable(tuned.params),
+                "cv_folds": cfg.folds,
+                "tuning_trials": cfg.trials,
+                "business_cost": {"false_negative": metrics.FN_COST, "false_positive": metrics.FP_COST},
+                "seed": cfg.seed,
+                "required_policy": cfg.required_policy,
+                "selection_agrees_with_contract": agrees,
+                "quick": cfg.quick,
+            },
+        },
+        "schema": schema,
+        "threshold": threshold.threshold,
+        "selection": sel.to_json(),
+        "reference": reference.reference_stats(schema, train_df[inputs], tuned.oof, threshold.threshold),
+    }
+    bundle_path = cfg.out_dir / cfg.bundle_name
+    core_cli.import_model(kind, model_path, spec, bundle_path)
+    served = core_cli.predict(bundle_path, test_df[raw_cols])
+    parity = float(np.max(np.abs(served["probability"].to_numpy() - p_test)))
+    log(
+        f"bundle: {bundle_path} ({bundle_path.stat().st_size} bytes); "
+        f"max |core - {tuned.family}| = {parity:.3g}"
+    )
+    tolerance = 1e-6 if tuned.family == "xgboost" else 1e-12
+    if not parity <= tolerance:
+        raise RuntimeError(f"bundle predictions differ from the trained model by {parity} (> {tolerance})")
+    t = lap("export", t)
+
+    chosen = {
+        "model": tuned.family,
+        "imbalance": tuned.strategy,
+        "params": _jsonable(tuned.params),
+        "cv_auc": tuned.auc,
+        "cv_business_score": threshold.score,
+        "threshold": threshold.threshold,
+        "cv_refusal_rate": threshold.refusal_rate,
+        "baseline_business_score": base.threshold.score,
+        "best_overall": best_overall.name,
+        "best_overall_business_score": best_overall.threshold.score,
+    }
+    result = Result(bundle_path, spec, table, chosen, test, parity, timings=timings)
+
+    # 8. Plots and model card.
+    artifacts: list[Path] = []
+    if cfg.card:
+        from . import card
+
+        artifacts = card.write(
+            cfg,
+            dataset,
+            result,
+            tuned,
+            final,
+            feat,
+            y_train,
+            test_df,
+            y_test,
+            p_test,
+            required,
+            sel,
+            raw_cols,
+        )
+        t = lap("card", t)
+
+    # 9. MLflow.
+    table.to_csv(cfg.work_dir / "comparison.csv", index=False)
+    (cfg.work_dir / "spec.json").write_text(json.dumps(spec, indent=1))
+    if cfg.mlflow:
+        from . import tracking
+
+        result.run_id, result.model_version = tracking.log_run(
+            cfg, result, results, trials, final, tuned.family, model_path, artifacts
+        )
+        t = lap("mlflow", t)
+    timings["total"] = round(time.perf_counter() - t_start, 2)
+    log(f"timings (s): {timings}")
+    (cfg.work_dir / "summary.json").write_text(
+        json.dumps(
+            {"chosen": chosen, "test": test, "timings": timings, "parity": parity, "run_id": result.run_id},
+            indent=1,
+        )
+    )
+    return result
+
+
+def _jsonable(params: dict) -> dict:
+    return {k: (v.item() if hasattr(v, "item") else v) for k, v in params.items()}
+
+
+def _save_model(est, family: str, feat: models.Features, work: Path) -> tuple[str, Path]:
+    """Writes the fitted model in its library's own format; returns (importer kind, path)."""
+    if family == "lightgbm":
+        path = work / "model.txt"
+        est.booster_.save_model(str(path))
+        return "lightgbm", path
+    if family == "xgboost":
+        path = work / "model.json"
+        booster = est.get_booster()
+        booster.feature_names = list(feat.names)
+        booster.save_model(str(path))
+        return "xgboost", path
+    if family == "hist_gradient_boosting":
+        path = work / "model.sklearn.json"
+        sklearn_export.save(est, path, feature_names=list(feat.names))
+        return "sklearn", path
+    raise ValueError(f"no importer for {family}")
+
+
+def parse_args(argv=None) -> Config:
+    env = os.environ
+    p = argparse.ArgumentParser(prog="python -m creditscore_train", description=__doc__.splitlines()[0])
+    p.add_argument("--data", help="path to Home Credit application_train.csv (default: synthetic data)")
+    p.add_argument("--rows", type=int, help="synthetic rows (default 60000; QUICK 20000)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--quick", action="store_true", default=env.get("QUICK", "") not in ("", "0"))
+    p.add_argument("--folds", type=int)
+    p.add_argument("--trials", type=int)
+    p.add_argument("--families", help="comma-separated model families to compare (default: all)")
+    p.add_argument(
+        "--selection-method", default=env.get("FEATURE_SELECTION_METHOD", selection.DEFAULT_METHOD)
+    )
+    p.add_argument(
+        "--top-n", type=int, default=int(env.get("FEATURE_SELECTION_TOP_N", selection.DEFAULT_TOP_N))
+    )
+    p.add_argument(
+        "--min-corr",
+        type=float,
+        default=float(env.get("FEATURE_SELECTION_MIN_CORR", selection.DEFAULT_MIN_CORR)),
+    )
+    p.add_argument(
+        "--required-policy",
+        choices=["contract", "selection"],
+        default="contract",
+        help="required inputs: SPEC section 4's list (contract) or the selection's result",
+    )
+    p.add_argument("--out-dir", default="models")
+    p.add_argument("--work-dir", default="out/train")
+    p.add_argument("--no-mlflow", action="store_true")
+    p.add_argument("--no-card", action="store_true")
+    p.add_argument("--experiment", default="creditscore")
+    p.add_argument("--version", default="")
+    a = p.parse_args(argv)
+    quick = a.quick
+    return Config(
+        data=a.data,
+        rows=a.rows or (20000 if quick else 60000),
+        seed=a.seed,
+        folds=a.folds or (3 if quick else 5),
+        trials=a.trials if a.trials is not None else (5 if quick else 20),
+        families=tuple(a.families.split(",")) if a.families else models.FAMILIES,
+        selection_method=a.selection_method,
+        top_n=a.top_n,
+        min_corr=a.min_corr,
+        required_policy=a.required_policy,
+        out_dir=Path(a.out_dir),
+        work_dir=Path(a.work_dir),
+        mlflow=not a.no_mlflow,
+        tracking_uri=env.get("MLFLOW_TRACKING_URI"),
+        experiment=a.experiment,
+        card=not a.no_card,
+        quick=quick,
+        version=a.version,
+    )
+
+
+def main(argv=None) -> int:
+    cfg = parse_args(argv)
+    result = run(cfg)
+    log(result.comparison.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    log(json.dumps({"chosen": result.chosen, "test": result.test}, indent=1, default=str))
+    return 0
+
+
+__all__ = ["Config", "Result", "run", "main", "asdict"]
