@@ -1,4 +1,5 @@
 //! `creditscore`: the native command line over the scoring core.
+mod drift;
 mod error;
 mod features;
 mod input;
@@ -28,6 +29,8 @@ enum Command {
     Predict(predict::Args),
     /// Compute the model feature matrix of raw rows (what training and serving both feed the model).
     Features(features::Args),
+    /// Data-drift report from prediction logs: DIR/drift_report.html and DIR/drift_summary.json.
+    Drift(drift::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Predict(args) => predict::run(args),
         Command::Features(args) => features::run(args),
+        Command::Drift(args) => drift::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

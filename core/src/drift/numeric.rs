@@ -231,6 +231,8 @@ pub struct NumericComparison {
     pub ks_approximate: bool,
     pub psi: Option<f64>,
     pub psi_bins: Vec<PsiBin>,
+    /// Chart points (HTML only; left out of the JSON summary).
+    #[serde(skip_serializing)]
     pub ecdf: Vec<EcdfPoint>,
 }
 

@@ -1,0 +1,592 @@
+//! The HTML report: one self-contained file, inline CSS and SVG, no JavaScript. Its size depends
+//! on the number of features (and capped lists), never on the number of log lines.
+
+use std::fmt::Write;
+
+use creditscore_core::drift::numeric::fmt_num;
+use creditscore_core::drift::{Comparison, FeatureDrift, KsMethod, Status};
+
+use super::Summary;
+
+const REF_COLOR: &str = "#8a8f98";
+const CUR_COLOR: &str = "#1f6feb";
+const MAX_BARS: usize = 30;
+
+pub fn render(s: &Summary) -> String {
+    let mut h = String::with_capacity(256 * 1024);
+    let _ = write!(
+        h,
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Drift report: {name} {version}</title>
+<style>
+body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1b1f24;background:#f6f8fa}}
+main{{max-width:1180px;margin:0 auto;padding:24px}}
+h1{{margin:0 0 4px;font-size:26px}} h2{{margin:32px 0 12px;font-size:20px;border-bottom:1px solid #d0d7de;padding-bottom:4px}}
+h3{{margin:0 0 8px;font-size:16px}}
+.meta{{color:#57606a;font-size:14px;line-height:1.6}}
+table{{border-collapse:collapse;width:100%;background:#fff;font-size:13px}}
+th,td{{border:1px solid #d0d7de;padding:5px 8px;text-align:left;vertical-align:top}}
+th{{background:#eef1f4}} td.num{{text-align:right;font-variant-numeric:tabular-nums}}
+.badge{{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff}}
+.drift{{background:#cf222e}} .watch{{background:#bf8700}} .insufficient_data{{background:#6e7781}} .ok{{background:#1a7f37}}
+.cards{{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:16px}}
+.card{{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:12px}}
+.card.drift{{border-left:5px solid #cf222e;background:#fff}} .card.watch{{border-left:5px solid #bf8700;background:#fff}}
+.card.ok,.card.insufficient_data{{background:#fff}}
+.legend span{{display:inline-block;width:12px;height:12px;margin:0 4px -2px 10px}}
+.note{{font-size:13px;color:#57606a}} code{{background:#eef1f4;padding:1px 4px;border-radius:3px}}
+.kpis{{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}}
+.kpi{{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:8px 14px;min-width:120px}}
+.kpi b{{display:block;font-size:20px}} .kpi small{{color:#57606a}}
+</style></head><body><main>
+"#,
+        name = esc(&s.bundle.name),
+        version = esc(&s.bundle.version)
+    );
+
+    // Header.
+    let count = |st: Status| s.features.iter().filter(|f| f.status == st).count();
+    let _ = write!(
+        h,
+        r#"<h1>Data drift report <span class="badge {st}">{st_text}</span></h1>
+<div class="meta">Model <b>{name}</b> version <b>{version}</b> (sha256 <code>{sha}</code>, threshold {thr})<br>
+Reference: {origin}<br>
+Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {errors} errors), {malformed} malformed, period {first} to {last}</div>
+<div class="kpis">
+<div class="kpi"><b>{n_drift}</b><small>features drifting</small></div>
+<div class="kpi"><b>{n_watch}</b><small>to watch</small></div>
+<div class="kpi"><b>{n_insuf}</b><small>insufficient data</small></div>
+<div class="kpi"><b>{n_ok}</b><small>stable</small></div>
+<div class="kpi"><b>{refusal}</b><small>refusal rate (reference {ref_refusal})</small></div>
+<div class="kpi"><b>{error_share}</b><small>error share</small></div>
+<div class="kpi"><b>{p50} / {p99}</b><small>latency p50 / p99 (µs)</small></div>
+</div>
+"#,
+        st = s.status.as_str(),
+        st_text = s.status.as_str().replace('_', " "),
+        name = esc(&s.bundle.name),
+        version = esc(&s.bundle.version),
+        sha = esc(s.bundle.sha256.get(..12).unwrap_or(&s.bundle.sha256)),
+        thr = fmt_num(s.bundle.threshold),
+        origin = esc(&s.reference.origin),
+        path = esc(&s.logs.path),
+        lines = s.logs.lines,
+        records = s.logs.records,
+        scored = s.logs.scored,
+        errors = s.logs.errors,
+        malformed = s.logs.malformed_lines,
+        first = esc(s.logs.first_ts.as_deref().unwrap_or("?")),
+        last = esc(s.logs.last_ts.as_deref().unwrap_or("?")),
+        n_drift = count(Status::Drift),
+        n_watch = count(Status::Watch),
+        n_insuf = count(Status::InsufficientData),
+        n_ok = count(Status::Ok),
+        refusal = pct(s.score.current_refusal_rate),
+        ref_refusal = pct(s.score.reference_refusal_rate),
+        error_share = pct(s.logs.error_share),
+        p50 = opt_num(s.latency_us.p50),
+        p99 = opt_num(s.latency_us.p99),
+    );
+
+    // Feature table.
+    h.push_str("<h2>Features (drifted first)</h2>\n<table><tr><th>Feature</th><th>Type</th><th>Status</th><th>Why</th><th>KS D</th><th>p (BH-adjusted)</th><th>PSI</th><th>Missing: reference → current</th><th>Current values</th></tr>\n");
+    for f in &s.features {
+        feature_row(&mut h, f);
+    }
+    h.push_str("</table>\n");
+    if !s.skipped_features.is_empty() {
+        h.push_str("<p class=\"note\">Not compared: ");
+        let items: Vec<String> = s
+            .skipped_features
+            .iter()
+            .map(|k| format!("<b>{}</b> ({})", esc(&k.feature), esc(&k.reason)))
+            .collect();
+        h.push_str(&items.join("; "));
+        h.push_str("</p>\n");
+    }
+
+    // Scores.
+    h.push_str("<h2>Scores</h2>\n<div class=\"cards\">\n<div class=\"card\"><h3>Predicted probability distribution</h3>");
+    legend(&mut h);
+    let bins = s.score.histogram_bins;
+    let total: u64 = s.score.current_histogram.iter().sum();
+    let cur: Vec<f64> = s
+        .score
+        .current_histogram
+        .iter()
+        .map(|&c| if total == 0 { 0.0 } else { c as f64 / total as f64 })
+        .collect();
+    let labels: Vec<String> = (0..bins).map(|i| fmt_num(i as f64 / bins as f64)).collect();
+    h.push_str(&bar_chart(&labels, &s.score.reference_histogram, &cur, 520, 220, 10));
+    if let Some(c) = &s.score.comparison {
+        let _ = write!(
+            h,
+            "<p>Status <span class=\"badge {0}\">{0}</span> {1}</p>",
+            c.status.as_str(),
+            stats_line(c)
+        );
+    } else {
+        h.push_str("<p class=\"note\">No reference scores: distribution shown without comparison.</p>");
+    }
+    h.push_str("</div>\n<div class=\"card\"><h3>Refusal and error rate over time</h3>");
+    let _ = write!(
+        h,
+        "<div class=\"legend\"><span style=\"background:{CUR_COLOR}\"></span>refusal rate<span style=\"background:#cf222e\"></span>error rate<span style=\"background:{REF_COLOR}\"></span>reference refusal rate</div>"
+    );
+    h.push_str(&time_chart(s));
+    h.push_str("</div>\n</div>\n");
+    let l = &s.latency_us;
+    let _ = writeln!(
+        h,
+        "<h3 style=\"margin-top:16px\">Latency (µs, {} records; percentiles within {:.0} %)</h3><table><tr><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr><tr><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td></tr></table>",
+        l.count,
+        l.relative_resolution * 100.0,
+        opt_num(l.mean),
+        opt_num(l.p50),
+        opt_num(l.p90),
+        opt_num(l.p99),
+        opt_num(l.max)
+    );
+
+    // Data quality.
+    h.push_str("<h2>Data quality</h2>\n");
+    if s.warnings.is_empty() {
+        h.push_str("<p>No validation warnings in the logs.</p>\n");
+    } else {
+        h.push_str("<table><tr><th>Field</th><th>Warning</th><th>Count</th></tr>\n");
+        for w in &s.warnings {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td class=num>{}</td></tr>",
+                esc(&w.field),
+                esc(&w.code),
+                w.count
+            );
+        }
+        h.push_str("</table>\n");
+    }
+    if !s.type_mismatches.is_empty() {
+        let items: Vec<String> = s.type_mismatches.iter().map(|(k, c)| format!("{} ({c})", esc(k))).collect();
+        let _ = writeln!(h, "<p>Inputs of an unexpected type (counted as missing): {}</p>", items.join(", "));
+    }
+    let _ = writeln!(
+        h,
+        "<p><b>{}</b> malformed log line(s) of {} (skipped, never fatal); {} blank.</p>",
+        s.logs.malformed_lines, s.logs.lines, s.logs.blank_lines
+    );
+    if !s.logs.malformed_examples.is_empty() {
+        h.push_str("<table><tr><th>Line</th><th>Problem</th></tr>\n");
+        for m in &s.logs.malformed_examples {
+            let _ = writeln!(h, "<tr><td class=num>{}</td><td>{}</td></tr>", m.line, esc(&m.reason));
+        }
+        h.push_str("</table>\n");
+    }
+    if s.logs.model_versions.len() > 1 {
+        let items: Vec<String> =
+            s.logs.model_versions.iter().map(|(v, c)| format!("{} ({c})", esc(v))).collect();
+        let _ = writeln!(h, "<p>Several model versions in these logs: {}</p>", items.join(", "));
+    }
+
+    // Per-feature details.
+    h.push_str("<h2>Feature details</h2>\n<div class=\"cards\">\n");
+    for f in &s.features {
+        feature_card(&mut h, f);
+    }
+    h.push_str("</div>\n");
+
+    // Method.
+    let t = &s.thresholds;
+    let _ = write!(
+        h,
+        r#"<h2>Method</h2><div class="note"><p>Numeric inputs: two-sample Kolmogorov-Smirnov test computed as <code>scipy.stats.ks_2samp</code> (two-sided, method auto: exact up to 10 000 values per side, else the <code>kstwo</code> distribution); {ks_note} PSI on {bins} reference-decile bins (right-closed; fewer when deciles coincide), each share floored at {eps}. Categorical inputs: PSI over the levels plus an "unknown" bin, chi-square goodness of fit against the reference shares (levels the reference has), effect size Cohen's w. Missing values (absent, null, or the schema's sentinel such as DAYS_EMPLOYED = 365243) are excluded from the distributions and tracked as the missing rate.</p>
+<p>p-values of all features are adjusted together with Benjamini-Hochberg. Status: <b>drift</b> when PSI ≥ {pd}, or adjusted p &lt; {alpha} with KS D ≥ {kd} (Cohen's w ≥ {wd}), or the missing rate moved by ≥ {md} (absolute); <b>watch</b> when PSI ≥ {pw}, or adjusted p &lt; {alpha} with D ≥ {kw} (w ≥ {ww}), or the missing rate moved by ≥ {mw}; <b>insufficient data</b> below {minrows} current values (no alert is raised on so few). The score comparison uses the same rules on the predicted probability.</p>
+<p>Memory is bounded: current values are counted against the reference's distinct values (exact KS with a reference sample) or its percentiles (approximate), never stored. Generated by {tool}; <code>--fail-on-drift</code> exits with code {code} when a feature drifts.</p></div>
+</main></body></html>
+"#,
+        ks_note = if s.reference.exact_ks {
+            "the reference is the full training sample, so the statistic is exact."
+        } else {
+            "the reference is the bundle's 101 percentiles, so the statistic is <b>approximate</b> (within 0.01) and its p-value indicative; pass <code>--reference REF.csv</code> for the exact test."
+        },
+        bins = t.psi_bins,
+        eps = t.psi_epsilon,
+        pd = t.psi_drift,
+        pw = t.psi_watch,
+        alpha = t.alpha_bh_adjusted,
+        kd = t.ks_drift_effect,
+        kw = t.ks_watch_effect,
+        wd = t.cohens_w_drift_effect,
+        ww = t.cohens_w_watch_effect,
+        md = t.missing_rate_drift,
+        mw = t.missing_rate_watch,
+        minrows = t.min_current_rows,
+        tool = esc(&s.tool),
+        code = s.exit_code_on_drift,
+    );
+    h
+}
+
+fn feature_row(h: &mut String, f: &FeatureDrift) {
+    let (kind, d, psi, mref, mcur, n) = match &f.comparison {
+        Comparison::Numeric(c) => (
+            "numeric",
+            c.ks.map(|k| format!("{:.4}{}", k.statistic, if c.ks_approximate { " ≈" } else { "" })),
+            c.psi,
+            c.reference_missing_rate,
+            c.current_missing_rate,
+            c.current_non_missing,
+        ),
+        Comparison::Categorical(c) => (
+            "categorical",
+            None,
+            c.psi,
+            c.reference_missing_rate,
+            c.current_missing_rate,
+            c.current_non_missing,
+        ),
+    };
+    let reasons = if f.reasons.is_empty() { String::from("—") } else { esc(&f.reasons.join("; ")) };
+    let _ = writeln!(
+        h,
+        "<tr><td><a href=\"#f-{id}\">{name}</a></td><td>{kind}</td><td><span class=\"badge {st}\">{st_text}</span></td><td>{reasons}</td><td class=num>{d}</td><td class=num>{p}</td><td class=num>{psi}</td><td class=num>{mref} → {mcur}</td><td class=num>{n}</td></tr>",
+        id = anchor(&f.name),
+        name = esc(&f.name),
+        st = f.status.as_str(),
+        st_text = f.status.as_str().replace('_', " "),
+        d = d.unwrap_or_else(|| String::from("—")),
+        p = f.p_adjusted.map_or(String::from("—"), |p| format!("{p:.2e}")),
+        psi = psi.map_or(String::from("—"), |p| format!("{p:.4}")),
+        mref = pct(Some(mref)),
+        mcur = pct(Some(mcur)),
+    );
+}
+
+fn stats_line(f: &FeatureDrift) -> String {
+    match &f.comparison {
+        Comparison::Numeric(c) => {
+            let ks = match c.ks {
+                Some(k) => format!(
+                    "KS D = {:.4}{}, p = {:.3e} ({})",
+                    k.statistic,
+                    if c.ks_approximate { " (approximate)" } else { "" },
+                    k.pvalue,
+                    if k.method == KsMethod::Exact { "exact" } else { "asymptotic" }
+                ),
+                None => String::from("KS not computed"),
+            };
+            format!(
+                "{ks}; PSI = {}; mean {} → {}; n = {} reference, {} current",
+                c.psi.map_or(String::from("—"), |p| format!("{p:.4}")),
+                num_or_dash(c.reference_mean),
+                num_or_dash(c.current_mean),
+                c.reference_non_missing,
+                c.current_non_missing
+            )
+        }
+        Comparison::Categorical(c) => {
+            let chi = match &c.chi_square {
+                Some(x) => format!(
+                    "χ² = {:.2} (df {}), p = {:.3e}, Cohen's w = {:.3}",
+                    x.statistic, x.dof, x.pvalue, x.cohens_w
+                ),
+                None => String::from("χ² not computed"),
+            };
+            format!(
+                "{chi}; PSI = {}; unknown levels {}; n = {} current",
+                c.psi.map_or(String::from("—"), |p| format!("{p:.4}")),
+                pct(Some(c.unknown_share)),
+                c.current_non_missing
+            )
+        }
+    }
+}
+
+fn feature_card(h: &mut String, f: &FeatureDrift) {
+    let _ = write!(
+        h,
+        "<div class=\"card {st}\" id=\"f-{id}\"><h3>{name} <span class=\"badge {st}\">{st_text}</span></h3><p class=\"note\">{line}</p>",
+        st = f.status.as_str(),
+        st_text = f.status.as_str().replace('_', " "),
+        id = anchor(&f.name),
+        name = esc(&f.name),
+        line = esc(&stats_line(f)),
+    );
+    legend(h);
+    match &f.comparison {
+        Comparison::Numeric(c) => {
+            if !c.ecdf.is_empty() {
+                h.push_str(&ecdf_chart(&c.ecdf));
+            }
+            let labels: Vec<String> = c.psi_bins.iter().map(|b| b.label.clone()).collect();
+            let r: Vec<f64> = c.psi_bins.iter().map(|b| b.reference_share).collect();
+            let k: Vec<f64> = c.psi_bins.iter().map(|b| b.current_share).collect();
+            if !labels.is_empty() {
+                h.push_str(&bar_chart(&labels, &r, &k, 520, 170, 1));
+            }
+        }
+        Comparison::Categorical(c) => {
+            let mut bins: Vec<_> = c.bins.iter().collect();
+            bins.sort_by(|a, b| {
+                b.reference_share.max(b.current_share).total_cmp(&a.reference_share.max(a.current_share))
+            });
+            bins.truncate(MAX_BARS);
+            let labels: Vec<String> = bins.iter().map(|b| b.label.clone()).collect();
+            let r: Vec<f64> = bins.iter().map(|b| b.reference_share).collect();
+            let k: Vec<f64> = bins.iter().map(|b| b.current_share).collect();
+            h.push_str(&bar_chart(&labels, &r, &k, 520, 190, 1));
+            if !c.unknown_levels.is_empty() {
+                let items: Vec<String> =
+                    c.unknown_levels.iter().map(|(k, v)| format!("{} ({v})", esc(k))).collect();
+                let _ = write!(h, "<p class=\"note\">Unknown levels: {}</p>", items.join(", "));
+            }
+        }
+    }
+    h.push_str("</div>\n");
+}
+
+fn legend(h: &mut String) {
+    let _ = write!(
+        h,
+        "<div class=\"legend\"><span style=\"background:{REF_COLOR}\"></span>reference<span style=\"background:{CUR_COLOR}\"></span>current (logs)</div>"
+    );
+}
+
+/// Reference and current ECDF as step lines.
+fn ecdf_chart(points: &[creditscore_core::drift::numeric::EcdfPoint]) -> String {
+    let (w, hgt, ml, mb, mt, mr) = (520.0, 200.0, 44.0, 28.0, 8.0, 12.0);
+    let (x0, x1) = (points[0].x, points[points.len() - 1].x);
+    let span = if x1 > x0 { x1 - x0 } else { 1.0 };
+    let px = |x: f64| ml + (x - x0) / span * (w - ml - mr);
+    let py = |y: f64| mt + (1.0 - y.clamp(0.0, 1.0)) * (hgt - mt - mb);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{hgt}\" viewBox=\"0 0 {w} {hgt}\" role=\"img\" aria-label=\"cumulative distribution\">"
+    );
+    axes(&mut svg, w, hgt, ml, mb, mt, mr);
+    for (y, label) in [(0.0, "0"), (0.5, "0.5"), (1.0, "1")] {
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{label}</text>",
+            ml - 4.0,
+            py(y) + 3.0
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"{ml}\" y=\"{}\" font-size=\"10\">{}</text><text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{}</text>",
+        hgt - 10.0,
+        esc(&fmt_num(x0)),
+        w - mr,
+        hgt - 10.0,
+        esc(&fmt_num(x1))
+    );
+    for (color, pick) in [(REF_COLOR, 0), (CUR_COLOR, 1)] {
+        let mut d = String::new();
+        let mut prev_y = 0.0;
+        for (i, p) in points.iter().enumerate() {
+            let y = if pick == 0 { p.reference } else { p.current };
+            if i == 0 {
+                let _ = write!(d, "M{:.1},{:.1}", px(p.x), py(y));
+            } else {
+                let _ = write!(d, " L{:.1},{:.1} L{:.1},{:.1}", px(p.x), py(prev_y), px(p.x), py(y));
+            }
+            prev_y = y;
+        }
+        let _ = write!(svg, "<path d=\"{d}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>");
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn axes(svg: &mut String, w: f64, h: f64, ml: f64, mb: f64, mt: f64, mr: f64) {
+    let _ = write!(
+        svg,
+        "<rect x=\"{ml}\" y=\"{mt}\" width=\"{}\" height=\"{}\" fill=\"#fbfcfd\" stroke=\"#d0d7de\"/>",
+        w - ml - mr,
+        h - mt - mb
+    );
+}
+
+/// Grouped bars, reference and current share per bin; every `label_every`-th label shown.
+fn bar_chart(
+    labels: &[String],
+    reference: &[f64],
+    current: &[f64],
+    w: usize,
+    h: usize,
+    label_every: usize,
+) -> String {
+    let (w, hgt) = (w as f64, h as f64);
+    let rotate = labels.len() > 6 && label_every == 1;
+    let (ml, mb, mt, mr) = (44.0, if rotate { 70.0 } else { 28.0 }, 8.0, 8.0);
+    let max = reference.iter().chain(current).copied().fold(0.0f64, f64::max).max(1e-9);
+    let n = labels.len().max(1) as f64;
+    let slot = (w - ml - mr) / n;
+    let bar = (slot * 0.4).max(1.0);
+    let py = |v: f64| mt + (1.0 - v / max) * (hgt - mt - mb);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{hgt}\" viewBox=\"0 0 {w} {hgt}\" role=\"img\" aria-label=\"shares per bin\">"
+    );
+    axes(&mut svg, w, hgt, ml, mb, mt, mr);
+    let _ = write!(
+        svg,
+        "<text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{:.0}%</text><text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">0</text>",
+        ml - 4.0,
+        mt + 8.0,
+        max * 100.0,
+        ml - 4.0,
+        hgt - mb
+    );
+    for (i, label) in labels.iter().enumerate() {
+        let x = ml + i as f64 * slot + slot * 0.1;
+        for (k, (vals, color)) in [(reference, REF_COLOR), (current, CUR_COLOR)].into_iter().enumerate() {
+            let v = vals.get(i).copied().unwrap_or(0.0).max(0.0);
+            let y = py(v);
+            let _ = write!(
+                svg,
+                "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"{color}\"><title>{}: {:.2}%</title></rect>",
+                x + k as f64 * bar,
+                (hgt - mb - y).max(0.0),
+                esc(label),
+                v * 100.0
+            );
+        }
+        if i % label_every == 0 {
+            let cx = ml + i as f64 * slot + slot / 2.0;
+            let short = super::logs::truncate(label, 22);
+            if rotate {
+                let _ = write!(
+                    svg,
+                    "<text font-size=\"9\" text-anchor=\"end\" transform=\"translate({cx:.1},{:.1}) rotate(-40)\">{}</text>",
+                    hgt - mb + 10.0,
+                    esc(&short)
+                );
+            } else {
+                let _ = write!(
+                    svg,
+                    "<text x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"9\" text-anchor=\"middle\">{}</text>",
+                    hgt - mb + 12.0,
+                    esc(&short)
+                );
+            }
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Refusal rate (and error rate) per period, with the reference refusal rate as a dashed line.
+fn time_chart(s: &Summary) -> String {
+    let periods = &s.score.over_time;
+    let (w, hgt, ml, mb, mt, mr) = (520.0, 220.0, 44.0, 36.0, 8.0, 12.0);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{hgt}\" viewBox=\"0 0 {w} {hgt}\" role=\"img\" aria-label=\"refusal rate over time\">"
+    );
+    axes(&mut svg, w, hgt, ml, mb, mt, mr);
+    if periods.is_empty() {
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\">no timestamps in the logs</text></svg>",
+            w / 2.0,
+            hgt / 2.0
+        );
+        return svg;
+    }
+    let rate = |num: u64, den: u64| if den == 0 { None } else { Some(num as f64 / den as f64) };
+    let mut max: f64 = s.score.reference_refusal_rate.unwrap_or(0.0);
+    for p in periods {
+        let scored = p.counts.records - p.counts.errors;
+        max = max
+            .max(rate(p.counts.refused, scored).unwrap_or(0.0))
+            .max(rate(p.counts.errors, p.counts.records).unwrap_or(0.0));
+    }
+    let max = (max * 1.1).clamp(0.05, 1.0);
+    let n = periods.len() as f64;
+    let px = |i: usize| ml + (i as f64 + 0.5) / n * (w - ml - mr);
+    let py = |v: f64| mt + (1.0 - v / max) * (hgt - mt - mb);
+    let _ = write!(
+        svg,
+        "<text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{:.0}%</text><text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">0</text>",
+        ml - 4.0,
+        mt + 8.0,
+        max * 100.0,
+        ml - 4.0,
+        hgt - mb
+    );
+    if let Some(r) = s.score.reference_refusal_rate {
+        let _ = write!(
+            svg,
+            "<line x1=\"{ml}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"{REF_COLOR}\" stroke-dasharray=\"5 4\" stroke-width=\"1.5\"/>",
+            w - mr,
+            y = py(r)
+        );
+    }
+    for (color, errors) in [(CUR_COLOR, false), ("#cf222e", true)] {
+        let mut d = String::new();
+        for (i, p) in periods.iter().enumerate() {
+            let scored = p.counts.records - p.counts.errors;
+            let v =
+                if errors { rate(p.counts.errors, p.counts.records) } else { rate(p.counts.refused, scored) };
+            if let Some(v) = v {
+                let _ = write!(d, "{}{:.1},{:.1} ", if d.is_empty() { "M" } else { "L" }, px(i), py(v));
+                let _ = write!(
+                    svg,
+                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{color}\"><title>{} records</title></circle>",
+                    px(i),
+                    py(v),
+                    p.counts.records
+                );
+            }
+        }
+        if !d.is_empty() {
+            let _ = write!(svg, "<path d=\"{d}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\"/>");
+        }
+    }
+    let first = super::format_ts(periods[0].start);
+    let last = super::format_ts(periods[periods.len() - 1].start + periods[periods.len() - 1].seconds);
+    let _ = write!(
+        svg,
+        "<text x=\"{ml}\" y=\"{}\" font-size=\"10\">{}</text><text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{}</text>",
+        hgt - 12.0,
+        esc(&first),
+        w - mr,
+        hgt - 12.0,
+        esc(&last)
+    );
+    svg.push_str("</svg>");
+    svg
+}
+
+fn pct(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("{:.1} %", v * 100.0),
+        _ => String::from("—"),
+    }
+}
+
+fn num_or_dash(v: f64) -> String {
+    if v.is_finite() { fmt_num(v) } else { String::from("—") }
+}
+
+fn opt_num(v: Option<f64>) -> String {
+    v.map_or(String::from("—"), |v| format!("{v:.0}"))
+}
+
+fn anchor(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+}
+
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

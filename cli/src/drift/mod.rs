@@ -1,0 +1,644 @@
+//! `creditscore drift`: the data-drift report of SPEC section 7.
+//!
+//! Streams the prediction logs (JSONL, bounded memory whatever their length), compares each
+//! client input with the training reference using the core's drift statistics, and writes
+//! `DIR/drift_report.html` (self-contained, inline SVG, no JavaScript) and `DIR/drift_summary.json`.
+//!
+//! Exit codes: 0 report written; 3 report written and at least one feature has status `drift`
+//! while `--fail-on-drift` is given; 1 I/O problem; 2 bad usage or unusable input (bundle,
+//! reference). Malformed log lines never stop the report: they are counted and sampled.
+
+mod html;
+mod logs;
+mod reference;
+
+use std::fs::File;
+use std::io::{BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use creditscore_core::drift::monitor::{
+    LatencyHistogram, PROBABILITY_BINS, Period, ProbabilityHistogram, TimeSeries, parse_rfc3339,
+};
+use creditscore_core::drift::numeric::PSI_BINS;
+use creditscore_core::drift::stats::PSI_EPSILON;
+use creditscore_core::drift::{
+    self, CategoricalAccumulator, Comparison, FeatureDrift, NumericAccumulator, NumericReference, Status,
+    compare_categorical, compare_numeric,
+};
+use serde::Serialize;
+
+use crate::error::CliError;
+use logs::{CappedCounter, InputValue, Line, LineReader, MAX_MALFORMED_EXAMPLES, MalformedLine};
+use reference::{FeatureKind, References};
+
+/// Exit code when `--fail-on-drift` is given and a feature drifts.
+pub const DRIFT_EXIT_CODE: i32 = 3;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Prediction logs, one JSON record per line (`-` reads standard input).
+    #[arg(long)]
+    logs: PathBuf,
+    /// Model bundle (.csb): schema, threshold and, unless --reference is given, the reference.
+    #[arg(long)]
+    bundle: PathBuf,
+    /// Reference sample (CSV with the training columns): exact KS and reference scores.
+    #[arg(long)]
+    reference: Option<PathBuf>,
+    /// Output directory (created if needed).
+    #[arg(long)]
+    out: PathBuf,
+    /// Exit with code 3 when any feature has status `drift` (for schedulers).
+    #[arg(long)]
+    fail_on_drift: bool,
+}
+
+enum Accumulator {
+    Numeric(NumericAccumulator, Option<f64>),
+    Categorical(CategoricalAccumulator, std::collections::BTreeMap<String, String>),
+}
+
+/// Everything gathered from the logs in one pass.
+struct LogStats {
+    bytes: u64,
+    lines: u64,
+    blank_lines: u64,
+    malformed: u64,
+    malformed_examples: Vec<MalformedLine>,
+    records: u64,
+    scored: u64,
+    errors: u64,
+    refused: u64,
+    with_prediction: u64,
+    first_ts: Option<i64>,
+    last_ts: Option<i64>,
+    without_ts: u64,
+    /// Inputs of a type no feature takes (e.g. a string for a numeric input).
+    type_mismatches: CappedCounter,
+    model_versions: CappedCounter,
+    warnings: CappedCounter,
+    latency: LatencyHistogram,
+    time: TimeSeries,
+    probabilities: ProbabilityHistogram,
+}
+
+pub fn run(args: Args) -> Result<(), CliError> {
+    let bundle = crate::input::load_bundle(&args.bundle)?;
+    let refs = reference::load(&bundle, args.reference.as_deref())?;
+    let mut accumulators: Vec<Accumulator> = refs
+        .features
+        .iter()
+        .map(|f| match &f.kind {
+            FeatureKind::Numeric { reference, sentinel } => {
+                Accumulator::Numeric(NumericAccumulator::new(reference), *sentinel)
+            }
+            FeatureKind::Categorical { reference, aliases } => {
+                Accumulator::Categorical(CategoricalAccumulator::new(reference), aliases.clone())
+            }
+        })
+        .collect();
+    let score_reference = refs
+        .score
+        .as_ref()
+        .map(|s| s.reference.clone())
+        .unwrap_or(NumericReference::Sample { sorted: vec![], missing: 0 });
+    let mut score_acc = NumericAccumulator::new(&score_reference);
+    let stats = read_logs(&args.logs, &refs, &mut accumulators, &mut score_acc)?;
+
+    let mut features: Vec<FeatureDrift> = refs
+        .features
+        .iter()
+        .zip(&accumulators)
+        .map(|(spec, acc)| {
+            let comparison = match (&spec.kind, acc) {
+                (FeatureKind::Numeric { reference, .. }, Accumulator::Numeric(a, _)) => {
+                    Comparison::Numeric(compare_numeric(reference, a))
+                }
+                (FeatureKind::Categorical { reference, .. }, Accumulator::Categorical(a, _)) => {
+                    Comparison::Categorical(compare_categorical(reference, a))
+                }
+                _ => unreachable!("accumulators are built from the same specs"),
+            };
+            FeatureDrift::new(spec.name.clone(), comparison)
+        })
+        .collect();
+    drift::assess(&mut features);
+    let score = refs.score.as_ref().map(|s| {
+        let mut f = [FeatureDrift::new(
+            String::from("predicted probability"),
+            Comparison::Numeric(compare_numeric(&s.reference, &score_acc)),
+        )];
+        drift::assess(&mut f);
+        let [f] = f;
+        f
+    });
+
+    let summary = build_summary(&args, &bundle, &refs, &stats, features, score);
+    std::fs::create_dir_all(&args.out).map_err(CliError::io(&args.out))?;
+    let json = serde_json::to_vec_pretty(&summary).map_err(|e| CliError::Other(e.to_string()))?;
+    write_atomic(&args.out.join("drift_summary.json"), &json)?;
+    write_atomic(&args.out.join("drift_report.html"), html::render(&summary).as_bytes())?;
+
+    let count = |s: Status| summary.features.iter().filter(|f| f.status == s).count();
+    println!(
+        "drift: {} log lines ({} malformed), {} features: {} drift, {} watch, {} insufficient data -> {}",
+        stats.lines,
+        stats.malformed,
+        summary.features.len(),
+        count(Status::Drift),
+        count(Status::Watch),
+        count(Status::InsufficientData),
+        args.out.join("drift_report.html").display()
+    );
+    if args.fail_on_drift && count(Status::Drift) > 0 {
+        let _ = std::io::stdout().flush();
+        eprintln!("drift detected in {} feature(s): exit code {DRIFT_EXIT_CODE}", count(Status::Drift));
+        std::process::exit(DRIFT_EXIT_CODE);
+    }
+    Ok(())
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(CliError::io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(CliError::io(path))
+}
+
+fn read_logs(
+    path: &Path,
+    refs: &References,
+    accumulators: &mut [Accumulator],
+    score_acc: &mut NumericAccumulator,
+) -> Result<LogStats, CliError> {
+    let (reader, total): (Box<dyn std::io::Read>, Option<u64>) = if path == Path::new("-") {
+        (Box::new(std::io::stdin().lock()), None)
+    } else {
+        let file = File::open(path).map_err(CliError::io(path))?;
+        let len = file.metadata().ok().map(|m| m.len());
+        (Box::new(file), len)
+    };
+    let mut lines = LineReader::new(BufReader::with_capacity(1 << 20, reader));
+    let index: std::collections::HashMap<&str, usize> =
+        refs.features.iter().enumerate().map(|(i, f)| (f.name.as_str(), i)).collect();
+    let mut seen = vec![false; accumulators.len()];
+    let mut s = LogStats {
+        bytes: 0,
+        lines: 0,
+        blank_lines: 0,
+        malformed: 0,
+        malformed_examples: Vec::new(),
+        records: 0,
+        scored: 0,
+        errors: 0,
+        refused: 0,
+        with_prediction: 0,
+        first_ts: None,
+        last_ts: None,
+        without_ts: 0,
+        type_mismatches: CappedCounter::new(200),
+        model_versions: CappedCounter::new(50),
+        warnings: CappedCounter::new(1000),
+        latency: LatencyHistogram::default(),
+        time: TimeSeries::default(),
+        probabilities: ProbabilityHistogram::default(),
+    };
+    let mut progress = ProgressBar::new(total);
+    let mut buf = Vec::with_capacity(64 * 1024);
+    loop {
+        let line = lines.next_line(&mut buf).map_err(CliError::io(path))?;
+        let malformed = |s: &mut LogStats, reason: String| {
+            s.malformed += 1;
+            if s.malformed_examples.len() < MAX_MALFORMED_EXAMPLES {
+                s.malformed_examples
+                    .push(MalformedLine { line: s.lines, reason: logs::truncate(&reason, 200) });
+            }
+        };
+        match line {
+            Line::End => break,
+            Line::TooLong(n) => {
+                s.lines += 1;
+                malformed(
+                    &mut s,
+                    format!("line of {n} bytes exceeds the {} byte limit", logs::MAX_LINE_BYTES),
+                );
+                continue;
+            }
+            Line::Complete => s.lines += 1,
+        }
+        if s.lines.is_multiple_of(4096) {
+            progress.update(lines.bytes_read, s.lines);
+        }
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            s.blank_lines += 1;
+            continue;
+        }
+        let record = match logs::parse_line(&buf) {
+            Ok(r) => r,
+            Err(reason) => {
+                malformed(&mut s, reason);
+                continue;
+            }
+        };
+        s.records += 1;
+        let epoch = record.ts.as_deref().and_then(parse_rfc3339);
+        match epoch {
+            Some(t) => {
+                s.first_ts = Some(s.first_ts.map_or(t, |f| f.min(t)));
+                s.last_ts = Some(s.last_ts.map_or(t, |l| l.max(t)));
+            }
+            None => s.without_ts += 1,
+        }
+        if let Some(v) = &record.model_version {
+            s.model_versions.add(v);
+        }
+        if let Some(l) = record.latency_us {
+            s.latency.push(l);
+        }
+        if record.error.is_some() {
+            s.errors += 1;
+            if let Some(t) = epoch {
+                s.time.add(t, 1, 0, 1);
+            }
+            continue;
+        }
+        s.scored += 1;
+        if let Some(p) = record.probability {
+            score_acc.push(p);
+            s.probabilities.push(p);
+        }
+        let refused = record.prediction.is_some_and(|p| p >= 1.0);
+        if record.prediction.is_some() {
+            s.with_prediction += 1;
+            s.refused += u64::from(refused);
+        }
+        if let Some(t) = epoch {
+            s.time.add(t, 1, u64::from(refused), 0);
+        }
+        for w in record.warnings.iter().flatten() {
+            s.warnings.add(&format!("{}\t{}", w.field, w.code));
+        }
+        seen.iter_mut().for_each(|x| *x = false);
+        for (name, value) in record.inputs.iter().flat_map(|i| i.0.iter()) {
+            let Some(&i) = index.get(name.as_ref()) else { continue };
+            seen[i] = true;
+            match (&mut accumulators[i], value) {
+                (Accumulator::Numeric(a, sentinel), InputValue::Number(v)) => {
+                    if Some(*v) == *sentinel {
+                        a.push_missing()
+                    } else {
+                        a.push(*v)
+                    }
+                }
+                (Accumulator::Numeric(a, _), InputValue::Null) => a.push_missing(),
+                (Accumulator::Categorical(a, aliases), InputValue::Text(t)) => {
+                    let levels = &refs.features[i].kind;
+                    let FeatureKind::Categorical { reference, .. } = levels else { unreachable!() };
+                    match reference::resolve_level(t, &reference.levels, aliases) {
+                        Some(k) => a.push(&reference.levels[k]),
+                        None => a.push(t),
+                    }
+                }
+                (Accumulator::Categorical(a, _), InputValue::Null) => a.push_missing(),
+                (Accumulator::Numeric(a, _), _) => {
+                    a.push_missing();
+                    s.type_mismatches.add(name);
+                }
+                (Accumulator::Categorical(a, _), _) => {
+                    a.push_missing();
+                    s.type_mismatches.add(name);
+                }
+            }
+        }
+        for (i, acc) in accumulators.iter_mut().enumerate() {
+            if !seen[i] {
+                match acc {
+                    Accumulator::Numeric(a, _) => a.push_missing(),
+                    Accumulator::Categorical(a, _) => a.push_missing(),
+                }
+            }
+        }
+    }
+    s.bytes = lines.bytes_read;
+    progress.finish(s.bytes, s.lines);
+    Ok(s)
+}
+
+/// Progress on stderr, only when it is a terminal: bytes read of the file, lines and rate.
+struct ProgressBar {
+    enabled: bool,
+    total: Option<u64>,
+    started: Instant,
+    last: Instant,
+}
+
+impl ProgressBar {
+    fn new(total: Option<u64>) -> Self {
+        let now = Instant::now();
+        ProgressBar { enabled: std::io::stderr().is_terminal(), total, started: now, last: now }
+    }
+
+    fn update(&mut self, bytes: u64, lines: u64) {
+        if !self.enabled || self.last.elapsed() < Duration::from_millis(200) {
+            return;
+        }
+        self.last = Instant::now();
+        let rate = lines as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        let mut err = std::io::stderr().lock();
+        let _ = match self.total {
+            Some(t) if t > 0 => {
+                let frac = (bytes as f64 / t as f64).min(1.0);
+                let filled = (frac * 30.0) as usize;
+                write!(
+                    err,
+                    "\rdrift [{}{}] {:5.1}%  {lines} lines  {rate:.0} lines/s ",
+                    "#".repeat(filled),
+                    "-".repeat(30 - filled),
+                    frac * 100.0
+                )
+            }
+            _ => write!(err, "\rdrift: {lines} lines  {rate:.0} lines/s "),
+        };
+    }
+
+    fn finish(&self, _bytes: u64, lines: u64) {
+        if self.enabled {
+            let secs = self.started.elapsed().as_secs_f64();
+            eprintln!("\rdrift: {lines} lines read in {secs:.1} s{}", " ".repeat(40));
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Summary {
+    pub tool: String,
+    /// Overall: `drift` when any feature drifts, else `watch`, else `ok` (or `insufficient_data`
+    /// when no feature could be tested).
+    pub status: Status,
+    pub exit_code_on_drift: i32,
+    pub logs: LogSummary,
+    pub bundle: BundleSummary,
+    pub reference: ReferenceSummary,
+    pub thresholds: Thresholds,
+    /// Most urgent first.
+    pub features: Vec<FeatureDrift>,
+    pub skipped_features: Vec<Skipped>,
+    pub score: ScoreSummary,
+    pub latency_us: LatencySummary,
+    pub warnings: Vec<WarningCount>,
+    pub warnings_other: u64,
+    pub type_mismatches: Vec<(String, u64)>,
+}
+
+#[derive(Serialize)]
+pub struct LogSummary {
+    pub path: String,
+    pub bytes: u64,
+    pub lines: u64,
+    pub blank_lines: u64,
+    pub malformed_lines: u64,
+    pub malformed_examples: Vec<MalformedLine>,
+    pub records: u64,
+    pub scored: u64,
+    pub errors: u64,
+    pub error_share: Option<f64>,
+    pub first_ts: Option<String>,
+    pub last_ts: Option<String>,
+    pub records_without_ts: u64,
+    pub model_versions: Vec<(String, u64)>,
+}
+
+#[derive(Serialize)]
+pub struct BundleSummary {
+    pub path: String,
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+    pub threshold: f64,
+}
+
+#[derive(Serialize)]
+pub struct ReferenceSummary {
+    pub origin: String,
+    pub exact_ks: bool,
+}
+
+#[derive(Serialize)]
+pub struct Skipped {
+    pub feature: String,
+    pub reason: String,
+}
+
+#[derive(Serialize)]
+pub struct Thresholds {
+    pub min_current_rows: u64,
+    pub psi_watch: f64,
+    pub psi_drift: f64,
+    pub psi_bins: usize,
+    pub psi_epsilon: f64,
+    pub alpha_bh_adjusted: f64,
+    pub ks_watch_effect: f64,
+    pub ks_drift_effect: f64,
+    pub cohens_w_watch_effect: f64,
+    pub cohens_w_drift_effect: f64,
+    pub missing_rate_watch: f64,
+    pub missing_rate_drift: f64,
+}
+
+#[derive(Serialize)]
+pub struct ScoreSummary {
+    pub reference_refusal_rate: Option<f64>,
+    pub current_refusal_rate: Option<f64>,
+    /// Predicted-probability distribution against the reference scores (its own BH family).
+    pub comparison: Option<FeatureDrift>,
+    pub histogram_bins: usize,
+    pub current_histogram: Vec<u64>,
+    /// Reference share per histogram bin (empty without score reference).
+    pub reference_histogram: Vec<f64>,
+    pub over_time: Vec<Period>,
+}
+
+#[derive(Serialize)]
+pub struct LatencySummary {
+    pub count: u64,
+    pub mean: Option<f64>,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+    /// Percentiles come from 2 %-wide log buckets.
+    pub relative_resolution: f64,
+}
+
+#[derive(Serialize)]
+pub struct WarningCount {
+    pub field: String,
+    pub code: String,
+    pub count: u64,
+}
+
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+fn format_ts(epoch: i64) -> String {
+    let days = epoch.div_euclid(86_400);
+    let secs = epoch.rem_euclid(86_400);
+    // Civil date from days (H. Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+fn build_summary(
+    args: &Args,
+    bundle: &creditscore_core::Bundle,
+    refs: &References,
+    s: &LogStats,
+    features: Vec<FeatureDrift>,
+    score: Option<FeatureDrift>,
+) -> Summary {
+    let tested = features.iter().filter(|f| f.status != Status::InsufficientData).count();
+    let status = features.iter().map(|f| f.status).min().unwrap_or(Status::InsufficientData);
+    let status = if status == Status::InsufficientData && tested > 0 { Status::Ok } else { status };
+    let reference_histogram = match &refs.score {
+        Some(r) => reference_histogram(&r.reference),
+        None => Vec::new(),
+    };
+    let mut warnings: Vec<WarningCount> = s
+        .warnings
+        .sorted()
+        .into_iter()
+        .map(|(k, count)| {
+            let (field, code) = k.split_once('\t').unwrap_or((k.as_str(), ""));
+            WarningCount { field: field.to_owned(), code: code.to_owned(), count }
+        })
+        .collect();
+    warnings.truncate(200);
+    Summary {
+        tool: format!("creditscore drift {}", env!("CARGO_PKG_VERSION")),
+        status,
+        exit_code_on_drift: DRIFT_EXIT_CODE,
+        logs: LogSummary {
+            path: args.logs.display().to_string(),
+            bytes: s.bytes,
+            lines: s.lines,
+            blank_lines: s.blank_lines,
+            malformed_lines: s.malformed,
+            malformed_examples: s.malformed_examples.clone(),
+            records: s.records,
+            scored: s.scored,
+            errors: s.errors,
+            error_share: (s.records > 0).then(|| s.errors as f64 / s.records as f64),
+            first_ts: s.first_ts.map(format_ts),
+            last_ts: s.last_ts.map(format_ts),
+            records_without_ts: s.without_ts,
+            model_versions: s.model_versions.sorted(),
+        },
+        bundle: BundleSummary {
+            path: args.bundle.display().to_string(),
+            name: bundle.meta.name.clone(),
+            version: bundle.meta.version.clone(),
+            sha256: bundle.sha256.clone(),
+            threshold: bundle.threshold,
+        },
+        reference: ReferenceSummary { origin: refs.origin.clone(), exact_ks: refs.exact },
+        thresholds: Thresholds {
+            min_current_rows: drift::MIN_CURRENT_ROWS,
+            psi_watch: drift::PSI_WATCH,
+            psi_drift: drift::PSI_DRIFT,
+            psi_bins: PSI_BINS,
+            psi_epsilon: PSI_EPSILON,
+            alpha_bh_adjusted: drift::ALPHA,
+            ks_watch_effect: drift::KS_WATCH_EFFECT,
+            ks_drift_effect: drift::KS_DRIFT_EFFECT,
+            cohens_w_watch_effect: drift::W_WATCH_EFFECT,
+            cohens_w_drift_effect: drift::W_DRIFT_EFFECT,
+            missing_rate_watch: drift::MISSING_WATCH,
+            missing_rate_drift: drift::MISSING_DRIFT,
+        },
+        features,
+        skipped_features: refs
+            .skipped
+            .iter()
+            .map(|(f, r)| Skipped { feature: f.clone(), reason: r.clone() })
+            .collect(),
+        score: ScoreSummary {
+            reference_refusal_rate: refs.score.as_ref().and_then(|r| r.refusal_rate),
+            current_refusal_rate: (s.with_prediction > 0)
+                .then(|| s.refused as f64 / s.with_prediction as f64),
+            comparison: score,
+            histogram_bins: PROBABILITY_BINS,
+            current_histogram: s.probabilities.counts.clone(),
+            reference_histogram,
+            over_time: s.time.periods(60),
+        },
+        latency_us: LatencySummary {
+            count: s.latency.count(),
+            mean: finite(s.latency.mean()),
+            p50: finite(s.latency.quantile(0.5)),
+            p90: finite(s.latency.quantile(0.9)),
+            p99: finite(s.latency.quantile(0.99)),
+            max: finite(s.latency.max()),
+            relative_resolution: creditscore_core::drift::monitor::LATENCY_BUCKET_GROWTH - 1.0,
+        },
+        warnings,
+        warnings_other: s.warnings.other,
+        type_mismatches: s.type_mismatches.sorted(),
+    }
+}
+
+/// Reference share of each probability-histogram bin.
+fn reference_histogram(reference: &NumericReference) -> Vec<f64> {
+    let cdf = |x: f64| -> f64 {
+        match reference {
+            NumericReference::Sample { sorted, .. } => {
+                if sorted.is_empty() {
+                    0.0
+                } else {
+                    sorted.partition_point(|&v| v < x) as f64 / sorted.len() as f64
+                }
+            }
+            NumericReference::Quantiles { quantiles, .. } => {
+                // Piecewise-linear CDF through the quantiles.
+                let steps = (quantiles.len() - 1) as f64;
+                let k = quantiles.partition_point(|&q| q < x);
+                if k == 0 {
+                    0.0
+                } else if k >= quantiles.len() {
+                    1.0
+                } else {
+                    let (lo, hi) = (quantiles[k - 1], quantiles[k]);
+                    let frac = if hi > lo { (x - lo) / (hi - lo) } else { 1.0 };
+                    ((k - 1) as f64 + frac) / steps
+                }
+            }
+        }
+    };
+    (0..PROBABILITY_BINS)
+        .map(|i| {
+            let (a, b) = (i as f64 / PROBABILITY_BINS as f64, (i + 1) as f64 / PROBABILITY_BINS as f64);
+            let upper = if i + 1 == PROBABILITY_BINS { 1.0 } else { cdf(b) };
+            (upper - cdf(a)).max(0.0)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_timestamps() {
+        assert_eq!(format_ts(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_ts(parse_rfc3339("2026-11-27T01:02:03Z").unwrap()), "2026-11-27T01:02:03Z");
+        assert_eq!(format_ts(parse_rfc3339("2024-02-29T23:59:59Z").unwrap()), "2024-02-29T23:59:59Z");
+    }
+}

@@ -1,0 +1,20 @@
+# Drift report (`creditscore drift`, issue 6): end-to-end test through the CLI, benchmark, demo.
+# The scipy parity unit tests of core/src/drift run with the workspace tests (test-core).
+TEST_TARGETS += test-drift
+
+.PHONY: test-drift bench-drift demo-drift
+
+DRIFT_FIXTURE_BIN := target/debug/examples/drift_fixture_bundle
+
+# Reference + logs (no drift, drift, malformed lines), a bundle built from the reference, the
+# report through the CLI, every statistic recomputed with pandas + scipy, the HTML in Chromium.
+test-drift: venv setup-chromium setup-rust
+	cargo build -p creditscore-cli --bin creditscore --example drift_fixture_bundle
+	$(PY) tests/drift/run_drift_test.py --bin target/debug/creditscore --fixture-bin $(DRIFT_FIXTURE_BIN)
+
+# 10 million log lines: creditscore drift vs pandas + scipy on the same data (lines/s, peak RSS).
+DRIFT_BENCH_LINES ?= 10000000
+bench-drift: venv setup-rust
+	cargo build --release -p creditscore-cli --bin creditscore --example drift_fixture_bundle
+	$(PY) bench/drift_bench.py --lines $(DRIFT_BENCH_LINES) --bin target/release/creditscore \
+		--fixture-bin target/release/examples/drift_fixture_bundle

@@ -1,0 +1,201 @@
+"""End-to-end test of `creditscore drift` through the CLI (run by `make test-drift`).
+
+    .venv/bin/python tests/drift/run_drift_test.py --bin target/debug/creditscore \
+        --fixture-bin target/debug/examples/drift_fixture_bundle
+
+1. generates a reference sample and two log files (no drift, drift) with malformed lines and
+   failed requests (tests/drift/gen_drift_data.py), and a bundle whose reference statistics come
+   from that sample (cli/examples/drift_fixture_bundle.rs);
+2. runs the report with `--fail-on-drift`: the no-drift logs must exit 0 with no feature in
+   drift, the drifted logs must exit 3 with the shifted features in drift and the stable one not;
+3. checks the malformed lines are counted and quoted, never fatal;
+4. with `--reference reference.csv` (exact KS), recomputes every statistic independently with
+   pandas + scipy on the same data: KS statistic within 1e-9 and p-value within 1e-6
+   (scipy.stats.ks_2samp), PSI, chi-square (scipy.stats.chisquare) and missing rates;
+5. checks the HTML has no script, does not grow with the number of log lines, and renders in
+   headless Chromium (screenshot saved to tests/out/drift/drift_report.png).
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "tests" / "out" / "drift"
+GEN = ROOT / "tests" / "drift" / "gen_drift_data.py"
+SENTINEL = 365243
+NUMERIC = ["AMT_CREDIT", "AMT_ANNUITY", "EXT_SOURCE_2", "DAYS_EMPLOYED"]
+CATEGORICAL = {"CODE_GENDER": ["F", "M"], "FLAG_OWN_CAR": ["N", "Y"]}
+ALIASES = {"FLAG_OWN_CAR": {"Yes": "Y", "No": "N"}}
+MALFORMED = 7
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def run(cmd, expect_rc=None):
+    r = subprocess.run([str(c) for c in cmd], check=False, capture_output=True, text=True)
+    if expect_rc is not None and r.returncode != expect_rc:
+        print(r.stdout, r.stderr, file=sys.stderr)
+    return r
+
+
+def generate(name, scenario, lines, seed):
+    d = OUT / name
+    subprocess.run([sys.executable, GEN, d, "--scenario", scenario, "--log-lines", str(lines),
+                    "--malformed", str(MALFORMED), "--seed", str(seed)], check=True, capture_output=True)
+    return d
+
+
+def drift(binary, data, bundle, out, reference=None):
+    cmd = [binary, "drift", "--logs", data / "logs.jsonl", "--bundle", bundle, "--out", out, "--fail-on-drift"]
+    if reference:
+        cmd += ["--reference", reference]
+    r = run(cmd)
+    summary = json.loads((out / "drift_summary.json").read_text()) if (out / "drift_summary.json").exists() else {}
+    return r, summary
+
+
+def features(summary):
+    return {f["name"]: f for f in summary.get("features", [])}
+
+
+def current_values(logs_path):
+    """The logs as pandas + json would read them: scored records only, inputs as columns."""
+    rows = []
+    for line in logs_path.read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(rec, dict) or rec.get("error") is not None or "inputs" not in rec:
+            continue
+        p = rec.get("probability")
+        if not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            continue
+        rows.append(rec["inputs"])
+    return pd.DataFrame(rows)
+
+
+def psi_deciles(ref, cur, eps=1e-4):
+    ref = np.sort(ref)
+    cuts = []
+    for i in range(1, 10):
+        c = ref[int(np.floor(i / 10 * (len(ref) - 1)))]
+        if c < ref[-1] and (not cuts or cuts[-1] != c):
+            cuts.append(c)
+    def shares(values):
+        below = np.searchsorted(np.sort(values), cuts, side="right")  # values <= each cut
+        return np.diff(np.concatenate([[0], below, [len(values)]])) / len(values)
+
+    r, c = shares(ref), shares(cur)
+    r, c = np.maximum(r, eps), np.maximum(c, eps)
+    return float(np.sum((c - r) * np.log(c / r)))
+
+
+def exact_parity(summary, data):
+    ref = pd.read_csv(data / "reference.csv")
+    cur = current_values(data / "logs.jsonl")
+    feats = features(summary)
+    for name in NUMERIC:
+        r = ref[name].replace(SENTINEL, np.nan).dropna().to_numpy(float)
+        c = pd.to_numeric(cur[name], errors="coerce").replace(SENTINEL, np.nan).dropna().to_numpy(float)
+        expected = stats.ks_2samp(r, c, alternative="two-sided", method="auto")
+        ks = feats[name]["ks"]
+        check(abs(ks["statistic"] - expected.statistic) <= 1e-9,
+              f"{name}: KS statistic {ks['statistic']:.12f} vs scipy {expected.statistic:.12f}")
+        check(abs(ks["pvalue"] - expected.pvalue) <= 1e-6,
+              f"{name}: KS p-value {ks['pvalue']:.6e} vs scipy {expected.pvalue:.6e}")
+        psi = psi_deciles(r, c)
+        check(abs(feats[name]["psi"] - psi) <= 1e-9, f"{name}: PSI {feats[name]['psi']:.6f} vs numpy {psi:.6f}")
+        miss = 1 - len(c) / len(cur)
+        check(abs(feats[name]["current_missing_rate"] - miss) <= 1e-12, f"{name}: missing rate {miss:.4f}")
+    for name, levels in CATEGORICAL.items():
+        values = cur[name].replace(ALIASES.get(name, {}))
+        obs = np.array([(values == lv).sum() for lv in levels])
+        shares = np.array([(ref[name] == lv).mean() for lv in levels])
+        expected = stats.chisquare(obs, shares / shares.sum() * obs.sum())
+        chi = feats[name]["chi_square"]
+        check(abs(chi["statistic"] - expected.statistic) <= 1e-9 * max(1, expected.statistic),
+              f"{name}: chi-square {chi['statistic']:.6f} vs scipy {expected.statistic:.6f}")
+        check(abs(chi["pvalue"] - expected.pvalue) <= 1e-6, f"{name}: chi-square p {chi['pvalue']:.6e}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True, type=Path)
+    ap.add_argument("--fixture-bin", required=True, type=Path)
+    ap.add_argument("--chromium", default="chromium")
+    a = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    none = generate("none", "none", 5000, 2)
+    drifted = generate("drift", "drift", 5000, 3)
+    bigger = generate("none_big", "none", 20000, 4)
+    bundle = OUT / "bundle.csb"
+    subprocess.run([a.fixture_bin, none / "reference.csv", bundle], check=True, capture_output=True)
+
+    r, s = drift(a.bin, none, bundle, none / "report")
+    check(r.returncode == 0, f"no drift: exit code {r.returncode} == 0")
+    check(not any(f["status"] == "drift" for f in s.get("features", [])), "no drift: no feature in drift")
+    check(s.get("status") == "ok", f"no drift: overall status {s.get('status')}")
+
+    r, s = drift(a.bin, drifted, bundle, drifted / "report")
+    check(r.returncode == 3, f"drift: exit code {r.returncode} == 3 (--fail-on-drift)")
+    f = features(s)
+    for name in ["EXT_SOURCE_2", "AMT_CREDIT", "CODE_GENDER", "DAYS_EMPLOYED"]:
+        check(f.get(name, {}).get("status") == "drift", f"drift: {name} is in drift ({f.get(name, {}).get('reasons')})")
+    check(f.get("FLAG_OWN_CAR", {}).get("status") == "ok", "drift: FLAG_OWN_CAR (unchanged) is ok")
+    check(s["features"][0]["status"] == "drift", "drifted features listed first")
+    check(s["score"]["comparison"]["status"] == "drift", "drift: score distribution in drift")
+    check(s["logs"]["malformed_lines"] == MALFORMED, f"malformed lines counted: {s['logs']['malformed_lines']}")
+    check(len(s["logs"]["malformed_examples"]) == MALFORMED, "malformed lines quoted with their line numbers")
+    check(s["logs"]["errors"] > 0 and 0 < s["logs"]["error_share"] < 0.05, "failed requests counted")
+    html = (drifted / "report" / "drift_report.html").read_text()
+    check("<script" not in html.lower(), "HTML has no JavaScript")
+    check(f"<b>{MALFORMED}</b> malformed" in html, "HTML reports the malformed lines")
+    check(html.index("EXT_SOURCE_2") < html.index("FLAG_OWN_CAR"), "HTML lists drifted features first")
+
+    # Exact statistics with the reference sample, against pandas + scipy on the same data.
+    r, s = drift(a.bin, drifted, bundle, drifted / "report_exact", reference=none / "reference.csv")
+    check(r.returncode == 3, f"drift with --reference: exit code {r.returncode}")
+    check(s["reference"]["exact_ks"] is True, "reference CSV gives exact KS")
+    exact_parity(s, drifted)
+
+    # Report size does not depend on the number of log lines.
+    r, _ = drift(a.bin, bigger, bundle, bigger / "report")
+    small = (none / "report" / "drift_report.html").stat().st_size
+    big = (bigger / "report" / "drift_report.html").stat().st_size
+    check(abs(big - small) / small < 0.05, f"HTML size independent of log length ({small} vs {big} bytes, 4x lines)")
+
+    # Bad input: clear errors, no panic.
+    r = run([a.bin, "drift", "--logs", OUT / "missing.jsonl", "--bundle", bundle, "--out", OUT / "x"])
+    check(r.returncode == 1 and "missing.jsonl" in r.stderr and "panicked" not in r.stderr,
+          f"missing log file: exit 1 with the path ({r.stderr.strip()})")
+    r = run([a.bin, "drift", "--logs", none / "logs.jsonl", "--bundle", none / "reference.csv", "--out", OUT / "x"])
+    check(r.returncode == 2 and "panicked" not in r.stderr, f"not a bundle: exit 2 ({r.stderr.strip()})")
+
+    png = OUT / "drift_report.png"
+    png.unlink(missing_ok=True)
+    r = run([a.chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             f"--screenshot={png}", "--window-size=1280,2000", (drifted / "report" / "drift_report.html").as_uri()])
+    check(png.exists() and png.stat().st_size > 20_000, f"Chromium screenshot {png} ({png.stat().st_size if png.exists() else 0} bytes)")
+
+    if failures:
+        print(f"{len(failures)} check(s) failed", file=sys.stderr)
+        sys.exit(1)
+    print("drift end-to-end: all checks passed")
+
+
+if __name__ == "__main__":
+    main()
