@@ -106,6 +106,9 @@ pub struct Request<'a> {
     /// `X-Client-Source` header (logged as `source`, default "api").
     pub client_source: Option<&'a str>,
     pub body: &'a [u8],
+    /// `Content-Length` as declared; an adapter that refuses to read a body declared larger than
+    /// [`MAX_BODY_BYTES`] passes an empty `body` and this length, and gets the 413.
+    pub declared_body_len: Option<u64>,
     /// Unique id of this request, from the adapter's randomness.
     pub request_id: &'a str,
     /// Current time (milliseconds since the Unix epoch), from the adapter's clock.
@@ -165,6 +168,11 @@ impl Endpoint {
             Endpoint::Explain => MAX_EXPLAIN_RECORDS,
         }
     }
+}
+
+/// The response when the log store cannot be read (`GET /logs` after [`Outcome::ReadLogs`]).
+pub fn storage_error(message: &str) -> Response {
+    ApiError::new(503, "log_store_unavailable", message).response()
 }
 
 /// A failed request: status, machine code, message and per-field details.
@@ -377,11 +385,12 @@ impl Service {
 
     fn score_inner(&self, endpoint: Endpoint, req: &Request<'_>) -> Result<Scored, ApiError> {
         let bundle = self.model()?;
-        if req.body.len() > MAX_BODY_BYTES {
+        let body_len = req.declared_body_len.unwrap_or(0).max(req.body.len() as u64);
+        if body_len > MAX_BODY_BYTES as u64 {
             return Err(ApiError::new(
                 413,
                 "payload_too_large",
-                format!("request body is {} bytes; the limit is {MAX_BODY_BYTES}", req.body.len()),
+                format!("request body is {body_len} bytes; the limit is {MAX_BODY_BYTES}"),
             ));
         }
         let threshold = match endpoint {

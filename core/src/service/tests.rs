@@ -174,10 +174,11 @@ struct Call<'a> {
     body: Vec<u8>,
     token: Option<&'a str>,
     authorization: Option<&'a str>,
+    declared: Option<u64>,
 }
 
 fn call<'a>(method: &'a str, path: &'a str) -> Call<'a> {
-    Call { method, path, query: "", body: Vec::new(), token: None, authorization: None }
+    Call { method, path, query: "", body: Vec::new(), token: None, authorization: None, declared: None }
 }
 
 impl<'a> Call<'a> {
@@ -204,6 +205,7 @@ impl<'a> Call<'a> {
                 authorization: self.authorization,
                 client_source: None,
                 body: &self.body,
+                declared_body_len: self.declared,
                 request_id: "req-1",
                 now_ms: 1_795_000_000_123,
             },
@@ -403,6 +405,11 @@ fn limits_give_413() {
     let (resp, v, _) = call("POST", "/predict").raw(&big).respond(&s, &settings());
     assert_eq!(resp.status, 413);
     assert_eq!(v["error"]["code"], "payload_too_large");
+    let mut declared = call("POST", "/predict");
+    declared.declared = Some(MAX_BODY_BYTES as u64 + 1);
+    let (resp, _, logs) = declared.respond(&s, &settings());
+    assert_eq!(resp.status, 413, "a declared length over the limit is refused unread");
+    assert_eq!(logs[0].status, 413);
     let many = json!({"data": vec![record(json!({})); MAX_PREDICT_RECORDS + 1]});
     let (resp, v, _) = call("POST", "/predict").json(&many).respond(&s, &settings());
     assert_eq!(resp.status, 413);
@@ -679,6 +686,7 @@ fn client_source_header_is_logged() {
         authorization: None,
         client_source: Some("batch-job"),
         body: &body,
+        declared_body_len: None,
         request_id: "r",
         now_ms: 0,
     };
