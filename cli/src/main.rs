@@ -1,7 +1,9 @@
 //! `creditscore`: the native command line over the scoring core.
+mod bench;
 mod drift;
 mod error;
 mod features;
+mod import;
 mod input;
 mod predict;
 mod progress;
@@ -25,6 +27,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Turn a LightGBM text model or an XGBoost JSON model into a bundle.
+    Import(import::Args),
+    /// Measure scoring speed (single-record and batch, one thread) and bundle load time.
+    Bench(bench::Args),
     /// Score rows (CSV or JSONL) with a bundle; optionally explain each score (SHAP).
     Predict(predict::Args),
     /// Compute the model feature matrix of raw rows (what training and serving both feed the model).
@@ -36,6 +42,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Import(args) => import::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Features(args) => features::run(args),
         Command::Drift(args) => drift::run(args),

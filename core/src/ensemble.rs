@@ -340,6 +340,22 @@ impl Ensemble {
     /// [`Ensemble::raw_score`] row by row (same summation order), but walks the trees over blocks
     /// of rows so that each tree stays in cache.
     pub fn raw_scores(&self, rows: &[f64], out: &mut Vec<f64>) {
+        if rows.len() / self.num_features.max(1) >= FLAT_MIN_ROWS
+            && let Some(flat) = FlatForest::new(self)
+        {
+            flat.raw_scores(rows, out);
+            return;
+        }
+        self.raw_scores_walk(rows, out);
+    }
+
+    /// Compiles the ensemble for repeated batch scoring (see [`FlatForest`]).
+    pub fn flatten(&self) -> Option<FlatForest> {
+        FlatForest::new(self)
+    }
+
+    /// The batch path over the original node layout (small batches).
+    fn raw_scores_walk(&self, rows: &[f64], out: &mut Vec<f64>) {
         const BLOCK: usize = 64;
         let nf = self.num_features.max(1);
         let n = rows.len() / nf;
@@ -398,6 +414,339 @@ impl Ensemble {
     pub fn expected_value(&self) -> f64 {
         self.base_score + self.trees.iter().map(Tree::expected_value).sum::<f64>()
     }
+}
+
+/// Rows scored per batch call before compiling the ensemble into a [`FlatForest`] pays off
+/// (compiling costs about one pass over the nodes).
+pub const FLAT_MIN_ROWS: usize = 32;
+
+// Flags kept in the high bits of `FlatNode::feature`.
+const FLAT_LEAF: u32 = 1 << 31;
+const FLAT_NAN_LEFT: u32 = 1 << 30;
+const FLAT_GENERAL: u32 = 1 << 29;
+const FLAT_FEATURE: u32 = FLAT_GENERAL - 1;
+
+/// One node of a [`FlatForest`]: 16 bytes, both children side by side.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct FlatNode {
+    /// Numeric node: `v <= value` goes left. Leaf: the leaf value. General node: index into
+    /// `FlatForest::general` (as bits).
+    value: f64,
+    /// Feature index plus the flags above.
+    feature: u32,
+    /// Left child; the right child is `next + 1`. A leaf points to itself.
+    next: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct FlatTree {
+    root: u32,
+    /// Longest root-to-leaf path (steps).
+    depth: u32,
+    /// Whether any node needs the general rule (categorical, some zero-as-missing splits).
+    general: bool,
+}
+
+/// The ensemble compiled for batch scoring: every tree's nodes in breadth-first order in one
+/// array of 16-byte nodes, siblings adjacent, leaves inline. Numeric rules of every library are
+/// rewritten as `v <= t` plus a fixed side for NaN, so several rows can walk a tree in lockstep
+/// without data-dependent branches. Gives exactly the leaves (hence bits) of [`Ensemble`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlatForest {
+    nodes: Vec<FlatNode>,
+    trees: Vec<FlatTree>,
+    /// Splits evaluated by their original rule (bitsets rebased into `words`).
+    general: Vec<Split>,
+    words: Vec<u32>,
+    num_features: usize,
+    base_score: f64,
+    arithmetic: Arithmetic,
+    zero_small_inputs: bool,
+}
+
+impl FlatForest {
+    /// Compiles a validated ensemble. `None` when it cannot be flattened (no features, too many
+    /// features or nodes for the compact encoding): use [`Ensemble::raw_scores`] then.
+    pub fn new(e: &Ensemble) -> Option<FlatForest> {
+        if e.num_features == 0 || e.num_features > FLAT_FEATURE as usize {
+            return None;
+        }
+        let total: usize = e.trees.iter().map(|t| 2 * t.nodes.len() + 1).sum();
+        if total >= u32::MAX as usize {
+            return None;
+        }
+        let mut f = FlatForest {
+            nodes: Vec::with_capacity(total),
+            trees: Vec::with_capacity(e.trees.len()),
+            general: Vec::new(),
+            words: Vec::new(),
+            num_features: e.num_features,
+            base_score: e.base_score,
+            arithmetic: e.arithmetic,
+            zero_small_inputs: e.zero_small_inputs,
+        };
+        // Per slot: the original reference (internal node >= 0, leaf < 0) and its depth.
+        let mut refs: Vec<(i32, u32)> = Vec::new();
+        for tree in &e.trees {
+            let root = f.nodes.len();
+            let word_base = f.words.len() as u32;
+            f.words.extend_from_slice(&tree.cat_words);
+            refs.clear();
+            refs.push((if tree.nodes.is_empty() { -1 } else { 0 }, 0));
+            let placeholder = FlatNode { value: 0.0, feature: 0, next: 0 };
+            f.nodes.push(placeholder);
+            let (mut depth, mut general) = (0u32, false);
+            let mut k = 0;
+            while k < refs.len() {
+                let (reference, d) = refs[k];
+                let slot = root + k;
+                if reference < 0 {
+                    let value = *tree.leaf_values.get((!reference) as usize)?;
+                    f.nodes[slot] = FlatNode { value, feature: FLAT_LEAF, next: slot as u32 };
+                    depth = depth.max(d);
+                } else {
+                    let node = tree.nodes.get(reference as usize)?;
+                    let next = f.nodes.len() as u32;
+                    f.nodes.push(placeholder);
+                    f.nodes.push(placeholder);
+                    refs.push((node.left, d + 1));
+                    refs.push((node.right, d + 1));
+                    let flat = f.encode(node, word_base, next);
+                    general |= flat.feature & FLAT_GENERAL != 0;
+                    f.nodes[slot] = flat;
+                }
+                k += 1;
+            }
+            f.trees.push(FlatTree { root: root as u32, depth, general });
+        }
+        Some(f)
+    }
+
+    fn encode(&mut self, node: &Node, word_base: u32, next: u32) -> FlatNode {
+        let fast = |threshold: f64, nan_left: bool| FlatNode {
+            value: threshold,
+            feature: node.feature | if nan_left { FLAT_NAN_LEFT } else { 0 },
+            next,
+        };
+        const Z: f64 = LIGHTGBM_ZERO_THRESHOLD;
+        let rule = match node.split {
+            // NaN is compared as 0.0.
+            Split::LessOrEqual { threshold, missing: MissingType::None, .. } => {
+                Some((threshold, 0.0 <= threshold))
+            }
+            Split::LessOrEqual { threshold, missing: MissingType::NaN, default_left } => {
+                Some((threshold, default_left))
+            }
+            // NaN becomes 0.0 and |v| <= Z takes the default side: one interval in most cases.
+            Split::LessOrEqual { threshold: t, missing: MissingType::Zero, default_left: true } => {
+                if t >= Z {
+                    Some((t, true))
+                } else if t >= -Z {
+                    Some((Z, true))
+                } else {
+                    None
+                }
+            }
+            Split::LessOrEqual { threshold: t, missing: MissingType::Zero, default_left: false } => {
+                if t < -Z {
+                    Some((t, false))
+                } else if (-Z..Z).contains(&t) {
+                    Some((next_down(-Z), false))
+                } else {
+                    None
+                }
+            }
+            Split::LessThanF32 { threshold, default_left } => {
+                f32_less_bound(threshold).map(|b| (b, default_left))
+            }
+            Split::Categorical { .. } => None,
+        };
+        if let Some((threshold, nan_left)) = rule {
+            return fast(threshold, nan_left);
+        }
+        let mut split = node.split;
+        if let Split::Categorical { bitset_start, .. } = &mut split {
+            *bitset_start += word_base;
+        }
+        self.general.push(split);
+        FlatNode {
+            value: f64::from_bits((self.general.len() - 1) as u64),
+            feature: node.feature | FLAT_GENERAL,
+            next,
+        }
+    }
+
+    /// Raw scores of row-major rows; the same bits as [`Ensemble::raw_score`] row by row.
+    pub fn raw_scores(&self, rows: &[f64], out: &mut Vec<f64>) {
+        const GROUP: usize = 8;
+        let nf = self.num_features;
+        let n = rows.len() / nf;
+        out.clear();
+        out.reserve(n);
+        let mut prepared: Vec<f64> = Vec::new();
+        let rows = if self.zero_small_inputs && rows.iter().any(|v| is_lightgbm_dropped(*v)) {
+            prepared.extend(rows.iter().map(|&v| if is_lightgbm_dropped(v) { 0.0 } else { v }));
+            &prepared[..]
+        } else {
+            rows
+        };
+        // Rows per block: the block's features stay in L1 while every tree walks over them.
+        let block_rows = ((4096 / nf) / GROUP * GROUP).clamp(GROUP, 256);
+        let mut leaves = alloc::vec![0.0f64; block_rows];
+        let mut acc64 = alloc::vec![0.0f64; block_rows];
+        let mut acc32 = alloc::vec![0.0f32; block_rows];
+        let mut start = 0;
+        while start < n {
+            let len = block_rows.min(n - start);
+            let block = &rows[start * nf..(start + len) * nf];
+            acc64[..len].fill(self.base_score);
+            acc32[..len].fill(self.base_score as f32);
+            for tree in &self.trees {
+                let groups = len / GROUP * GROUP;
+                for (g, chunk) in leaves[..groups].chunks_exact_mut(GROUP).enumerate() {
+                    let rows = &block[g * GROUP * nf..(g + 1) * GROUP * nf];
+                    if tree.general {
+                        self.walk_group::<GROUP, true>(tree, rows, chunk);
+                    } else {
+                        self.walk_group::<GROUP, false>(tree, rows, chunk);
+                    }
+                }
+                for r in groups..len {
+                    leaves[r] = self.walk_one(tree, &block[r * nf..(r + 1) * nf]);
+                }
+                match self.arithmetic {
+                    Arithmetic::F64 => {
+                        for (acc, leaf) in acc64[..len].iter_mut().zip(&leaves[..len]) {
+                            *acc += *leaf;
+                        }
+                    }
+                    Arithmetic::F32 => {
+                        for (acc, leaf) in acc32[..len].iter_mut().zip(&leaves[..len]) {
+                            *acc += *leaf as f32;
+                        }
+                    }
+                }
+            }
+            match self.arithmetic {
+                Arithmetic::F64 => out.extend_from_slice(&acc64[..len]),
+                Arithmetic::F32 => out.extend(acc32[..len].iter().map(|&v| v as f64)),
+            }
+            start += len;
+        }
+    }
+
+    /// One step from node `at` for `row`: numeric rule, or the general one when allowed.
+    #[inline(always)]
+    fn step<const GENERAL: bool>(&self, at: u32, row: &[f64]) -> (u32, bool) {
+        let node = self.nodes[at as usize];
+        let v = row[(node.feature & FLAT_FEATURE) as usize];
+        let is_leaf = node.feature & FLAT_LEAF != 0;
+        if GENERAL && node.feature & FLAT_GENERAL != 0 {
+            let left = match self.general.get(node.value.to_bits() as usize) {
+                Some(split) => split.goes_left(v, &self.words),
+                None => true,
+            };
+            return (node.next + u32::from(!left), false);
+        }
+        let left = (v <= node.value) | (v.is_nan() & (node.feature & FLAT_NAN_LEFT != 0)) | is_leaf;
+        (node.next + u32::from(!left), is_leaf)
+    }
+
+    /// Walks `GROUP` rows through one tree in lockstep; writes each row's leaf value.
+    #[inline(always)]
+    fn walk_group<const GROUP: usize, const GENERAL: bool>(
+        &self,
+        tree: &FlatTree,
+        rows: &[f64],
+        out: &mut [f64],
+    ) {
+        let nf = self.num_features;
+        let mut at = [tree.root; GROUP];
+        for _ in 0..tree.depth {
+            let mut done = true;
+            for (g, node) in at.iter_mut().enumerate() {
+                let (next, was_leaf) = self.step::<GENERAL>(*node, &rows[g * nf..(g + 1) * nf]);
+                *node = next;
+                done &= was_leaf;
+            }
+            if done {
+                break;
+            }
+        }
+        for (value, node) in out.iter_mut().zip(at) {
+            *value = self.nodes[node as usize].value;
+        }
+    }
+
+    fn walk_one(&self, tree: &FlatTree, row: &[f64]) -> f64 {
+        let mut at = tree.root;
+        for _ in 0..tree.depth {
+            at = self.step::<true>(at, row).0;
+        }
+        self.nodes[at as usize].value
+    }
+}
+
+/// The largest f64 `b` with `(b as f32) < t` for an f32 value `t` (held as f64): XGBoost's
+/// "round to f32, then compare with `<`" becomes `v <= b`. `None` when `t` is not a finite f32.
+fn f32_less_bound(t: f64) -> Option<f64> {
+    let t32 = t as f32;
+    if !t32.is_finite() || t32 as f64 != t {
+        return None;
+    }
+    let below = |v: f64| (v as f32) < t32;
+    // Candidate: the midpoint between t and the f32 below it (exact in f64), or just under it.
+    let prev = prev_f32(t32);
+    let mut b = if prev.is_finite() { (prev as f64 + t) / 2.0 } else { -f64::MAX };
+    if !below(b) {
+        b = next_down(b);
+    }
+    if below(b) && !below(next_up(b)) {
+        return Some(b);
+    }
+    // Not expected; a bisection over the ordered f64 values settles it.
+    let key = |v: f64| {
+        let bits = v.to_bits();
+        if bits >> 63 == 1 { !bits } else { bits | 1 << 63 }
+    };
+    let from_key = |k: u64| f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k });
+    let (mut lo, mut hi) = (key(f64::NEG_INFINITY), key(t));
+    // Invariant: below(from_key(lo)), !below(from_key(hi)).
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if below(from_key(mid)) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(from_key(lo))
+}
+
+fn prev_f32(x: f32) -> f32 {
+    if x == 0.0 {
+        -f32::from_bits(1)
+    } else if x > 0.0 {
+        f32::from_bits(x.to_bits() - 1)
+    } else {
+        f32::from_bits(x.to_bits() + 1)
+    }
+}
+
+fn next_up(x: f64) -> f64 {
+    if x.is_nan() || x == f64::INFINITY {
+        x
+    } else if x == 0.0 {
+        f64::from_bits(1)
+    } else if x > 0.0 {
+        f64::from_bits(x.to_bits() + 1)
+    } else {
+        f64::from_bits(x.to_bits() - 1)
+    }
+}
+
+fn next_down(x: f64) -> f64 {
+    -next_up(-x)
 }
 
 #[inline(always)]
@@ -509,6 +858,153 @@ mod tests {
         e.trees[0].nodes[1].split =
             Split::Categorical { bitset_start: 0, bitset_len: 2, in_set_left: true, default_left: false };
         assert!(matches!(e.validate(), Err(EnsembleError::BitsetOutOfRange { .. })));
+    }
+
+    /// Deterministic pseudo-random numbers for the property tests below.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        fn pick(&mut self, values: &[f64]) -> f64 {
+            values[self.below(values.len() as u64) as usize]
+        }
+    }
+
+    const Z: f64 = LIGHTGBM_ZERO_THRESHOLD;
+
+    fn special_values() -> Vec<f64> {
+        let mut v = vec![
+            f64::NAN,
+            0.0,
+            -0.0,
+            Z,
+            -Z,
+            next_up(Z),
+            next_down(Z),
+            -next_up(Z),
+            -next_down(Z),
+            1e-36,
+            5e-324,
+            -5e-324,
+            1e30,
+            -1e30,
+            0.5,
+            -0.5,
+            1.0,
+            2.0,
+            3.0,
+            40.0,
+            0.1f32 as f64,
+            next_up(0.1f32 as f64),
+            next_down(0.1f32 as f64),
+            (0.1f32 as f64 + prev_f32(0.1) as f64) / 2.0,
+        ];
+        v.extend((0..8).map(|i| i as f64 * 0.37 - 1.0));
+        v
+    }
+
+    /// A random tree (children forward) mixing every split kind.
+    fn random_tree(rng: &mut Rng, internal: usize, num_features: u32) -> Tree {
+        let specials = special_values();
+        let thresholds: Vec<f64> = specials.iter().copied().filter(|v| !v.is_nan()).collect();
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut open: Vec<(usize, bool)> = Vec::new();
+        let mut leaves = 0i32;
+        for i in 0..internal {
+            let t = rng.pick(&thresholds);
+            let default_left = rng.below(2) == 0;
+            let split = match rng.below(6) {
+                0 => Split::LessOrEqual { threshold: t, missing: MissingType::None, default_left },
+                1 => Split::LessOrEqual { threshold: t, missing: MissingType::NaN, default_left },
+                2 => Split::LessOrEqual { threshold: t, missing: MissingType::Zero, default_left },
+                3 | 4 => Split::LessThanF32 { threshold: t as f32 as f64, default_left },
+                _ => Split::Categorical {
+                    bitset_start: 0,
+                    bitset_len: 2,
+                    in_set_left: rng.below(2) == 0,
+                    default_left,
+                },
+            };
+            nodes.push(Node {
+                feature: rng.below(num_features as u64) as u32,
+                split,
+                left: 0,
+                right: 0,
+                cover: 1.0,
+            });
+            if i > 0 {
+                let (parent, right) = open.remove(rng.below(open.len() as u64) as usize);
+                if right { nodes[parent].right = i as i32 } else { nodes[parent].left = i as i32 }
+            }
+            open.push((i, false));
+            open.push((i, true));
+        }
+        for (parent, right) in open {
+            let leaf = !leaves;
+            leaves += 1;
+            if right { nodes[parent].right = leaf } else { nodes[parent].left = leaf }
+        }
+        let n_leaves = internal + 1;
+        Tree {
+            leaf_values: (0..n_leaves).map(|_| (rng.below(1 << 20) as f64 - 524288.0) / 3e5).collect(),
+            leaf_covers: vec![1.0; n_leaves],
+            cat_words: vec![rng.next() as u32, rng.next() as u32],
+            nodes,
+        }
+    }
+
+    #[test]
+    fn flat_forest_matches_the_node_walk_bit_for_bit() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let specials = special_values();
+        for (arithmetic, zero_small_inputs) in
+            [(Arithmetic::F64, true), (Arithmetic::F64, false), (Arithmetic::F32, false)]
+        {
+            let nf = 5;
+            let trees = (0..40).map(|k| random_tree(&mut rng, k % 13, nf)).collect();
+            let e = Ensemble {
+                num_features: nf as usize,
+                trees,
+                base_score: 0.25,
+                arithmetic,
+                link: Link::Sigmoid { scale: 1.0 },
+                zero_small_inputs,
+            };
+            e.validate().unwrap();
+            let rows: Vec<f64> = (0..203 * nf).map(|_| rng.pick(&specials)).collect();
+            let flat = FlatForest::new(&e).unwrap();
+            let mut out = Vec::new();
+            flat.raw_scores(&rows, &mut out);
+            let mut via_api = Vec::new();
+            e.raw_scores(&rows, &mut via_api);
+            for (i, row) in rows.chunks(nf as usize).enumerate() {
+                let single = e.raw_score(row);
+                assert_eq!(out[i].to_bits(), single.to_bits(), "row {i} {row:?}");
+                assert_eq!(via_api[i].to_bits(), single.to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn f32_bound_is_the_last_value_rounding_below() {
+        let below = |v: f64, t: f32| (v as f32) < t;
+        let mut rng = Rng(12345);
+        let mut ts: Vec<f32> =
+            vec![0.0, -0.0, f32::from_bits(1), -f32::from_bits(1), f32::MAX, -f32::MAX, 1.0, -1.0];
+        ts.extend((0..2000).map(|_| f32::from_bits(rng.next() as u32)).filter(|t| t.is_finite()));
+        for t in ts {
+            let b = f32_less_bound(t as f64).unwrap();
+            assert!(below(b, t) && !below(next_up(b), t), "t = {t:e}, b = {b:e}");
+        }
+        assert_eq!(f32_less_bound(0.1), None, "not an f32 value");
+        assert_eq!(f32_less_bound(f64::NAN), None);
     }
 
     #[test]

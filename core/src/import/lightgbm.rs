@@ -408,7 +408,7 @@ fn read_tree(
         let split = if dt & 1 == 1 {
             let th = thresholds[i];
             let index = th as i64;
-            if th.fract() != 0.0 || index < 0 || index as usize >= num_cat {
+            if th != libm::trunc(th) || index < 0 || index as usize >= num_cat {
                 return Err(syntax(
                     text.threshold.map(|l| l.0),
                     Some(t),

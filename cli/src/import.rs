@@ -1,0 +1,154 @@
+//! `creditscore import`: a LightGBM text model or an XGBoost JSON model becomes a bundle.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use creditscore_core::import::{self, BundleSpec, ImportError};
+
+use crate::error::CliError;
+use crate::input::AtomicOutput;
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Library {
+    /// LightGBM text model (`Booster.save_model("model.txt")`), binary objective.
+    Lightgbm,
+    /// XGBoost JSON model (`Booster.save_model("model.json")`), binary:logistic.
+    Xgboost,
+    /// scikit-learn HistGradientBoostingClassifier exported by train/ (creditscore-sklearn-hgb JSON).
+    Sklearn,
+}
+
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  creditscore import lightgbm model.txt --out model.csb\n  \
+    creditscore import xgboost model.json --out model.csb --spec bundle_spec.json")]
+pub struct Args {
+    /// Library that saved the model.
+    #[arg(value_enum)]
+    library: Library,
+    /// The model file.
+    model: PathBuf,
+    /// Where to write the bundle (.csb).
+    #[arg(long)]
+    out: PathBuf,
+    /// Training spec (JSON: meta, schema, threshold, selection, reference) from the training
+    /// pipeline. Without it every model feature is an optional input and the threshold is 0.5.
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    /// Bundle name (default: the spec's, else the model file name without extension).
+    #[arg(long)]
+    name: Option<String>,
+    /// Bundle version (default: the spec's, else "1").
+    #[arg(long)]
+    version: Option<String>,
+}
+
+pub fn run(args: Args) -> Result<(), CliError> {
+    let text = std::fs::read_to_string(&args.model).map_err(CliError::io(&args.model))?;
+    let imported = match args.library {
+        Library::Lightgbm => import::lightgbm::parse(&text),
+        Library::Xgboost => import::xgboost::parse(&text),
+        Library::Sklearn => import::sklearn::parse(&text),
+    }
+    .map_err(|e| import_error(&args.model, e))?;
+    let spec = match &args.spec {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(CliError::io(path))?;
+            let spec: BundleSpec = serde_json::from_slice(&bytes).map_err(|e| CliError::Parse {
+                path: path.clone(),
+                line: e.line() as u64,
+                reason: format!("not a bundle spec (meta, schema, threshold, selection, reference): {e}"),
+            })?;
+            Some(spec)
+        }
+        None => None,
+    };
+    let has_spec = spec.is_some();
+    let (trees, features) = (imported.ensemble.trees.len(), imported.feature_names.len());
+    let categorical = imported.categorical_levels.iter().filter(|l| l.is_some()).count();
+    let mut bundle = imported.into_bundle(spec).map_err(|e| {
+        let file = args.spec.as_deref().unwrap_or(&args.model);
+        CliError::Usage(format!("{}: {e}", file.display()))
+    })?;
+    if let Some(name) = args.name {
+        bundle.meta.name = name;
+    } else if bundle.meta.name.is_empty() {
+        bundle.meta.name =
+            args.model.file_stem().map_or("model".into(), |s| s.to_string_lossy().into_owned());
+    }
+    if let Some(version) = args.version {
+        bundle.meta.version = version;
+    } else if bundle.meta.version.is_empty() {
+        bundle.meta.version = "1".into();
+    }
+    if bundle.meta.created.is_empty() {
+        bundle.meta.created = now_rfc3339();
+    }
+    let bytes = bundle
+        .to_bytes()
+        .map_err(|e| CliError::Other(format!("{}: cannot encode the bundle: {e}", args.out.display())))?;
+    let mut out = AtomicOutput::create(&args.out)?;
+    if let Err(e) = out.writer.write_all(&bytes) {
+        out.abandon();
+        return Err(CliError::io(&args.out)(e));
+    }
+    out.commit()?;
+    eprintln!(
+        "{}: {} -> {} ({} trees, {features} features of which {categorical} categorical, {}; \
+         {} bytes, sha256 {})",
+        bundle.meta.name,
+        args.model.display(),
+        args.out.display(),
+        trees,
+        if has_spec { "schema from the spec" } else { "every feature an optional input" },
+        bytes.len(),
+        bundle.sha256
+    );
+    Ok(())
+}
+
+fn import_error(path: &Path, e: ImportError) -> CliError {
+    match e {
+        ImportError::Syntax { line: Some(line), .. } | ImportError::Unsupported { line: Some(line), .. } => {
+            CliError::Parse { path: path.into(), line: line as u64, reason: strip_line(&e.to_string()) }
+        }
+        other => CliError::Usage(format!("{}: {other}", path.display())),
+    }
+}
+
+/// The `line N: ` prefix is already in the `path:line:` form of the message.
+fn strip_line(message: &str) -> String {
+    match message.strip_prefix("line ") {
+        Some(rest) => match rest.find(": ").or_else(|| rest.find(' ')) {
+            Some(i) if rest[..i].chars().all(|c| c.is_ascii_digit()) => rest[i + 2..].to_string(),
+            _ => rest.split_once(' ').map_or(message.into(), |(_, r)| r.trim_start_matches(": ").into()),
+        },
+        None => message.into(),
+    }
+}
+
+/// Current UTC time as RFC 3339 (the bundle's `created`); the core has no clock.
+fn now_rfc3339() -> String {
+    let secs =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn line_prefix_is_removed_once() {
+        assert_eq!(super::strip_line("line 12 (tree 3): bad"), "(tree 3): bad");
+        assert_eq!(super::strip_line("line 4: unsupported: x"), "unsupported: x");
+        assert_eq!(super::strip_line("tree 2: x"), "tree 2: x");
+    }
+}
