@@ -55,7 +55,10 @@ def write_raw_csv(raw: pd.DataFrame, path: Path) -> None:
 
 
 def read_matrix(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=np.float64, keep_default_na=False, na_values=[""])
+    # round_trip: the default C parser may be off by an ulp; the matrix must be read exactly.
+    return pd.read_csv(
+        path, dtype=np.float64, keep_default_na=False, na_values=[""], float_precision="round_trip"
+    )
 
 
 def feature_matrix(schema: dict, raw: pd.DataFrame, workdir: Path | None = None) -> pd.DataFrame:
@@ -99,4 +102,4 @@ def predict(bundle: Path, raw: pd.DataFrame, explain: bool = False) -> pd.DataFr
         if explain:
             args.append("--explain")
         run(*args)
-        return pd.read_csv(tmp / "scores.csv")
+        return pd.read_csv(tmp / "scores.csv", float_precision="round_trip")

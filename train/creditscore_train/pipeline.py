@@ -232,6 +232,10 @@ def run(cfg: Config) -> Result:
     tolerance = 1e-6 if tuned.family == "xgboost" else 1e-12
     if not parity <= tolerance:
         raise RuntimeError(f"bundle predictions differ from the trained model by {parity} (> {tolerance})")
+    # A few rows with what the bundle serves for them, to check the registered model against.
+    check = min(50, len(X_test))
+    (cfg.work_dir / "check_rows.json").write_text(json.dumps(X_test.head(check).to_numpy().tolist()))
+    (cfg.work_dir / "check_proba.json").write_text(json.dumps(served["probability"].head(check).tolist()))
     t = lap("export", t)
 
     chosen = {

@@ -1,0 +1,89 @@
+"""The committed default bundle (models/default.csb) serves the SPEC's contract."""
+
+import json
+
+import pytest
+
+from bundle_io import read_header
+from creditscore_train import core_cli
+from creditscore_train.schema import CONTRACT_REQUIRED
+
+BUNDLE = core_cli.REPO / "models" / "default.csb"
+
+# The seed README's example client, with exactly the fields shown there.
+README_CLIENT = {
+    "SK_ID_CURR": 100002,
+    "EXT_SOURCE_2": 0.61,
+    "EXT_SOURCE_3": 0.75,
+    "AMT_ANNUITY": 24700.5,
+    "EXT_SOURCE_1": 0.45,
+    "CODE_GENDER": "M",
+    "DAYS_EMPLOYED": -637,
+    "AMT_CREDIT": 406597.5,
+    "AMT_GOODS_PRICE": 351000.0,
+    "DAYS_BIRTH": -9461,
+    "FLAG_OWN_CAR": "N",
+}
+README_SECOND = {
+    "SK_ID_CURR": 100003,
+    "EXT_SOURCE_2": 0.52,
+    "EXT_SOURCE_3": 0.64,
+    "AMT_ANNUITY": 19000.0,
+    "EXT_SOURCE_1": 0.33,
+    "CODE_GENDER": "F",
+    "DAYS_EMPLOYED": -1200,
+    "AMT_CREDIT": 320000.0,
+    "AMT_GOODS_PRICE": 280000.0,
+    "DAYS_BIRTH": -12000,
+    "FLAG_OWN_CAR": "Y",
+}
+
+
+def score(cli, tmp_path, records, explain=False):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps(r) + "\n" for r in records))
+    out = tmp_path / "scores.jsonl"
+    args = ["predict", "--bundle", BUNDLE, "--input", rows, "--out", out]
+    if explain:
+        args.append("--explain")
+    core_cli.run(*args)
+    return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def test_readme_example_client_is_scored(cli, tmp_path):
+    header = read_header(BUNDLE)
+    scored = score(cli, tmp_path, [README_CLIENT, README_SECOND])
+    assert len(scored) == 2
+    for line in scored:
+        p = line["probability"]
+        assert 0.0 < p < 1.0
+        assert line["prediction"] == int(p >= header["threshold"])
+    # The safer-looking second client is not riskier than the first (older, car owner, female).
+    assert scored[0]["probability"] != scored[1]["probability"]
+
+
+def test_missing_required_field_is_rejected(cli, tmp_path):
+    client = dict(README_CLIENT)
+    del client["EXT_SOURCE_2"]
+    with pytest.raises(core_cli.CoreError, match="EXT_SOURCE_2"):
+        score(cli, tmp_path, [client])
+
+
+def test_bundle_records_the_contract():
+    h = read_header(BUNDLE)
+    fields = {f["name"]: f for f in h["schema"]["inputs"]}
+    required = [f["name"] for f in h["schema"]["inputs"] if f["required"]]
+    assert sorted(required) == sorted(CONTRACT_REQUIRED)
+    assert fields["EXT_SOURCE_1"]["nullable"] and fields["EXT_SOURCE_3"]["nullable"]
+    sel = h["selection"]
+    assert (sel["method"], sel["top_n"], sel["min_corr"]) == ("correlation", 8, 0.02)
+    assert sorted(sel["selected"]) == sorted(CONTRACT_REQUIRED), "synthetic data: selection = contract"
+    assert h["meta"]["name"] == "credit_scoring_model"
+    assert h["meta"]["training"]["data"] == "synthetic"
+    assert 0.0 < h["threshold"] < 1.0
+    ref = h["reference"]
+    numeric = [f for f in ref["features"] if f["type"] == "numeric"]
+    assert numeric and all(len(f["quantiles"]) == 101 for f in numeric)
+    assert {f["name"] for f in ref["features"]} >= set(CONTRACT_REQUIRED)
+    assert len(ref["score"]["quantiles"]) == 101
+    assert 0.0 < ref["score"]["refusal_rate"] < 1.0
