@@ -86,7 +86,9 @@ def xgb_thresholds(booster: xgb.Booster) -> dict[int, list[float]]:
     for tree in model["learner"]["gradient_booster"]["model"]["trees"]:
         for i, left in enumerate(tree["left_children"]):
             if left != -1 and tree["split_type"][i] == 0:
-                out.setdefault(tree["split_indices"][i], set()).add(float(np.float32(tree["split_conditions"][i])))
+                out.setdefault(tree["split_indices"][i], set()).add(
+                    float(np.float32(tree["split_conditions"][i]))
+                )
     return {f: sorted(v) for f, v in out.items()}
 
 
@@ -116,7 +118,9 @@ def threshold_rows(
     singles = []
     for name, vals in values.items():
         picks = rng.choice(len(vals), size=min(len(vals), 30), replace=False)
-        block = base.sample(n=len(picks), replace=True, random_state=int(rng.integers(1 << 30))).reset_index(drop=True)
+        block = base.sample(n=len(picks), replace=True, random_state=int(rng.integers(1 << 30))).reset_index(
+            drop=True
+        )
         block[name] = np.array([vals[p] for p in picks], dtype=np.float64)
         singles.append(block)
     return pd.concat([rows, *singles], ignore_index=True)
@@ -185,10 +189,12 @@ def write_rows(path: Path, raw: pd.DataFrame) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def write_expected(path: Path, names: list[str], raw: np.ndarray, prob: np.ndarray, contrib: np.ndarray) -> None:
+def write_expected(
+    path: Path, names: list[str], raw: np.ndarray, prob: np.ndarray, contrib: np.ndarray
+) -> None:
     header = ["raw_score", "probability", *[f"contrib_{n}" for n in names], "contrib_bias"]
     lines = [",".join(header)]
-    for r, p, c in zip(raw, prob, contrib):
+    for r, p, c in zip(raw, prob, contrib, strict=True):
         lines.append(",".join(repr(float(x)) for x in [r, p, *c]))
     path.write_text("\n".join(lines) + "\n")
 
@@ -223,7 +229,7 @@ def label(df: pd.DataFrame, rng: np.random.Generator, cats: dict[str, list] | No
         z += np.isnan(v) * 0.4 * ((-1) ** i)
     for c, levels in (cats or {}).items():
         effect = {lv: rng.normal() for lv in levels}
-        z += df[c].astype(object).map(lambda x: effect.get(x, 0.0)).to_numpy(dtype=np.float64)
+        z += df[c].astype(object).map(effect).fillna(0.0).to_numpy(dtype=np.float64)
     z += rng.normal(size=len(df)) * 0.8
     return (z > np.quantile(z, 0.7)).astype(int)
 
@@ -236,7 +242,13 @@ INFORMATIONAL = ("split_gain=", "leaf_weight=", "internal_value=", "internal_wei
 
 
 def lgbm_fixture(
-    name: str, raw: pd.DataFrame, y: np.ndarray, cats: dict[str, list], params: dict, rounds: int, strip: bool = False
+    name: str,
+    raw: pd.DataFrame,
+    y: np.ndarray,
+    cats: dict[str, list],
+    params: dict,
+    rounds: int,
+    strip: bool = False,
 ):
     dtypes = {c: pd.CategoricalDtype(levels) for c, levels in cats.items()}
     train = as_model_frame(raw, dtypes)
@@ -270,10 +282,18 @@ def lgbm_fixture(
         booster.predict(frame, num_threads=1),
         booster.predict(frame, pred_contrib=True, num_threads=1),
     )
-    return {"name": name, "library": "lightgbm", "model": "model.txt", "rows": len(rows), "trees": booster.num_trees()}
+    return {
+        "name": name,
+        "library": "lightgbm",
+        "model": "model.txt",
+        "rows": len(rows),
+        "trees": booster.num_trees(),
+    }
 
 
-def xgb_fixture(name: str, raw: pd.DataFrame, y: np.ndarray, cats: dict[str, list], params: dict, rounds: int):
+def xgb_fixture(
+    name: str, raw: pd.DataFrame, y: np.ndarray, cats: dict[str, list], params: dict, rounds: int
+):
     dtypes = {c: pd.CategoricalDtype(levels) for c, levels in cats.items()}
     train = as_model_frame(raw, dtypes)
     base = {"objective": "binary:logistic", "seed": SEED, "nthread": 1, "tree_method": "hist"}
@@ -335,7 +355,13 @@ def main() -> None:
     raw = synthetic(4000, 5, rng)
     raw, cats = with_categories(raw, rng)
     y = label(raw, rng, cats)
-    params = {"num_leaves": 31, "learning_rate": 0.1, "min_data_per_group": 5, "cat_smooth": 1.0, "cat_l2": 1.0}
+    params = {
+        "num_leaves": 31,
+        "learning_rate": 0.1,
+        "min_data_per_group": 5,
+        "cat_smooth": 1.0,
+        "cat_l2": 1.0,
+    }
     manifest.append(lgbm_fixture("lgbm_categorical", raw, y, cats, params, 60))
 
     raw = synthetic(4000, 8, rng, missing=0.5)
@@ -356,7 +382,13 @@ def main() -> None:
     for c in raw.columns[1:]:
         raw[c] = np.round(raw[c] * (100 if c in ("x3", "x7", "x11") else 1))
     y = label(raw, rng)
-    params = {"num_leaves": 255, "learning_rate": 0.05, "min_data_in_leaf": 5, "feature_fraction": 0.8, "bagging_seed": SEED}
+    params = {
+        "num_leaves": 255,
+        "learning_rate": 0.05,
+        "min_data_in_leaf": 5,
+        "feature_fraction": 0.8,
+        "bagging_seed": SEED,
+    }
     manifest.append(lgbm_fixture("lgbm_large", raw, y, {}, params, 500, strip=True))
 
     raw = synthetic(4000, 8, rng, missing=0.15)
@@ -366,7 +398,9 @@ def main() -> None:
     raw = synthetic(4000, 5, rng, missing=0.1)
     raw, cats = with_categories(raw, rng)
     y = label(raw, rng, cats)
-    manifest.append(xgb_fixture("xgb_categorical", raw, y, cats, {"max_depth": 5, "eta": 0.2, "max_cat_to_onehot": 4}, 60))
+    manifest.append(
+        xgb_fixture("xgb_categorical", raw, y, cats, {"max_depth": 5, "eta": 0.2, "max_cat_to_onehot": 4}, 60)
+    )
 
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     for m in manifest:

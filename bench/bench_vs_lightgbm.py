@@ -1,0 +1,153 @@
+"""Batch scoring speed: LightGBM's own `Booster.predict` (one thread) against `creditscore bench`
+on the same models and rows, in one run.
+
+    make bench                       # builds the release CLI, then runs this script
+    .venv/bin/python bench/bench_vs_lightgbm.py [--rows N] [--seconds S] [--cli PATH]
+
+Models (trained once on seeded synthetic data, cached under target/bench/):
+  300 trees x 31 leaves and 1000 trees x 255 leaves, 20 features with some missing values.
+Targets: creditscore batch throughput >= 4x LightGBM on 300x31 and >= 2x on 1000x255.
+LightGBM is timed on a float64 numpy matrix (its fastest input, no pandas conversion); the
+creditscore figure excludes CSV parsing and validation (done once before timing) but includes
+everything `predict` does per batch: scoring and the sigmoid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "target" / "bench"
+SEED = 7
+
+MODELS = [
+    {"name": "lgbm_300x31", "trees": 300, "leaves": 31},
+    {"name": "lgbm_1000x255", "trees": 1000, "leaves": 255},
+]
+
+
+def data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    x = rng.normal(size=(n, 20))
+    x[:, 5:10] = np.round(np.abs(x[:, 5:10]) * 1000)
+    x[rng.random((n, 20)) < 0.1] = np.nan
+    z = np.nan_to_num(x[:, 0] - 0.5 * x[:, 1] + np.sin(x[:, 2] * 3) + 0.001 * x[:, 5]) + rng.normal(size=n)
+    return x, (z > 0.8).astype(int)
+
+
+def model(spec: dict, x: np.ndarray, y: np.ndarray) -> Path:
+    path = WORK / f"{spec['name']}.txt"
+    if not path.exists():
+        params = {
+            "objective": "binary",
+            "num_leaves": spec["leaves"],
+            "min_data_in_leaf": 5,
+            "learning_rate": 0.05,
+            "verbose": -1,
+            "seed": SEED,
+            "num_threads": 2,
+        }
+        print(f"training {spec['name']} ...", file=sys.stderr)
+        booster = lgb.train(params, lgb.Dataset(x, label=y), num_boost_round=spec["trees"])
+        booster.save_model(path)
+    return path
+
+
+def write_rows(path: Path, x: np.ndarray) -> None:
+    lines = [",".join(f"f{i}" for i in range(x.shape[1]))]
+    for row in x:
+        lines.append(",".join("" if np.isnan(v) else repr(float(v)) for v in row))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def time_lightgbm(booster: lgb.Booster, x: np.ndarray, seconds: float) -> float:
+    """Best ns/row over repeated full-batch predictions on one thread."""
+    booster.predict(x[:100], num_threads=1)
+    best = float("inf")
+    start = time.perf_counter()
+    runs = 0
+    while runs < 3 or time.perf_counter() - start < seconds:
+        t = time.perf_counter()
+        booster.predict(x, num_threads=1)
+        best = min(best, (time.perf_counter() - t) / len(x) * 1e9)
+        runs += 1
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=20000, help="rows scored per batch")
+    parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    parser.add_argument("--cli", default=str(ROOT / "target" / "release" / "creditscore"))
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(SEED)
+    x_train, y_train = data(60000, rng)
+    x, _ = data(args.rows, rng)
+    rows_csv = WORK / f"rows_{args.rows}.csv"
+    if not rows_csv.exists():
+        write_rows(rows_csv, x)
+
+    results = []
+    for spec in MODELS:
+        path = model(spec, x_train, y_train)
+        booster = lgb.Booster(model_file=path)
+        bundle = WORK / f"{spec['name']}.csb"
+        subprocess.run([args.cli, "import", "lightgbm", str(path), "--out", str(bundle)], check=True)
+        lgb_ns = time_lightgbm(booster, x, args.seconds)
+        out = subprocess.run(
+            [
+                args.cli,
+                "bench",
+                "--bundle",
+                str(bundle),
+                "--input",
+                str(rows_csv),
+                "--seconds",
+                str(args.seconds),
+                "--json",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        ours = json.loads(out.stdout)
+        # Same model, same rows: the probabilities must agree before speed means anything.
+        scores = WORK / f"{spec['name']}_scores.csv"
+        subprocess.run(
+            [args.cli, "predict", "--bundle", str(bundle), "--input", str(rows_csv), "--out", str(scores)],
+            check=True,
+            capture_output=True,
+        )
+        ours_p = np.loadtxt(scores, delimiter=",", skiprows=1, usecols=1)
+        diff = float(np.max(np.abs(ours_p - booster.predict(x, num_threads=1))))
+        ours["max_abs_diff"] = diff
+        results.append((spec, lgb_ns, ours))
+
+    print()
+    print(f"{args.rows} rows, one thread, batch scoring (probabilities); bundle load = Bundle::from_bytes")
+    header = (
+        f"{'model':16s} {'LightGBM ns/row':>16s} {'creditscore ns/row':>19s} {'ratio':>7s} {'target':>7s}"
+    )
+    print(header + f" {'single ns/row':>14s} {'load ms':>8s} {'max |p diff|':>13s}")
+    for spec, lgb_ns, ours in results:
+        target = 4.0 if spec["leaves"] == 31 else 2.0
+        ratio = lgb_ns / ours["batch_ns_per_row"]
+        print(
+            f"{spec['name']:16s} {lgb_ns:16.1f} {ours['batch_ns_per_row']:19.1f} {ratio:6.2f}x {target:6.1f}x"
+            f" {ours['single_ns_per_row']:14.1f} {ours['load_ms']:8.2f} {ours['max_abs_diff']:13.1e}"
+            + ("" if ratio >= target else "   (below target)")
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+# Model import parity (fixtures made by tests/parity/gen_fixtures.py, checked by
+# core/tests/parity.rs, which `cargo test --workspace` runs) and the speed benchmark.
+.PHONY: bench parity-fixtures
+
+# Batch scoring vs LightGBM's Booster.predict on one thread (300x31 and 1000x255 models).
+bench: venv build
+	$(PY) bench/bench_vs_lightgbm.py
+
+# Regenerate the committed parity fixtures (deterministic on the pinned library versions).
+parity-fixtures: venv
+	$(PY) tests/parity/gen_fixtures.py
