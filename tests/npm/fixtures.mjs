@@ -1,0 +1,102 @@
+// Shared by the npm runner and the tests: the README example client, CSV -> JSON records, and the
+// prepared cases (written by run.mjs).
+import { readFileSync } from 'node:fs';
+
+/** The example client of the seed README (shared/seed/README-original.md), which the demo pre-fills. */
+export const SEED_CLIENT = Object.freeze({
+  SK_ID_CURR: 100002,
+  EXT_SOURCE_2: 0.61,
+  EXT_SOURCE_3: 0.75,
+  AMT_ANNUITY: 24700.5,
+  EXT_SOURCE_1: 0.45,
+  CODE_GENDER: 'M',
+  DAYS_EMPLOYED: -637,
+  AMT_CREDIT: 406597.5,
+  AMT_GOODS_PRICE: 351000.0,
+  DAYS_BIRTH: -9461,
+  FLAG_OWN_CAR: 'N',
+});
+
+/** RFC 4180 CSV (quotes optional) -> array of rows of cells. */
+export function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') {
+        quoted = false;
+      } else {
+        cell += ch;
+      }
+    } else if (ch === '"') {
+      quoted = true;
+    } else if (ch === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else {
+      cell += ch;
+    }
+  }
+  if (cell !== '' || row.length > 0) {
+    row.push(cell);
+    rows.push(row);
+  }
+  return rows;
+}
+
+const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+
+/**
+ * CSV rows -> JSON lines typed by the bundle's `/features` document: category cells as strings,
+ * numeric cells as JSON numbers written from the cell's own text (so the CLI and JSON.parse read
+ * the same decimal), empty cells left out (missing).
+ */
+export function csvToRecords(text, featuresDoc) {
+  const types = new Map();
+  for (const f of [...featuresDoc.required, ...(featuresDoc.optional ?? [])]) {
+    types.set(f.name, f.type);
+  }
+  const [header, ...rows] = parseCsv(text);
+  return rows.map((cells, r) => {
+    const parts = [];
+    header.forEach((name, c) => {
+      const cell = cells[c] ?? '';
+      if (cell === '') return;
+      if (!types.has(name)) throw new Error(`rows.csv column ${name} is not an input of the bundle`);
+      if (types.get(name) === 'category') {
+        parts.push(`${JSON.stringify(name)}:${JSON.stringify(cell)}`);
+      } else if (JSON_NUMBER.test(cell)) {
+        parts.push(`${JSON.stringify(name)}:${cell}`);
+      } else {
+        throw new Error(`rows.csv row ${r + 2} column ${name}: ${cell} is not a JSON number`);
+      }
+    });
+    return `{${parts.join(',')}}`;
+  });
+}
+
+export function readJsonl(path) {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line));
+}
+
+/** What run.mjs prepared: parity cases, the seed client and the CLI's answers. */
+export function loadCases() {
+  const file = process.env.CREDITSCORE_CASES;
+  if (!file) throw new Error('CREDITSCORE_CASES is not set: run the tests through tests/npm/run.mjs');
+  return JSON.parse(readFileSync(file, 'utf8'));
+}

@@ -1,0 +1,98 @@
+// Consumer test of the packed npm package: installs the .tgz into a scratch project, prepares the
+// native CLI's answers for the parity fixtures (tests/parity/) and the README example client, then
+// runs the node:test files of this folder from inside the scratch project, so that
+// `require('creditscore')` and `import 'creditscore'` resolve through the package's exports map.
+//
+// Usage: node tests/npm/run.mjs --tgz creditscore-X.tgz --cli target/release/creditscore --out DIR
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { csvToRecords, SEED_CLIENT } from './fixtures.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const { values: args } = parseArgs({
+  options: { tgz: { type: 'string' }, cli: { type: 'string' }, out: { type: 'string' } },
+});
+if (!args.tgz || !args.cli || !args.out) {
+  console.error('usage: node tests/npm/run.mjs --tgz PACKAGE.tgz --cli CREDITSCORE --out DIR');
+  process.exit(2);
+}
+
+const out = resolve(args.out);
+const scratch = join(out, 'consumer');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(scratch, { recursive: true });
+
+// 1. A fresh consumer project with only the packed package installed.
+writeFileSync(
+  join(scratch, 'package.json'),
+  JSON.stringify({ name: 'creditscore-consumer', version: '0.0.0', private: true }, null, 2),
+);
+execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', args.tgz], {
+  cwd: scratch,
+  stdio: 'inherit',
+});
+const require = createRequire(join(scratch, 'package.json'));
+const { CreditScorer } = require('creditscore');
+
+// 2. The native CLI's scores (every row) and SHAP values (every row of the small models, an even
+// sample of the large one: TreeSHAP over 500 deep trees costs tens of ms per row) on the same
+// JSON records.
+const EXPLAIN_BUDGET = 40_000; // rows x trees explained per fixture
+const cli = (...argv) => execFileSync(args.cli, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+const manifest = JSON.parse(readFileSync(join(root, 'tests/parity/manifest.json'), 'utf8'));
+const cases = [];
+for (const fixture of manifest) {
+  const dir = join(root, 'tests/parity', fixture.name);
+  const bundle = join(out, `${fixture.name}.csb`);
+  cli('import', fixture.library, join(dir, fixture.model), '--out', bundle);
+  const doc = new CreditScorer(readFileSync(bundle)).features(true);
+  const lines = csvToRecords(readFileSync(join(dir, 'rows.csv'), 'utf8'), doc);
+  const records = join(out, `${fixture.name}.records.jsonl`);
+  writeFileSync(records, lines.join('\n') + '\n');
+  const scores = join(out, `${fixture.name}.scores.jsonl`);
+  cli('predict', '--bundle', bundle, '--input', records, '--out', scores);
+  const stride = Math.max(1, Math.ceil((lines.length * fixture.trees) / EXPLAIN_BUDGET));
+  const explainLines = lines.filter((_, i) => i % stride === 0);
+  const explainRecords = join(out, `${fixture.name}.explain-records.jsonl`);
+  writeFileSync(explainRecords, explainLines.join('\n') + '\n');
+  const explained = join(out, `${fixture.name}.explained.jsonl`);
+  cli('predict', '--bundle', bundle, '--input', explainRecords, '--out', explained, '--explain');
+  cases.push({ name: fixture.name, bundle, records, scores, explainRecords, explained, rows: lines.length, explainedRows: explainLines.length });
+}
+
+// The README example client, scored by the CLI with the package's default model.
+const defaultModel = require.resolve('creditscore/model/default.csb');
+const seedRecords = join(out, 'seed.records.jsonl');
+writeFileSync(seedRecords, JSON.stringify(SEED_CLIENT) + '\n');
+const seedExpected = join(out, 'seed.cli.jsonl');
+cli('predict', '--bundle', defaultModel, '--input', seedRecords, '--out', seedExpected, '--explain');
+
+const casesFile = join(out, 'cases.json');
+writeFileSync(
+  casesFile,
+  JSON.stringify({ cases, seed: { records: seedRecords, expected: seedExpected }, tgz: args.tgz }, null, 2),
+);
+const total = (key) => cases.reduce((n, c) => n + c[key], 0);
+console.log(`prepared ${cases.length} parity fixtures: ${total('rows')} rows scored, ${total('explainedRows')} explained; and the seed client`);
+
+// 3. The tests run from inside the consumer project.
+const testDir = join(scratch, 'test');
+mkdirSync(testDir);
+const testFiles = readdirSync(here).filter((f) => /\.test\.(cjs|mjs)$/.test(f));
+for (const f of [...testFiles, 'fixtures.mjs']) {
+  copyFileSync(join(here, f), join(testDir, f));
+}
+const result = spawnSync(process.execPath, ['--test', ...testFiles.map((f) => join(testDir, f))], {
+  cwd: scratch,
+  stdio: 'inherit',
+  env: { ...process.env, CREDITSCORE_CASES: casesFile },
+});
+if (!existsSync(casesFile) || result.status !== 0) {
+  process.exit(result.status ?? 1);
+}
