@@ -6,12 +6,14 @@
 
 TRAIN_ARGS := $(if $(QUICK),--quick,) $(if $(DATA),--data $(DATA),) $(TRAIN_FLAGS)
 CLI_BIN := target/release/creditscore
+# Where `make train` writes the bundle and card (models/ = the committed default model).
+TRAIN_OUT ?= models
 
 .PHONY: train test-train train-fixtures
 
 train: venv build
 	cd train && PYTHONPATH=. CREDITSCORE_CLI=$(CURDIR)/$(CLI_BIN) ../$(PY) -m creditscore_train \
-		--out-dir ../models --work-dir ../out/train $(TRAIN_ARGS)
+		--out-dir ../$(TRAIN_OUT) --work-dir ../out/train $(TRAIN_ARGS)
 
 # The scikit-learn importer's parity fixtures (committed; rerun only to regenerate them).
 train-fixtures: venv

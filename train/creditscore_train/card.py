@@ -23,6 +23,13 @@ def _save(fig, path):
     return path
 
 
+def _rel(path) -> str:
+    try:
+        return str(path.resolve().relative_to(core_cli.REPO))
+    except ValueError:
+        return str(path)
+
+
 def _tag(dataset) -> str:
     return "SYNTHETIC data" if dataset.synthetic else "real data"
 
@@ -192,7 +199,7 @@ def write(cfg, dataset, result, tuned, final, feat, y_oof, test_df, y_test, p_te
 
 {banner}
 
-Bundle: `{cfg.out_dir / cfg.bundle_name}` (created {meta["created"]}), scored by the Rust core
+Bundle: `{_rel(result.bundle)}` (created {meta["created"]}), scored by the Rust core
 everywhere (CLI, npm package, browser, edge endpoint). Regenerate with `make train`
 (`make train QUICK=1` for a fast, smaller run{"; this card comes from a QUICK run" if cfg.quick else ""}).
 

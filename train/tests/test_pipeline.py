@@ -82,7 +82,7 @@ def test_mlflow_registry_reads_back_the_champion(trained):
     client = mlflow.MlflowClient()
     version = client.get_model_version_by_alias(tracking.MODEL_NAME, tracking.ALIAS)
     assert version.run_id == result.run_id
-    assert version.version == result.model_version
+    assert str(version.version) == result.model_version
     run_data = client.get_run(result.run_id).data
     assert run_data.tags["synthetic"] == "true"
     assert run_data.metrics["cv_business_score"] == pytest.approx(result.chosen["cv_business_score"])
