@@ -18,3 +18,18 @@ bench-drift: venv setup-rust
 	cargo build --release -p creditscore-cli --bin creditscore --example drift_fixture_bundle
 	$(PY) bench/drift_bench.py --lines $(DRIFT_BENCH_LINES) --bin target/release/creditscore \
 		--fixture-bin target/release/examples/drift_fixture_bundle
+
+# Shifted synthetic traffic to the local endpoint (`make serve` in another terminal), logs pulled
+# back with the CLI, then the report: out/demo-drift/drift_report.html.
+DEMO_URL ?= http://$(or $(SERVE_HOST),127.0.0.1):$(or $(SERVE_PORT),8787)
+DEMO_BUNDLE ?= models/default.csb
+DEMO_RECORDS ?= 4000
+DEMO_TOKEN ?= $(shell sed -n 's/^LOGS_ACCESS_TOKEN=//p' .dev.vars 2>/dev/null)
+demo-drift: venv setup-rust
+	cargo build --release -p creditscore-cli --bin creditscore
+	@curl -fsS $(DEMO_URL)/health >/dev/null || { echo "no endpoint at $(DEMO_URL): run 'make serve' first"; exit 1; }
+	$(PY) tests/drift/demo_traffic.py --url $(DEMO_URL) --bundle $(DEMO_BUNDLE) --records $(DEMO_RECORDS)
+	@mkdir -p out/demo-drift
+	target/release/creditscore logs pull --url $(DEMO_URL) --token "$(DEMO_TOKEN)" --out out/demo-drift/logs.jsonl
+	target/release/creditscore drift --logs out/demo-drift/logs.jsonl --bundle $(DEMO_BUNDLE) --out out/demo-drift
+	@echo "report: out/demo-drift/drift_report.html"
