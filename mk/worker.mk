@@ -1,0 +1,61 @@
+# Edge endpoint (worker/): build with worker-build, serve locally with wrangler dev, end-to-end
+# tests in workerd (Miniflare) and a local load benchmark.
+#
+#   make serve         build and run on http://127.0.0.1:8787 (R2/KV state on disk in .wrangler/state)
+#   make test-worker   node:test end-to-end tests against the built worker
+#   make bench-worker  wasm size, cold start, /predict p50/p99 under load, native core time
+
+TEST_TARGETS += test-worker
+
+.PHONY: setup-worker-build worker-tools worker-build serve test-worker bench-worker
+
+WORKER_BUILD_VERSION := 0.8.7
+WORKER_JS := worker/build/index.js
+WORKER_WASM := worker/build/index_bg.wasm
+WORKER_SOURCES = $(shell find core/src worker/src -name '*.rs') worker/build.rs worker/Cargo.toml \
+	core/Cargo.toml Cargo.lock $(wildcard models/default.csb)
+WRANGLER := ./node_modules/.bin/wrangler
+SERVE_HOST := 127.0.0.1
+SERVE_PORT := 8787
+# Other components add the steps `make serve` needs before starting (e.g. the demo's assets:
+# `SERVE_DEPS += www-assets`). Expanded in the recipe, so fragments read after this one count.
+SERVE_DEPS ?=
+
+# worker-build 0.8.7 (about 5 min to compile once).
+setup-worker-build: setup-rust
+	@worker-build --version 2>/dev/null | grep -qx '$(WORKER_BUILD_VERSION)' || \
+		cargo install worker-build --version $(WORKER_BUILD_VERSION) --locked
+
+worker-tools: setup-worker-build setup-wasm-bindgen node-tools
+
+# worker-build would download wasm-bindgen, wasm-opt and esbuild from GitHub (unreachable):
+# point it at the pinned local ones. `make -s worker-build` is also wrangler's [build] command.
+worker-build: worker-tools
+	@$(MAKE) --no-print-directory $(WORKER_JS)
+
+$(WORKER_JS): $(WORKER_SOURCES)
+	cd worker && WASM_BINDGEN_BIN="$$(command -v wasm-bindgen)" \
+		WASM_OPT_BIN="$(CURDIR)/node_modules/.bin/wasm-opt" \
+		ESBUILD_BIN="$(CURDIR)/node_modules/.bin/esbuild" \
+		worker-build --release
+	@touch $@
+
+# Local secrets for wrangler dev, random per checkout (never committed: .gitignore).
+.dev.vars:
+	@umask 077; printf 'LOGS_ACCESS_TOKEN=%s\nLOG_HASH_KEY=%s\n' \
+		"$$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+		"$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" > $@
+	@echo "created .dev.vars (LOGS_ACCESS_TOKEN and LOG_HASH_KEY for local serving)"
+
+serve: worker-build .dev.vars
+	@$(if $(strip $(SERVE_DEPS)),$(MAKE) --no-print-directory $(SERVE_DEPS))
+	@echo "creditscore: serving on http://$(SERVE_HOST):$(SERVE_PORT)/ (demo page at /, API: /health /features /predict /explain /logs /openapi.json)"
+	@echo "             logs token: $$(sed -n 's/^LOGS_ACCESS_TOKEN=//p' .dev.vars) (from .dev.vars); R2 state in .wrangler/state"
+	$(WRANGLER) dev --ip $(SERVE_HOST) --port $(SERVE_PORT) --persist-to .wrangler/state
+
+test-worker: worker-build
+	node --test --test-concurrency=1 tests/worker/*.test.mjs
+
+bench-worker: worker-build
+	node tests/worker/bench.mjs
+	cargo run --release --quiet -p creditscore-worker --example native_bench

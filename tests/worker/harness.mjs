@@ -1,0 +1,99 @@
+// Runs the built worker (worker/build/, from `make worker-build`) in workerd through Miniflare,
+// with chosen bindings, and offers small HTTP helpers. Each instance has its own in-memory R2/KV.
+import { createHmac } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { Miniflare } from 'miniflare';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SCRIPT = path.join(ROOT, 'worker', 'build', 'index.js');
+
+/** The seed README's example record (README-original.md), verbatim values. */
+export const README_RECORD = Object.freeze({
+  SK_ID_CURR: 100002,
+  EXT_SOURCE_2: 0.61,
+  EXT_SOURCE_3: 0.75,
+  AMT_ANNUITY: 24700.5,
+  EXT_SOURCE_1: 0.45,
+  CODE_GENDER: 'M',
+  DAYS_EMPLOYED: -637,
+  AMT_CREDIT: 406597.5,
+  AMT_GOODS_PRICE: 351000.0,
+  DAYS_BIRTH: -9461,
+  FLAG_OWN_CAR: 'N',
+});
+
+export const TOKEN = 'test-logs-token';
+export const HASH_KEY = 'test-hash-key';
+
+/**
+ * Starts the worker. `store`: 'r2' | 'kv' | 'both' | 'none'; `vars`: plain-text bindings
+ * (secrets and vars, as wrangler passes them).
+ */
+export async function startWorker({ store = 'r2', vars = { LOGS_ACCESS_TOKEN: TOKEN, LOG_HASH_KEY: HASH_KEY } } = {}) {
+  if (!existsSync(SCRIPT)) throw new Error(`${SCRIPT} is missing: run \`make worker-build\` first`);
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: SCRIPT,
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: '2026-04-20',
+    host: '127.0.0.1',
+    port: 0,
+    r2Buckets: store === 'r2' || store === 'both' ? ['LOGS_BUCKET'] : [],
+    kvNamespaces: store === 'kv' || store === 'both' ? ['LOGS_KV'] : [],
+    bindings: vars,
+  });
+  const url = await mf.ready;
+  const base = url.href.replace(/\/$/, '');
+  return { mf, base, stop: () => mf.dispose() };
+}
+
+/** fetch() returning {status, headers, text, json}. */
+export async function request(base, pathAndQuery, { method = 'GET', body, headers = {} } = {}) {
+  const init = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
+    init.headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(base + pathAndQuery, init);
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export const predict = (base, data, query = '', headers = {}) =>
+  request(base, `/predict${query}`, { method: 'POST', body: { data }, headers });
+
+/** Reads /logs, parsed; waits until at least `atLeast` records are there (writes happen after the response). */
+export async function readLogs(base, { tail = 10000, atLeast = 0, timeoutMs = 20000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await request(base, `/logs?tail=${tail}`, { headers: { 'X-Logs-Token': TOKEN } });
+    if (res.status !== 200) throw new Error(`/logs: ${res.status} ${res.text}`);
+    const records = res.text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+    if (records.length >= atLeast || Date.now() > deadline) return records;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export const hmacHex = (key, id) => createHmac('sha256', key).update(String(id)).digest('hex');
+
+/** Runs `limit` of `tasks` (functions returning promises) at a time; results in task order. */
+export async function pool(tasks, limit) {
+  const results = new Array(tasks.length);
+  let next = 0;
+  async function lane() {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]();
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  return results;
+}
