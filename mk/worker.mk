@@ -53,7 +53,7 @@ serve: worker-build .dev.vars
 	@echo "             logs token: $$(sed -n 's/^LOGS_ACCESS_TOKEN=//p' .dev.vars) (from .dev.vars); R2 state in .wrangler/state"
 	$(WRANGLER) dev --ip $(SERVE_HOST) --port $(SERVE_PORT) --persist-to .wrangler/state
 
-test-worker: worker-build
+test-worker: worker-build build
 	node --test --test-concurrency=1 tests/worker/*.test.mjs
 
 bench-worker: worker-build

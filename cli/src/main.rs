@@ -5,6 +5,7 @@ mod error;
 mod features;
 mod import;
 mod input;
+mod logs;
 mod predict;
 mod progress;
 
@@ -37,6 +38,8 @@ enum Command {
     Features(features::Args),
     /// Data-drift report from prediction logs: DIR/drift_report.html and DIR/drift_summary.json.
     Drift(drift::Args),
+    /// Prediction logs of the edge endpoint: `logs pull` downloads them (GET /logs) into a JSONL file.
+    Logs(logs::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => predict::run(args),
         Command::Features(args) => features::run(args),
         Command::Drift(args) => drift::run(args),
+        Command::Logs(args) => logs::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
