@@ -312,6 +312,9 @@ fn feature_card(h: &mut String, f: &FeatureDrift) {
         name = esc(&f.name),
         line = esc(&stats_line(f)),
     );
+    if !f.reasons.is_empty() {
+        let _ = write!(h, "<p class=\"note\"><b>Why:</b> {}</p>", esc(&f.reasons.join("; ")));
+    }
     legend(h);
     match &f.comparison {
         Comparison::Numeric(c) => {
@@ -418,7 +421,7 @@ fn bar_chart(
 ) -> String {
     let (w, hgt) = (w as f64, h as f64);
     let rotate = labels.len() > 6 && label_every == 1;
-    let (ml, mb, mt, mr) = (44.0, if rotate { 70.0 } else { 28.0 }, 8.0, 8.0);
+    let (ml, mb, mt, mr) = (if rotate { 70.0 } else { 44.0 }, if rotate { 70.0 } else { 28.0 }, 8.0, 8.0);
     let max = reference.iter().chain(current).copied().fold(0.0f64, f64::max).max(1e-9);
     let n = labels.len().max(1) as f64;
     let slot = (w - ml - mr) / n;

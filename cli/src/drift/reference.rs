@@ -80,8 +80,18 @@ fn from_bundle(bundle: &Bundle) -> Result<References, CliError> {
     let mut features = Vec::new();
     let mut skipped = Vec::new();
     for f in &stats.features {
-        if bundle.schema.input(&f.name).is_none() {
+        let Some(input) = bundle.schema.input(&f.name) else {
             skipped.push((f.name.clone(), String::from("not a client input, so not in the logs")));
+            continue;
+        };
+        let same_kind = matches!(
+            (&f.distribution, &input.kind),
+            (ReferenceDistribution::Numeric { .. }, InputKind::Numeric(_))
+                | (ReferenceDistribution::Categorical { .. }, InputKind::Categorical(_))
+        );
+        if !same_kind {
+            skipped
+                .push((f.name.clone(), String::from("reference type differs from the schema's input type")));
             continue;
         }
         let kind = match &f.distribution {
