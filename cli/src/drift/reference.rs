@@ -279,3 +279,22 @@ pub fn resolve_level(value: &str, levels: &[String], aliases: &BTreeMap<String, 
         levels.iter().position(|l| l == target)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_levels() {
+        assert_eq!(parse_number(""), None);
+        assert_eq!(parse_number("NaN"), None);
+        assert_eq!(parse_number("1e3"), Some(1000.0));
+        assert_eq!(parse_number("inf"), None);
+        let levels = vec![String::from("N"), String::from("Y")];
+        let aliases = BTreeMap::from([(String::from("Yes"), String::from("Y"))]);
+        assert_eq!(resolve_level("Y", &levels, &aliases), Some(1));
+        assert_eq!(resolve_level("Yes", &levels, &aliases), Some(1));
+        assert_eq!(resolve_level("maybe", &levels, &aliases), None);
+        assert_eq!(resolve_level("", &levels, &aliases), None);
+    }
+}
