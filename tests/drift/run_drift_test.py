@@ -185,6 +185,23 @@ def main():
     r = run([a.bin, "drift", "--logs", none / "logs.jsonl", "--bundle", none / "reference.csv", "--out", OUT / "x"])
     check(r.returncode == 2 and "panicked" not in r.stderr, f"not a bundle: exit 2 ({r.stderr.strip()})")
 
+    # Hostile logs: huge values, a line over the length limit, binary junk, far-away timestamps.
+    hostile = OUT / "hostile"
+    hostile.mkdir(exist_ok=True)
+    good = [ln for ln in (none / "logs.jsonl").read_bytes().splitlines()[:300] if b'"probability":0.' in ln]
+    base = json.loads(good[0])
+    huge_level = dict(base, inputs=dict(base["inputs"], CODE_GENDER="X" * 1_000_000))
+    far_future = dict(base, ts="9999-12-31T23:59:59Z")
+    far_past = dict(base, ts="0001-01-01T00:00:00Z")
+    lines = [*good, json.dumps(huge_level).encode(), b"{" + b"x" * (5 << 20), b"\xff\xfe\x00garbage",
+             json.dumps(far_future).encode(), json.dumps(far_past).encode()]
+    (hostile / "logs.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    r, s = drift(a.bin, hostile, bundle, hostile / "report")
+    size = (hostile / "report" / "drift_report.html").stat().st_size if (hostile / "report").exists() else 0
+    check(r.returncode in (0, 3) and "panicked" not in r.stderr and s.get("logs", {}).get("malformed_lines") == 2,
+          f"hostile logs: report written, 2 malformed lines ({s.get('logs', {}).get('malformed_lines')})")
+    check(0 < size < 200_000, f"hostile logs: HTML stays small ({size} bytes)")
+
     png = OUT / "drift_report.png"
     png.unlink(missing_ok=True)
     r = run([a.chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -228,6 +228,17 @@ pub fn truncate(s: &str, max: usize) -> String {
     format!("{}...", &s[..end])
 }
 
+/// Longest key a [`CappedCounter`] keeps (bytes): hostile logs cannot make the report large.
+pub const MAX_KEY_BYTES: usize = 128;
+
+fn floor_char_boundary(s: &str, max: usize) -> usize {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
 /// Counts with a cap on distinct keys (the rest pooled), so hostile logs cannot grow memory.
 pub struct CappedCounter {
     pub counts: HashMap<String, u64>,
@@ -241,6 +252,7 @@ impl CappedCounter {
     }
 
     pub fn add(&mut self, key: &str) {
+        let key = &key[..floor_char_boundary(key, MAX_KEY_BYTES)];
         if let Some(c) = self.counts.get_mut(key) {
             *c += 1;
         } else if self.counts.len() < self.cap {

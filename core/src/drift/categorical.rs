@@ -12,6 +12,8 @@ use super::stats::{chi_square_gof, psi};
 
 /// Most distinct unknown levels remembered by name (the rest are only counted).
 pub const MAX_UNKNOWN_LEVELS: usize = 20;
+/// Longest unknown level name kept (bytes).
+pub const MAX_LEVEL_NAME_BYTES: usize = 64;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct CategoricalReference {
@@ -62,7 +64,12 @@ impl CategoricalAccumulator {
                 if let Some(c) = self.unknown_names.get_mut(level) {
                     *c += 1;
                 } else if self.unknown_names.len() < MAX_UNKNOWN_LEVELS {
-                    self.unknown_names.insert(String::from(level), 1);
+                    // Names are kept short: a hostile log cannot make the report large.
+                    let mut end = level.len().min(MAX_LEVEL_NAME_BYTES);
+                    while !level.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    *self.unknown_names.entry(String::from(&level[..end])).or_default() += 1;
                 }
             }
         }
