@@ -9,6 +9,8 @@ import { README_RECORD, ROOT, pool, startWorker } from './harness.mjs';
 
 const requests = Number(process.argv[2] ?? 2000);
 const inFlight = Number(process.argv[3] ?? 32);
+// 'r2' (as deployed), 'kv' or 'none' (logging off: the worker's own cost).
+const store = process.argv[4] ?? 'r2';
 
 const wasm = readFileSync(path.join(ROOT, 'worker', 'build', 'index_bg.wasm'));
 const js = readFileSync(path.join(ROOT, 'worker', 'build', 'index.js'));
@@ -25,7 +27,8 @@ const post = async (base) => {
 };
 
 const t0 = performance.now();
-const worker = await startWorker({ store: 'r2' });
+const worker = await startWorker({ store });
+console.log(`log store: ${store}`);
 const ready = performance.now() - t0;
 try {
   const first = await post(worker.base);
