@@ -29,7 +29,7 @@ npm-package: setup-wasm-bindgen node-tools
 	rm -rf $(NPM_OUT)/glue-node $(NPM_OUT)/glue-web
 	wasm-bindgen --target nodejs --out-dir $(NPM_OUT)/glue-node --out-name creditscore $(WASM_RAW)
 	wasm-bindgen --target web --out-dir $(NPM_OUT)/glue-web --out-name creditscore $(WASM_RAW)
-	$(WASM_OPT) -Oz $(NPM_OUT)/glue-web/creditscore_bg.wasm -o $(NPM_OUT)/glue-web/creditscore_bg.wasm
+	$(WASM_OPT) -Oz --converge $(NPM_OUT)/glue-web/creditscore_bg.wasm -o $(NPM_OUT)/glue-web/creditscore_bg.wasm
 	cp $(NPM_OUT)/glue-web/creditscore_bg.wasm $(NPM_OUT)/glue-node/creditscore_bg.wasm
 	node wasm/build-package.mjs $(NPM_PKG) $(NPM_OUT)/glue-node $(NPM_OUT)/glue-web $(NPM_VERSION) $(NPM_MODEL)
 

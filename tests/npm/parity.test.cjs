@@ -38,7 +38,9 @@ test('scoreBatch() equals the CLI bit for bit on every parity fixture', async ()
       for (const key of ['raw_score', 'probability', 'prediction']) {
         if (!Object.is(p[key], want[key])) mismatches.push(`${c.name} row ${i} ${key}: ${p[key]} vs CLI ${want[key]}`);
       }
-      if (JSON.stringify(p.warnings) !== JSON.stringify(want.warnings ?? [])) {
+      try {
+        assert.deepEqual(p.warnings, want.warnings ?? []);
+      } catch {
         mismatches.push(`${c.name} row ${i} warnings: ${JSON.stringify(p.warnings)} vs CLI ${JSON.stringify(want.warnings)}`);
       }
       if (p.threshold !== scorer.threshold) mismatches.push(`${c.name} row ${i}: threshold ${p.threshold}`);

@@ -28,12 +28,13 @@ const scratch = join(out, 'consumer');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(scratch, { recursive: true });
 
-// 1. A fresh consumer project with only the packed package installed.
+// 1. A fresh consumer project with the packed package (and TypeScript, to check its types).
+const TYPESCRIPT = 'typescript@5.9.3';
 writeFileSync(
   join(scratch, 'package.json'),
   JSON.stringify({ name: 'creditscore-consumer', version: '0.0.0', private: true }, null, 2),
 );
-execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', args.tgz], {
+execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', args.tgz, TYPESCRIPT], {
   cwd: scratch,
   stdio: 'inherit',
 });
@@ -87,6 +88,10 @@ mkdirSync(testDir);
 const testFiles = readdirSync(here).filter((f) => /\.test\.(cjs|mjs)$/.test(f));
 for (const f of [...testFiles, 'fixtures.mjs']) {
   copyFileSync(join(here, f), join(testDir, f));
+}
+mkdirSync(join(testDir, 'types'));
+for (const f of readdirSync(join(here, 'types'))) {
+  copyFileSync(join(here, 'types', f), join(testDir, 'types', f));
 }
 const result = spawnSync(process.execPath, ['--test', ...testFiles.map((f) => join(testDir, f))], {
   cwd: scratch,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use creditscore_core::predict::{Explanation, valid_threshold};
+use creditscore_core::predict::{Contribution, Explanation, valid_threshold};
 use creditscore_core::schema::{FieldIssue, IssueCode, RawValue};
 use creditscore_core::{Bundle, BundleError, ValidRecord, Warning};
 use serde::Serialize;
@@ -83,10 +83,14 @@ pub struct Prediction {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RecordExplanation {
     pub sk_id_curr: Option<i64>,
+    pub probability: f64,
     pub prediction: u8,
     pub threshold: f64,
-    #[serde(flatten)]
-    pub explanation: Explanation,
+    pub raw_score: f64,
+    /// Expected raw score over the training data (SHAP bias).
+    pub base_value: f64,
+    /// One per model feature, largest |contribution| first.
+    pub contributions: Vec<Contribution>,
     pub warnings: Vec<Warning>,
 }
 
@@ -178,12 +182,15 @@ impl Scorer {
     }
 
     pub fn explain(&self, record: ValidRecord, threshold: f64) -> RecordExplanation {
-        let explanation = self.bundle.explain(&record);
+        let Explanation { base_value, raw_score, probability, contributions } = self.bundle.explain(&record);
         RecordExplanation {
             sk_id_curr: record.id,
-            prediction: Bundle::decide(explanation.probability, threshold),
+            probability,
+            prediction: Bundle::decide(probability, threshold),
             threshold,
-            explanation,
+            raw_score,
+            base_value,
+            contributions,
             warnings: record.warnings,
         }
     }

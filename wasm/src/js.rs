@@ -33,8 +33,10 @@ impl JsField {
             JsField::Text(s)
         } else if let Some(b) = v.as_bool() {
             JsField::Bool(b)
-        } else if v.is_bigint() {
-            JsField::Number(js_sys::Number::from(v.clone()).value_of())
+        } else if let Some(big) = v.dyn_ref::<js_sys::BigInt>() {
+            // 10n is the number 10 (what a JSON encoder that accepts BigInt would write).
+            let digits = big.to_string(10).map(String::from).unwrap_or_default();
+            JsField::Number(digits.parse().unwrap_or(f64::NAN))
         } else {
             JsField::Composite
         })
@@ -60,7 +62,11 @@ pub enum JsRecord {
 }
 
 pub fn read_record(v: &JsValue) -> Result<JsRecord, ApiError> {
-    if !v.is_object() || Array::is_array(v) {
+    let unreadable =
+        |e: JsValue| ApiError::InvalidArgument(format!("the record cannot be read: {}", describe(&e)));
+    // Keys first: a revoked proxy throws here (caught) rather than in `Array.isArray`.
+    let keys = if v.is_object() { Some(Reflect::own_keys(v).map_err(unreadable)?) } else { None };
+    let Some(keys) = keys.filter(|_| !Array::is_array(v)) else {
         let same_kind = if v.is_null() || v.is_undefined() {
             serde_json::Value::Null
         } else if v.as_f64().is_some() || v.is_bigint() {
@@ -73,10 +79,7 @@ pub fn read_record(v: &JsValue) -> Result<JsRecord, ApiError> {
             serde_json::Value::Array(Vec::new())
         };
         return Ok(JsRecord::NotAnObject(same_kind));
-    }
-    let unreadable =
-        |e: JsValue| ApiError::InvalidArgument(format!("the record cannot be read: {}", describe(&e)));
-    let keys = Reflect::own_keys(v).map_err(unreadable)?;
+    };
     let mut fields = Vec::with_capacity(keys.length() as usize);
     for key in keys.iter() {
         // Symbol keys are not field names.
@@ -87,6 +90,22 @@ pub fn read_record(v: &JsValue) -> Result<JsRecord, ApiError> {
         }
     }
     Ok(JsRecord::Fields(fields))
+}
+
+/// The elements of a JS array (read through `Reflect`, so a throwing proxy is an error).
+pub fn read_array(v: &JsValue) -> Result<Vec<JsValue>, ApiError> {
+    let not_array = || ApiError::InvalidArgument("expected an array of records".into());
+    if !v.is_object() {
+        return Err(not_array());
+    }
+    let unreadable =
+        |e: JsValue| ApiError::InvalidArgument(format!("the records cannot be read: {}", describe(&e)));
+    Reflect::own_keys(v).map_err(unreadable)?;
+    if !Array::is_array(v) {
+        return Err(not_array());
+    }
+    let length = Reflect::get(v, &"length".into()).map_err(unreadable)?.as_f64().unwrap_or(0.0) as u32;
+    (0..length).map(|i| Reflect::get_u32(v, i).map_err(unreadable)).collect()
 }
 
 /// A bundle's bytes from a Uint8Array (Node's Buffer is one) or an ArrayBuffer.

@@ -15,7 +15,7 @@ use creditscore_core::schema::FieldIssue;
 use creditscore_core::service::features_document;
 use wasm_bindgen::prelude::*;
 
-use crate::js::{JsRecord, read_bytes, read_record, read_threshold, to_js, to_js_error};
+use crate::js::{JsRecord, read_array, read_bytes, read_record, read_threshold, to_js, to_js_error};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -185,7 +185,7 @@ impl CreditScorer {
     pub fn score(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ClientRecord")] record: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number | null")] threshold: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] threshold: JsValue,
     ) -> Result<JsValue, JsValue> {
         let threshold = self.threshold_arg(threshold).map_err(to_js_error)?;
         let record = self.valid_record(&record, api::SINGLE_PREFIX).map_err(to_js_error)?;
@@ -198,7 +198,7 @@ impl CreditScorer {
     pub fn score_batch(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ClientRecord[]")] records: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number | null")] threshold: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] threshold: JsValue,
     ) -> Result<JsValue, JsValue> {
         let threshold = self.threshold_arg(threshold).map_err(to_js_error)?;
         let records = self.valid_records(&records).map_err(to_js_error)?;
@@ -210,7 +210,7 @@ impl CreditScorer {
     pub fn explain(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ClientRecord")] record: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number | null")] threshold: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] threshold: JsValue,
     ) -> Result<JsValue, JsValue> {
         let threshold = self.threshold_arg(threshold).map_err(to_js_error)?;
         let record = self.valid_record(&record, api::SINGLE_PREFIX).map_err(to_js_error)?;
@@ -222,7 +222,7 @@ impl CreditScorer {
     pub fn explain_batch(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ClientRecord[]")] records: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number | null")] threshold: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] threshold: JsValue,
     ) -> Result<JsValue, JsValue> {
         let threshold = self.threshold_arg(threshold).map_err(to_js_error)?;
         let records = self.valid_records(&records).map_err(to_js_error)?;
@@ -257,12 +257,8 @@ impl CreditScorer {
 }
 
 impl CreditScorer {
-    fn threshold_arg(&self, threshold: Option<JsValue>) -> Result<f64, ApiError> {
-        let requested = match threshold {
-            Some(t) => read_threshold(&t)?,
-            None => None,
-        };
-        self.scorer.threshold(requested)
+    fn threshold_arg(&self, threshold: JsValue) -> Result<f64, ApiError> {
+        self.scorer.threshold(read_threshold(&threshold)?)
     }
 
     /// The core's verdict on one JS record.
@@ -285,13 +281,11 @@ impl CreditScorer {
 
     /// Every record of a batch validated, or every problem of all of them.
     fn valid_records(&self, records: &JsValue) -> Result<Vec<ValidRecord>, ApiError> {
-        let Some(array) = records.dyn_ref::<js_sys::Array>() else {
-            return Err(ApiError::InvalidArgument("expected an array of records".into()));
-        };
-        let mut valid = Vec::with_capacity(array.length() as usize);
+        let records = read_array(records)?;
+        let mut valid = Vec::with_capacity(records.len());
         let mut issues = Vec::new();
-        for (i, record) in array.iter().enumerate() {
-            match self.check(&record, &api::batch_prefix(i))? {
+        for (i, record) in records.iter().enumerate() {
+            match self.check(record, &api::batch_prefix(i))? {
                 Ok(r) => valid.push(r),
                 Err(mut e) => issues.append(&mut e),
             }

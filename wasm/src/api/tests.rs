@@ -135,8 +135,8 @@ fn explanation_carries_id_and_warnings() {
     assert_eq!(e.sk_id_curr, Some(1));
     assert_eq!(e.warnings.len(), 1, "0.95 is outside the training range");
     let json = serde_json::to_value(&e).unwrap();
-    assert!(json["contributions"].is_array() && json["base_value"].is_number(), "flattened: {json}");
-    let missing = e.explanation.contributions.iter().find(|c| c.feature == "c").unwrap();
+    assert!(json["contributions"].is_array() && json["base_value"].is_number(), "{json}");
+    let missing = e.contributions.iter().find(|c| c.feature == "c").unwrap();
     assert_eq!(serde_json::to_value(&missing.value).unwrap(), serde_json::Value::Null);
 }
 
