@@ -128,7 +128,9 @@ function hintText(f) {
     const t = f.training_range;
     if (t && t.min !== null && t.max !== null) parts.push(`seen in training ${fmtNumber(t.min)} to ${fmtNumber(t.max)}`);
   }
-  if (f.sentinel) parts.push(`${f.sentinel.value} = not employed`);
+  if (f.sentinel && !parts.join(' ').includes(String(f.sentinel.value))) {
+    parts.push(`${f.sentinel.value} = not available`);
+  }
   return parts.join(' · ');
 }
 
