@@ -2,7 +2,7 @@
 # `make train QUICK=1` is a smaller, faster run; DATA=path/to/application_train.csv trains on the
 # real Home Credit file instead of the seeded synthetic data. MLflow: local SQLite store under
 # mlruns/ unless MLFLOW_TRACKING_URI is set.
-# TEST_TARGETS += test-train  (enabled once the suite passes)
+TEST_TARGETS += test-train
 
 TRAIN_ARGS := $(if $(QUICK),--quick,) $(if $(DATA),--data $(DATA),) $(TRAIN_FLAGS)
 CLI_BIN := target/release/creditscore
