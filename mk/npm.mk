@@ -6,8 +6,13 @@
 #                      checks scores and SHAP against the native CLI bit for bit, and the errors
 #   make test-browser  headless Debian Chromium (playwright-core) drives the demo page
 #   make bench-npm     score latency: native CLI, the package in Node, the page in Chromium
+#
+# www/ is a standalone static site once `make www-assets` has run: serve it with any static server
+# that sends .wasm as application/wasm, e.g. `node tests/browser/server.mjs www 8080`.
 
 .PHONY: npm npm-package www-assets test-npm test-browser bench-npm
+
+TEST_TARGETS += test-npm test-browser
 
 NPM_OUT := target/npm
 NPM_PKG := $(NPM_OUT)/package
