@@ -31,8 +31,9 @@ def setup(tracking_uri: str | None, experiment: str, root: Path = REPO) -> str:
     mlflow.set_tracking_uri(uri)
     if mlflow.get_experiment_by_name(experiment) is None:
         location = None
-        if uri.startswith("sqlite:///") and not tracking_uri and not os.environ.get("MLFLOW_TRACKING_URI"):
-            location = (root / "mlruns" / "artifacts").as_uri()
+        if uri.startswith("sqlite:///"):
+            # Artifacts next to the database, never in ./mlruns of whatever the current directory is.
+            location = (Path(uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
         mlflow.create_experiment(experiment, artifact_location=location)
     mlflow.set_experiment(experiment)
     return uri
