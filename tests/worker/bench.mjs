@@ -36,6 +36,10 @@ try {
   console.log(`cold start: workerd ready in ${ready.toFixed(0)} ms; first POST /predict ${first.toFixed(1)} ms (wasm instantiation + bundle check), second ${second.toFixed(1)} ms`);
 
   await pool(Array.from({ length: 200 }, () => () => post(worker.base)), inFlight); // warm-up
+  const serial = [];
+  for (let i = 0; i < 300; i++) serial.push(await post(worker.base));
+  serial.sort((a, b) => a - b);
+  console.log(`POST /predict, one at a time (300): p50 ${serial[150].toFixed(2)} ms, p99 ${serial[297].toFixed(2)} ms`);
   const started = performance.now();
   const times = await pool(Array.from({ length: requests }, () => () => post(worker.base)), inFlight);
   const wall = (performance.now() - started) / 1000;
