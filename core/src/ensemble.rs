@@ -403,10 +403,13 @@ impl Ensemble {
         match (self.link, self.arithmetic) {
             (Link::Identity, _) => raw,
             (Link::Sigmoid { .. }, Arithmetic::F32) => {
+                // XGBoost: 1 / (1 + expf(min(-m, 88.7f))) in f32, with a correctly rounded expf
+                // (the f64 exp rounded once; libm's expf is off by one ulp on some inputs).
                 let m = raw as f32;
-                (1.0f32 / (1.0f32 + libm::expf(-m))) as f64
+                let e = exp_like_glibc(f64::from((-m).min(88.7f32))) as f32;
+                (1.0f32 / (1.0f32 + e)) as f64
             }
-            (Link::Sigmoid { scale }, Arithmetic::F64) => 1.0 / (1.0 + libm::exp(-scale * raw)),
+            (Link::Sigmoid { scale }, Arithmetic::F64) => 1.0 / (1.0 + exp_like_glibc(-scale * raw)),
         }
     }
 
@@ -420,11 +423,14 @@ impl Ensemble {
 /// (compiling costs about one pass over the nodes).
 pub const FLAT_MIN_ROWS: usize = 32;
 
-// Flags kept in the high bits of `FlatNode::feature`.
+// Flags in `FlatNode::feature` of trees that need the general rule.
 const FLAT_LEAF: u32 = 1 << 31;
 const FLAT_NAN_LEFT: u32 = 1 << 30;
 const FLAT_GENERAL: u32 = 1 << 29;
 const FLAT_FEATURE: u32 = FLAT_GENERAL - 1;
+
+/// Rows walked through a tree together (independent walks overlap in the pipeline).
+const FLAT_GROUP: usize = 8;
 
 /// One node of a [`FlatForest`]: 16 bytes, both children side by side.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -432,7 +438,8 @@ struct FlatNode {
     /// Numeric node: `v <= value` goes left. Leaf: the leaf value. General node: index into
     /// `FlatForest::general` (as bits).
     value: f64,
-    /// Feature index plus the flags above.
+    /// Numeric tree: the slot of the extended row to compare (see [`FlatForest`]); a leaf reads
+    /// the -inf slot, so it always "goes left" to itself. General tree: feature plus flags.
     feature: u32,
     /// Left child; the right child is `next + 1`. A leaf points to itself.
     next: u32,
@@ -443,14 +450,24 @@ struct FlatTree {
     root: u32,
     /// Longest root-to-leaf path (steps).
     depth: u32,
+    /// Steps taken by all rows of a group together: enough for most training rows to reach their
+    /// leaf (leaf-wise trees are deep on few rows); the rest continue one by one.
+    lockstep: u32,
     /// Whether any node needs the general rule (categorical, some zero-as-missing splits).
     general: bool,
 }
 
-/// The ensemble compiled for batch scoring: every tree's nodes in breadth-first order in one
-/// array of 16-byte nodes, siblings adjacent, leaves inline. Numeric rules of every library are
-/// rewritten as `v <= t` plus a fixed side for NaN, so several rows can walk a tree in lockstep
-/// without data-dependent branches. Gives exactly the leaves (hence bits) of [`Ensemble`].
+/// The ensemble compiled for batch scoring. Every tree's nodes sit in breadth-first order in one
+/// array of 16-byte nodes, siblings adjacent, leaves inline and pointing to themselves.
+///
+/// Every numeric rule of the supported libraries (LightGBM missing types, XGBoost's f32 `<`) is
+/// rewritten as `v <= t` plus a fixed side for NaN. Each row is extended to `2n + 1` slots:
+/// the values with NaN as -inf (for nodes that send NaN left), the values with NaN as +inf (NaN
+/// right), and a -inf slot that leaves read. A step is then one load, one compare and one add,
+/// without branches. Eight rows walk a tree in lockstep for as many steps as 90 % of the training
+/// rows need (leaf-wise trees are deep only for few rows); unfinished rows then go on alone.
+/// Trees with categorical splits use the original rules on the original row. The leaves reached,
+/// hence the bits of the sums, are exactly those of [`Ensemble::raw_score`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct FlatForest {
     nodes: Vec<FlatNode>,
@@ -464,11 +481,49 @@ pub struct FlatForest {
     zero_small_inputs: bool,
 }
 
+/// A numeric rule as (`t`, NaN goes left): left iff `v <= t`, or NaN and the flag. `None` when the
+/// split needs its original rule.
+fn numeric_rule(split: &Split) -> Option<(f64, bool)> {
+    const Z: f64 = LIGHTGBM_ZERO_THRESHOLD;
+    let rule = match *split {
+        // NaN is compared as 0.0.
+        Split::LessOrEqual { threshold, missing: MissingType::None, .. } => (threshold, 0.0 <= threshold),
+        Split::LessOrEqual { threshold, missing: MissingType::NaN, default_left } => {
+            (threshold, default_left)
+        }
+        // NaN becomes 0.0 and |v| <= Z takes the default side: one interval in most cases.
+        Split::LessOrEqual { threshold: t, missing: MissingType::Zero, default_left: true } => {
+            if t >= Z {
+                (t, true)
+            } else if t >= -Z {
+                (Z, true)
+            } else {
+                return None;
+            }
+        }
+        Split::LessOrEqual { threshold: t, missing: MissingType::Zero, default_left: false } => {
+            if t < -Z {
+                (t, false)
+            } else if (-Z..Z).contains(&t) {
+                (next_down(-Z), false)
+            } else {
+                return None;
+            }
+        }
+        Split::LessThanF32 { threshold, default_left } => (f32_less_bound(threshold)?, default_left),
+        Split::Categorical { .. } => return None,
+    };
+    // NaN as +inf must not pass `<= t`; a NaN threshold compares false with everything.
+    if rule.0.is_nan() || (rule.0 == f64::INFINITY && !rule.1) { None } else { Some(rule) }
+}
+
 impl FlatForest {
-    /// Compiles a validated ensemble. `None` when it cannot be flattened (no features, too many
-    /// features or nodes for the compact encoding): use [`Ensemble::raw_scores`] then.
+    /// Compiles an ensemble. `None` when it cannot be flattened (no features, too many features
+    /// or nodes for the compact encoding, or a structure [`Ensemble::validate`] rejects): use
+    /// [`Ensemble::raw_scores`] then.
     pub fn new(e: &Ensemble) -> Option<FlatForest> {
-        if e.num_features == 0 || e.num_features > FLAT_FEATURE as usize {
+        let nf = e.num_features;
+        if nf == 0 || 2 * nf + 1 > FLAT_FEATURE as usize {
             return None;
         }
         let total: usize = e.trees.iter().map(|t| 2 * t.nodes.len() + 1).sum();
@@ -480,7 +535,7 @@ impl FlatForest {
             trees: Vec::with_capacity(e.trees.len()),
             general: Vec::new(),
             words: Vec::new(),
-            num_features: e.num_features,
+            num_features: nf,
             base_score: e.base_score,
             arithmetic: e.arithmetic,
             zero_small_inputs: e.zero_small_inputs,
@@ -488,98 +543,83 @@ impl FlatForest {
         // Per slot: the original reference (internal node >= 0, leaf < 0) and its depth.
         let mut refs: Vec<(i32, u32)> = Vec::new();
         for tree in &e.trees {
+            if tree.nodes.iter().any(|n| n.feature as usize >= nf) {
+                return None;
+            }
+            let general = tree.nodes.iter().any(|n| numeric_rule(&n.split).is_none());
             let root = f.nodes.len();
-            let word_base = f.words.len() as u32;
+            let word_base = u32::try_from(f.words.len()).ok()?;
             f.words.extend_from_slice(&tree.cat_words);
             refs.clear();
             refs.push((if tree.nodes.is_empty() { -1 } else { 0 }, 0));
             let placeholder = FlatNode { value: 0.0, feature: 0, next: 0 };
             f.nodes.push(placeholder);
-            let (mut depth, mut general) = (0u32, false);
+            let mut depth = 0u32;
+            let mut leaf_depths: Vec<(u32, f64)> = Vec::new();
             let mut k = 0;
             while k < refs.len() {
                 let (reference, d) = refs[k];
                 let slot = root + k;
                 if reference < 0 {
                     let value = *tree.leaf_values.get((!reference) as usize)?;
-                    f.nodes[slot] = FlatNode { value, feature: FLAT_LEAF, next: slot as u32 };
+                    let feature = if general { FLAT_LEAF } else { 2 * nf as u32 };
+                    f.nodes[slot] = FlatNode { value, feature, next: slot as u32 };
                     depth = depth.max(d);
+                    leaf_depths
+                        .push((d, tree.leaf_covers.get((!reference) as usize).copied().unwrap_or(0.0)));
                 } else {
+                    // Children point forward (validated ensembles), so this ends.
                     let node = tree.nodes.get(reference as usize)?;
+                    if refs.len() > 2 * tree.nodes.len() + 1 {
+                        return None;
+                    }
                     let next = f.nodes.len() as u32;
                     f.nodes.push(placeholder);
                     f.nodes.push(placeholder);
                     refs.push((node.left, d + 1));
                     refs.push((node.right, d + 1));
-                    let flat = f.encode(node, word_base, next);
-                    general |= flat.feature & FLAT_GENERAL != 0;
-                    f.nodes[slot] = flat;
+                    f.nodes[slot] = f.encode(node, general, word_base, next);
                 }
                 k += 1;
             }
-            f.trees.push(FlatTree { root: root as u32, depth, general });
+            let lockstep = lockstep_depth(&mut leaf_depths).unwrap_or(depth);
+            f.trees.push(FlatTree { root: root as u32, depth, lockstep, general });
         }
         Some(f)
     }
 
-    fn encode(&mut self, node: &Node, word_base: u32, next: u32) -> FlatNode {
-        let fast = |threshold: f64, nan_left: bool| FlatNode {
-            value: threshold,
-            feature: node.feature | if nan_left { FLAT_NAN_LEFT } else { 0 },
-            next,
-        };
-        const Z: f64 = LIGHTGBM_ZERO_THRESHOLD;
-        let rule = match node.split {
-            // NaN is compared as 0.0.
-            Split::LessOrEqual { threshold, missing: MissingType::None, .. } => {
-                Some((threshold, 0.0 <= threshold))
-            }
-            Split::LessOrEqual { threshold, missing: MissingType::NaN, default_left } => {
-                Some((threshold, default_left))
-            }
-            // NaN becomes 0.0 and |v| <= Z takes the default side: one interval in most cases.
-            Split::LessOrEqual { threshold: t, missing: MissingType::Zero, default_left: true } => {
-                if t >= Z {
-                    Some((t, true))
-                } else if t >= -Z {
-                    Some((Z, true))
-                } else {
-                    None
+    fn encode(&mut self, node: &Node, general_tree: bool, word_base: u32, next: u32) -> FlatNode {
+        let nf = self.num_features as u32;
+        match numeric_rule(&node.split) {
+            Some((threshold, nan_left)) if !general_tree => FlatNode {
+                value: threshold,
+                feature: if nan_left { node.feature } else { nf + node.feature },
+                next,
+            },
+            Some((threshold, nan_left)) => FlatNode {
+                value: threshold,
+                feature: node.feature | if nan_left { FLAT_NAN_LEFT } else { 0 },
+                next,
+            },
+            None => {
+                let mut split = node.split;
+                if let Split::Categorical { bitset_start, .. } = &mut split {
+                    *bitset_start = bitset_start.saturating_add(word_base);
+                }
+                self.general.push(split);
+                FlatNode {
+                    value: f64::from_bits((self.general.len() - 1) as u64),
+                    feature: node.feature | FLAT_GENERAL,
+                    next,
                 }
             }
-            Split::LessOrEqual { threshold: t, missing: MissingType::Zero, default_left: false } => {
-                if t < -Z {
-                    Some((t, false))
-                } else if (-Z..Z).contains(&t) {
-                    Some((next_down(-Z), false))
-                } else {
-                    None
-                }
-            }
-            Split::LessThanF32 { threshold, default_left } => {
-                f32_less_bound(threshold).map(|b| (b, default_left))
-            }
-            Split::Categorical { .. } => None,
-        };
-        if let Some((threshold, nan_left)) = rule {
-            return fast(threshold, nan_left);
-        }
-        let mut split = node.split;
-        if let Split::Categorical { bitset_start, .. } = &mut split {
-            *bitset_start += word_base;
-        }
-        self.general.push(split);
-        FlatNode {
-            value: f64::from_bits((self.general.len() - 1) as u64),
-            feature: node.feature | FLAT_GENERAL,
-            next,
         }
     }
 
     /// Raw scores of row-major rows; the same bits as [`Ensemble::raw_score`] row by row.
     pub fn raw_scores(&self, rows: &[f64], out: &mut Vec<f64>) {
-        const GROUP: usize = 8;
         let nf = self.num_features;
+        let stride = 2 * nf + 1;
         let n = rows.len() / nf;
         out.clear();
         out.reserve(n);
@@ -590,8 +630,11 @@ impl FlatForest {
         } else {
             rows
         };
-        // Rows per block: the block's features stay in L1 while every tree walks over them.
-        let block_rows = ((4096 / nf) / GROUP * GROUP).clamp(GROUP, 256);
+        // Rows per block: a model that fits in L2 is walked over a block of rows kept in L1; a
+        // larger one streams from memory once per block, so its blocks are larger (rows in L2).
+        let row_budget = if self.nodes.len() * 16 <= 512 * 1024 { 24 * 1024 } else { 96 * 1024 };
+        let block_rows = ((row_budget / (8 * stride)) / FLAT_GROUP * FLAT_GROUP).clamp(FLAT_GROUP, 512);
+        let mut extended = alloc::vec![0.0f64; block_rows * stride];
         let mut leaves = alloc::vec![0.0f64; block_rows];
         let mut acc64 = alloc::vec![0.0f64; block_rows];
         let mut acc32 = alloc::vec![0.0f32; block_rows];
@@ -599,20 +642,35 @@ impl FlatForest {
         while start < n {
             let len = block_rows.min(n - start);
             let block = &rows[start * nf..(start + len) * nf];
+            for (row, ext) in block.chunks_exact(nf).zip(extended.chunks_exact_mut(stride)) {
+                let (low, rest) = ext.split_at_mut(nf);
+                let (high, last) = rest.split_at_mut(nf);
+                for ((l, h), &v) in low.iter_mut().zip(high.iter_mut()).zip(row) {
+                    let nan = v.is_nan();
+                    *l = if nan { f64::NEG_INFINITY } else { v };
+                    *h = if nan { f64::INFINITY } else { v };
+                }
+                last[0] = f64::NEG_INFINITY;
+            }
             acc64[..len].fill(self.base_score);
             acc32[..len].fill(self.base_score as f32);
+            let groups = len / FLAT_GROUP * FLAT_GROUP;
             for tree in &self.trees {
-                let groups = len / GROUP * GROUP;
-                for (g, chunk) in leaves[..groups].chunks_exact_mut(GROUP).enumerate() {
-                    let rows = &block[g * GROUP * nf..(g + 1) * GROUP * nf];
+                for (g, chunk) in leaves[..groups].chunks_exact_mut(FLAT_GROUP).enumerate() {
+                    let first = g * FLAT_GROUP;
                     if tree.general {
-                        self.walk_group::<GROUP, true>(tree, rows, chunk);
+                        self.walk_general(tree, &block[first * nf..(first + FLAT_GROUP) * nf], chunk);
                     } else {
-                        self.walk_group::<GROUP, false>(tree, rows, chunk);
+                        self.walk_numeric::<FLAT_GROUP>(tree, &extended[first * stride..], stride, chunk);
                     }
                 }
                 for r in groups..len {
-                    leaves[r] = self.walk_one(tree, &block[r * nf..(r + 1) * nf]);
+                    let one = &mut leaves[r..r + 1];
+                    if tree.general {
+                        self.walk_general(tree, &block[r * nf..(r + 1) * nf], one);
+                    } else {
+                        self.walk_numeric::<1>(tree, &extended[r * stride..], stride, one);
+                    }
                 }
                 match self.arithmetic {
                     Arithmetic::F64 => {
@@ -635,56 +693,90 @@ impl FlatForest {
         }
     }
 
-    /// One step from node `at` for `row`: numeric rule, or the general one when allowed.
+    /// Walks `LANES` extended rows through a numeric tree (lockstep, then one by one) and writes
+    /// each row's leaf value.
     #[inline(always)]
-    fn step<const GENERAL: bool>(&self, at: u32, row: &[f64]) -> (u32, bool) {
-        let node = self.nodes[at as usize];
-        let v = row[(node.feature & FLAT_FEATURE) as usize];
-        let is_leaf = node.feature & FLAT_LEAF != 0;
-        if GENERAL && node.feature & FLAT_GENERAL != 0 {
-            let left = match self.general.get(node.value.to_bits() as usize) {
-                Some(split) => split.goes_left(v, &self.words),
-                None => true,
-            };
-            return (node.next + u32::from(!left), false);
-        }
-        let left = (v <= node.value) | (v.is_nan() & (node.feature & FLAT_NAN_LEFT != 0)) | is_leaf;
-        (node.next + u32::from(!left), is_leaf)
-    }
-
-    /// Walks `GROUP` rows through one tree in lockstep; writes each row's leaf value.
-    #[inline(always)]
-    fn walk_group<const GROUP: usize, const GENERAL: bool>(
+    fn walk_numeric<const LANES: usize>(
         &self,
         tree: &FlatTree,
         rows: &[f64],
+        stride: usize,
         out: &mut [f64],
     ) {
-        let nf = self.num_features;
-        let mut at = [tree.root; GROUP];
-        for _ in 0..tree.depth {
-            let mut done = true;
-            for (g, node) in at.iter_mut().enumerate() {
-                let (next, was_leaf) = self.step::<GENERAL>(*node, &rows[g * nf..(g + 1) * nf]);
-                *node = next;
-                done &= was_leaf;
-            }
-            if done {
-                break;
+        // Extended rows hold no NaN, so `v > t` is exactly "not `v <= t`".
+        let lane: [&[f64]; LANES] = core::array::from_fn(|g| &rows[g * stride..(g + 1) * stride]);
+        let mut at = [tree.root; LANES];
+        for _ in 0..tree.lockstep {
+            for g in 0..LANES {
+                let node = self.nodes[at[g] as usize];
+                let v = lane[g][node.feature as usize];
+                at[g] = node.next + u32::from(v > node.value);
             }
         }
-        for (value, node) in out.iter_mut().zip(at) {
-            *value = self.nodes[node as usize].value;
+        for g in 0..LANES {
+            let mut node_at = at[g];
+            loop {
+                let node = self.nodes[node_at as usize];
+                let v = lane[g][node.feature as usize];
+                let next = node.next + u32::from(v > node.value);
+                if next == node_at {
+                    out[g] = node.value;
+                    break;
+                }
+                node_at = next;
+            }
         }
     }
 
-    fn walk_one(&self, tree: &FlatTree, row: &[f64]) -> f64 {
-        let mut at = tree.root;
+    /// The same for a tree with general splits, on the original rows.
+    fn walk_general(&self, tree: &FlatTree, rows: &[f64], out: &mut [f64]) {
+        let nf = self.num_features;
+        let mut at = [tree.root; FLAT_GROUP];
+        let lanes = out.len().min(FLAT_GROUP);
         for _ in 0..tree.depth {
-            at = self.step::<true>(at, row).0;
+            let mut moved = false;
+            for (g, node_at) in at[..lanes].iter_mut().enumerate() {
+                let node = self.nodes[*node_at as usize];
+                let v = rows[g * nf + (node.feature & FLAT_FEATURE) as usize];
+                let left = if node.feature & FLAT_GENERAL != 0 {
+                    match self.general.get(node.value.to_bits() as usize) {
+                        Some(split) => split.goes_left(v, &self.words),
+                        None => true,
+                    }
+                } else {
+                    (v <= node.value)
+                        | (v.is_nan() & (node.feature & FLAT_NAN_LEFT != 0))
+                        | (node.feature & FLAT_LEAF != 0)
+                };
+                let next = node.next + u32::from(!left);
+                moved |= next != *node_at;
+                *node_at = next;
+            }
+            if !moved {
+                break;
+            }
         }
-        self.nodes[at as usize].value
+        for (value, node_at) in out.iter_mut().zip(at) {
+            *value = self.nodes[node_at as usize].value;
+        }
     }
+}
+
+/// The depth by which 90 % of the training cover has reached its leaf; `None` without covers.
+fn lockstep_depth(leaves: &mut [(u32, f64)]) -> Option<u32> {
+    let total: f64 = leaves.iter().map(|l| l.1).sum();
+    if !(total > 0.0 && total.is_finite()) || leaves.iter().any(|l| l.1.is_nan() || l.1 < 0.0) {
+        return None;
+    }
+    leaves.sort_by_key(|l| l.0);
+    let mut seen = 0.0;
+    for &(depth, cover) in leaves.iter() {
+        seen += cover;
+        if seen >= 0.9 * total {
+            return Some(depth);
+        }
+    }
+    leaves.last().map(|l| l.0)
 }
 
 /// The largest f64 `b` with `(b as f32) < t` for an f32 value `t` (held as f64): XGBoost's
@@ -748,6 +840,110 @@ fn next_up(x: f64) -> f64 {
 fn next_down(x: f64) -> f64 {
     -next_up(-x)
 }
+
+/// `exp` computed the way glibc computes it on x86-64 (Arm's table-driven algorithm, 128-entry
+/// table, degree-5 polynomial, FMA variant), so that LightGBM's sigmoid, which calls `std::exp`,
+/// is reproduced bit for bit (a generic `exp` differs in the last bit for a few percent of
+/// inputs). The table holds 2^(k/128) as a double plus its relative rounding error, computed to
+/// 60 digits. Outside |x| in [2^-54, 512) it defers to `libm::exp`: a probability then rounds
+/// to 1.0 or lies below 1e-222 either way.
+fn exp_like_glibc(x: f64) -> f64 {
+    const N: u64 = 128;
+    const INV_LN2_N: f64 = f64::from_bits(0x40671547652b82fe); // 0x1.71547652b82fep0 * 128
+    const NEG_LN2_HI_N: f64 = f64::from_bits(0xbf762e42fefa0000); // -0x1.62e42fefa0000p-8
+    const NEG_LN2_LO_N: f64 = f64::from_bits(0xbd0cf79abc9e3b3a); // -0x1.cf79abc9e3b3ap-47
+    const SHIFT: f64 = f64::from_bits(0x4338000000000000); // 0x1.8p52
+    const C2: f64 = f64::from_bits(0x3fdffffffffffdbd); // 0x1.ffffffffffdbdp-2
+    const C3: f64 = f64::from_bits(0x3fc555555555543c); // 0x1.555555555543cp-3
+    const C4: f64 = f64::from_bits(0x3fa55555cf172b91); // 0x1.55555cf172b91p-5
+    const C5: f64 = f64::from_bits(0x3f81111167a4d017); // 0x1.1111167a4d017p-7
+    let abstop = (x.to_bits() >> 52) & 0x7ff;
+    if abstop.wrapping_sub(0x3c9) >= 0x408 - 0x3c9 {
+        return if abstop < 0x3c9 { 1.0 + x } else { libm::exp(x) };
+    }
+    let fma = libm::fma;
+    let z = INV_LN2_N * x;
+    let shifted = z + SHIFT;
+    let ki = shifted.to_bits();
+    let kd = shifted - SHIFT;
+    let r = fma(kd, NEG_LN2_LO_N, fma(kd, NEG_LN2_HI_N, x));
+    let idx = 2 * (ki % N) as usize;
+    let top = ki << (52 - 7);
+    let tail = f64::from_bits(EXP_TABLE[idx]);
+    let scale = f64::from_bits(EXP_TABLE[idx + 1].wrapping_add(top));
+    let r2 = r * r;
+    let tmp = fma(r2 * r2, fma(r, C5, C4), fma(r2, fma(r, C3, C2), tail + r));
+    fma(scale, tmp, scale)
+}
+
+/// 2^(k/128) ~= H[k] * (1 + T[k]): `[bits(T[k]), bits(H[k]) - (k << 52) / 128]` for k in 0..128.
+#[rustfmt::skip]
+const EXP_TABLE: [u64; 256] = [
+    0x0000000000000000, 0x3ff0000000000000, 0x3c9b3b4f1a88bf6e, 0x3feff63da9fb3335,
+    0xbc7160139cd8dc5d, 0x3fefec9a3e778061, 0xbc905e7a108766d1, 0x3fefe315e86e7f85,
+    0x3c8cd2523567f613, 0x3fefd9b0d3158574, 0xbc8bce8023f98efa, 0x3fefd06b29ddf6de,
+    0x3c60f74e61e6c861, 0x3fefc74518759bc8, 0x3c90a3e45b33d399, 0x3fefbe3ecac6f383,
+    0x3c979aa65d837b6d, 0x3fefb5586cf9890f, 0x3c8eb51a92fdeffc, 0x3fefac922b7247f7,
+    0x3c3ebe3d702f9cd1, 0x3fefa3ec32d3d1a2, 0xbc6a033489906e0b, 0x3fef9b66affed31b,
+    0xbc9556522a2fbd0e, 0x3fef9301d0125b51, 0xbc5080ef8c4eea55, 0x3fef8abdc06c31cc,
+    0xbc91c923b9d5f416, 0x3fef829aaea92de0, 0x3c80d3e3e95c55af, 0x3fef7a98c8a58e51,
+    0xbc801b15eaa59348, 0x3fef72b83c7d517b, 0xbc8f1ff055de323d, 0x3fef6af9388c8dea,
+    0x3c8b898c3f1353bf, 0x3fef635beb6fcb75, 0xbc96d99c7611eb26, 0x3fef5be084045cd4,
+    0x3c9aecf73e3a2f60, 0x3fef54873168b9aa, 0xbc8fe782cb86389d, 0x3fef4d5022fcd91d,
+    0x3c8a6f4144a6c38d, 0x3fef463b88628cd6, 0x3c807a05b0e4047d, 0x3fef3f49917ddc96,
+    0x3c968efde3a8a894, 0x3fef387a6e756238, 0x3c875e18f274487d, 0x3fef31ce4fb2a63f,
+    0x3c80472b981fe7f2, 0x3fef2b4565e27cdd, 0xbc96b87b3f71085e, 0x3fef24dfe1f56381,
+    0x3c82f7e16d09ab31, 0x3fef1e9df51fdee1, 0xbc3d219b1a6fbffa, 0x3fef187fd0dad990,
+    0x3c8b3782720c0ab4, 0x3fef1285a6e4030b, 0x3c6e149289cecb8f, 0x3fef0cafa93e2f56,
+    0x3c834d754db0abb6, 0x3fef06fe0a31b715, 0x3c864201e2ac744c, 0x3fef0170fc4cd831,
+    0x3c8fdd395dd3f84a, 0x3feefc08b26416ff, 0xbc86a3803b8e5b04, 0x3feef6c55f929ff1,
+    0xbc924aedcc4b5068, 0x3feef1a7373aa9cb, 0xbc9907f81b512d8e, 0x3feeecae6d05d866,
+    0xbc71d1e83e9436d2, 0x3feee7db34e59ff7, 0xbc991919b3ce1b15, 0x3feee32dc313a8e5,
+    0x3c859f48a72a4c6d, 0x3feedea64c123422, 0xbc9312607a28698a, 0x3feeda4504ac801c,
+    0xbc58a78f4817895b, 0x3feed60a21f72e2a, 0xbc7c2c9b67499a1b, 0x3feed1f5d950a897,
+    0x3c4363ed60c2ac11, 0x3feece086061892d, 0x3c9666093b0664ef, 0x3feeca41ed1d0057,
+    0x3c6ecce1daa10379, 0x3feec6a2b5c13cd0, 0x3c93ff8e3f0f1230, 0x3feec32af0d7d3de,
+    0x3c7690cebb7aafb0, 0x3feebfdad5362a27, 0x3c931dbdeb54e077, 0x3feebcb299fddd0d,
+    0xbc8f94340071a38e, 0x3feeb9b2769d2ca7, 0xbc87deccdc93a349, 0x3feeb6daa2cf6642,
+    0xbc78dec6bd0f385f, 0x3feeb42b569d4f82, 0xbc861246ec7b5cf6, 0x3feeb1a4ca5d920f,
+    0x3c93350518fdd78e, 0x3feeaf4736b527da, 0x3c7b98b72f8a9b05, 0x3feead12d497c7fd,
+    0x3c9063e1e21c5409, 0x3feeab07dd485429, 0x3c34c7855019c6ea, 0x3feea9268a5946b7,
+    0x3c9432e62b64c035, 0x3feea76f15ad2148, 0xbc8ce44a6199769f, 0x3feea5e1b976dc09,
+    0xbc8c33c53bef4da8, 0x3feea47eb03a5585, 0xbc845378892be9ae, 0x3feea34634ccc320,
+    0xbc93cedd78565858, 0x3feea23882552225, 0x3c5710aa807e1964, 0x3feea155d44ca973,
+    0xbc93b3efbf5e2228, 0x3feea09e667f3bcd, 0xbc6a12ad8734b982, 0x3feea012750bdabf,
+    0xbc6367efb86da9ee, 0x3fee9fb23c651a2f, 0xbc80dc3d54e08851, 0x3fee9f7df9519484,
+    0xbc781f647e5a3ecf, 0x3fee9f75e8ec5f74, 0xbc86ee4ac08b7db0, 0x3fee9f9a48a58174,
+    0xbc8619321e55e68a, 0x3fee9feb564267c9, 0x3c909ccb5e09d4d3, 0x3feea0694fde5d3f,
+    0xbc7b32dcb94da51d, 0x3feea11473eb0187, 0x3c94ecfd5467c06b, 0x3feea1ed0130c132,
+    0x3c65ebe1abd66c55, 0x3feea2f336cf4e62, 0xbc88a1c52fb3cf42, 0x3feea427543e1a12,
+    0xbc9369b6f13b3734, 0x3feea589994cce13, 0xbc805e843a19ff1e, 0x3feea71a4623c7ad,
+    0xbc94d450d872576e, 0x3feea8d99b4492ed, 0x3c90ad675b0e8a00, 0x3feeaac7d98a6699,
+    0x3c8db72fc1f0eab4, 0x3feeace5422aa0db, 0xbc65b6609cc5e7ff, 0x3feeaf3216b5448c,
+    0x3c7bf68359f35f44, 0x3feeb1ae99157736, 0xbc93091fa71e3d83, 0x3feeb45b0b91ffc6,
+    0xbc5da9b88b6c1e29, 0x3feeb737b0cdc5e5, 0xbc6c23f97c90b959, 0x3feeba44cbc8520f,
+    0xbc92434322f4f9aa, 0x3feebd829fde4e50, 0xbc85ca6cd7668e4b, 0x3feec0f170ca07ba,
+    0x3c71affc2b91ce27, 0x3feec49182a3f090, 0x3c6dd235e10a73bb, 0x3feec86319e32323,
+    0xbc87c50422622263, 0x3feecc667b5de565, 0x3c8b1c86e3e231d5, 0x3feed09bec4a2d33,
+    0xbc91bbd1d3bcbb15, 0x3feed503b23e255d, 0x3c90cc319cee31d2, 0x3feed99e1330b358,
+    0x3c8469846e735ab3, 0x3feede6b5579fdbf, 0xbc82dfcd978e9db4, 0x3feee36bbfd3f37a,
+    0x3c8c1a7792cb3387, 0x3feee89f995ad3ad, 0xbc907b8f4ad1d9fa, 0x3feeee07298db666,
+    0xbc55c3d956dcaeba, 0x3feef3a2b84f15fb, 0xbc90a40e3da6f640, 0x3feef9728de5593a,
+    0xbc68d6f438ad9334, 0x3feeff76f2fb5e47, 0xbc91eee26b588a35, 0x3fef05b030a1064a,
+    0x3c74ffd70a5fddcd, 0x3fef0c1e904bc1d2, 0xbc91bdfbfa9298ac, 0x3fef12c25bd71e09,
+    0x3c736eae30af0cb3, 0x3fef199bdd85529c, 0x3c8ee3325c9ffd94, 0x3fef20ab5fffd07a,
+    0x3c84e08fd10959ac, 0x3fef27f12e57d14b, 0x3c63cdaf384e1a67, 0x3fef2f6d9406e7b5,
+    0x3c676b2c6c921968, 0x3fef3720dcef9069, 0xbc808a1883ccb5d2, 0x3fef3f0b555dc3fa,
+    0xbc8fad5d3ffffa6f, 0x3fef472d4a07897c, 0xbc900dae3875a949, 0x3fef4f87080d89f2,
+    0x3c74a385a63d07a7, 0x3fef5818dcfba487, 0xbc82919e2040220f, 0x3fef60e316c98398,
+    0x3c8e5a50d5c192ac, 0x3fef69e603db3285, 0x3c843a59ac016b4b, 0x3fef7321f301b460,
+    0xbc82d52107b43e1f, 0x3fef7c97337b9b5f, 0xbc892ab93b470dc9, 0x3fef864614f5a129,
+    0x3c74b604603a88d3, 0x3fef902ee78b3ff6, 0x3c83c5ec519d7271, 0x3fef9a51fbc74c83,
+    0xbc8ff7128fd391f0, 0x3fefa4afa2a490da, 0xbc8dae98e223747d, 0x3fefaf482d8e67f1,
+    0x3c8ec3bc41aa2008, 0x3fefba1bee615a27, 0x3c842b94c3a9eb32, 0x3fefc52b376bba97,
+    0x3c8a64a931d185ee, 0x3fefd0765b6e4540, 0xbc8e37bae43be3ed, 0x3fefdbfdad9cbe14,
+    0x3c77893b4d91cd9d, 0x3fefe7c1819e90d8, 0x3c5305c14160cc89, 0x3feff3c22b8f71f1,
+];
 
 #[inline(always)]
 fn is_lightgbm_dropped(v: f64) -> bool {
@@ -905,6 +1101,8 @@ mod tests {
             next_up(0.1f32 as f64),
             next_down(0.1f32 as f64),
             (0.1f32 as f64 + prev_f32(0.1) as f64) / 2.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
         ];
         v.extend((0..8).map(|i| i as f64 * 0.37 - 1.0));
         v
@@ -1005,6 +1203,29 @@ mod tests {
         }
         assert_eq!(f32_less_bound(0.1), None, "not an f32 value");
         assert_eq!(f32_less_bound(f64::NAN), None);
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn exp_matches_the_platform_exp_almost_always() {
+        // glibc's x86-64 exp (FMA variant) is what LightGBM calls; elsewhere the platform exp
+        // may differ in the last bit for a small share of inputs.
+        let mut rng = Rng(42);
+        let mut same = 0;
+        let n = 20_000;
+        for _ in 0..n {
+            let x = (rng.below(1 << 40) as f64 / (1u64 << 40) as f64 - 0.5) * 60.0;
+            let ours = exp_like_glibc(x);
+            let platform = std::primitive::f64::exp(x);
+            assert!((ours - platform).abs() <= platform * 2.3e-16, "exp({x:e}): {ours:e} vs {platform:e}");
+            same += usize::from(ours.to_bits() == platform.to_bits());
+        }
+        assert!(same * 1000 >= n * 999, "{same} of {n} bit-identical");
+        assert_eq!(exp_like_glibc(0.0), 1.0);
+        assert_eq!(exp_like_glibc(1e-300), 1.0);
+        assert_eq!(exp_like_glibc(-1000.0), 0.0);
+        assert!(exp_like_glibc(f64::NAN).is_nan());
+        assert_eq!(exp_like_glibc(f64::INFINITY), f64::INFINITY);
     }
 
     #[test]
