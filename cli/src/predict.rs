@@ -2,7 +2,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use creditscore_core::predict::valid_threshold;
+use creditscore_core::predict::{BatchScorer, valid_threshold};
 use creditscore_core::{Bundle, ValidRecord};
 
 use crate::error::CliError;
@@ -39,8 +39,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     let format = Format::of(&args.out);
     let mut out = AtomicOutput::create(&args.out)?;
-    let mut writer =
-        ScoreWriter { bundle: &bundle, format, explain: args.explain, threshold, phi: Vec::new() };
+    let mut writer = ScoreWriter {
+        bundle: &bundle,
+        scorer: bundle.batch_scorer(),
+        format,
+        explain: args.explain,
+        threshold,
+        phi: Vec::new(),
+    };
     if let Err(e) = writer.header(&mut out.writer).map_err(CliError::io(&args.out)) {
         out.abandon();
         return Err(e);
@@ -79,6 +85,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
 
 struct ScoreWriter<'b> {
     bundle: &'b Bundle,
+    scorer: BatchScorer<'b>,
     format: Format,
     explain: bool,
     threshold: f64,
@@ -103,7 +110,7 @@ impl ScoreWriter<'_> {
     fn write_chunk(&mut self, out: &mut impl Write, records: &[ValidRecord]) -> std::io::Result<()> {
         let rows: Vec<f64> = records.iter().flat_map(|r| r.features.iter().copied()).collect();
         let mut scores = Vec::with_capacity(records.len());
-        self.bundle.score_rows(&rows, &mut scores);
+        self.scorer.score_rows(&rows, &mut scores);
         for (record, score) in records.iter().zip(&scores) {
             let prediction = Bundle::decide(score.probability, self.threshold);
             if self.explain {

@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 use serde::Serialize;
 
 use crate::bundle::Bundle;
+use crate::ensemble::FlatForest;
 use crate::schema::{InputKind, ValidRecord};
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -42,6 +43,26 @@ pub struct Explanation {
     pub contributions: Vec<Contribution>,
 }
 
+/// See [`Bundle::batch_scorer`].
+pub struct BatchScorer<'b> {
+    bundle: &'b Bundle,
+    flat: Option<FlatForest>,
+}
+
+impl BatchScorer<'_> {
+    /// Same bits as [`Bundle::score`] row by row.
+    pub fn score_rows(&self, rows: &[f64], out: &mut Vec<Score>) {
+        let mut raw = Vec::new();
+        match &self.flat {
+            Some(flat) => flat.raw_scores(rows, &mut raw),
+            None => self.bundle.ensemble.raw_scores(rows, &mut raw),
+        }
+        let ensemble = &self.bundle.ensemble;
+        out.clear();
+        out.extend(raw.into_iter().map(|r| Score { raw_score: r, probability: ensemble.probability(r) }));
+    }
+}
+
 /// Whether `threshold` is a usable decision threshold.
 pub fn valid_threshold(threshold: f64) -> bool {
     (0.0..=1.0).contains(&threshold)
@@ -61,6 +82,12 @@ impl Bundle {
         out.extend(
             raw.into_iter().map(|r| Score { raw_score: r, probability: self.ensemble.probability(r) }),
         );
+    }
+
+    /// A scorer for batch after batch of rows: compiles the model's batch layout once, where
+    /// [`Bundle::score_rows`] compiles it on every call.
+    pub fn batch_scorer(&self) -> BatchScorer<'_> {
+        BatchScorer { bundle: self, flat: self.ensemble.flatten() }
     }
 
     /// 1 = predicted default = refuse, when probability >= threshold.
@@ -117,6 +144,7 @@ impl Bundle {
 #[cfg(test)]
 mod tests {
     use crate::bundle::tests::sample_bundle;
+    use alloc::vec::Vec;
 
     #[test]
     fn explanation_adds_up_and_is_sorted() {
@@ -133,6 +161,11 @@ mod tests {
         assert!(e.contributions[0].contribution.abs() >= e.contributions[1].contribution.abs());
         assert_eq!(e.contributions[0].feature, "x", "phi_x = -1.0 outweighs phi_c = -0.8");
         assert_eq!(serde_json::to_value(&e.contributions[1].value).unwrap(), serde_json::json!("b"));
+        let rows: Vec<f64> = (0..100).flat_map(|i| [i as f64 / 100.0, (i % 3) as f64]).collect();
+        let (mut batch, mut single) = (Vec::new(), Vec::new());
+        b.batch_scorer().score_rows(&rows, &mut batch);
+        b.score_rows(&rows, &mut single);
+        assert_eq!(batch, single, "the compiled batch path gives the same bits");
         assert_eq!(crate::Bundle::decide(0.5, 0.5), 1);
         assert_eq!(crate::Bundle::decide(0.49, 0.5), 0);
     }
