@@ -80,7 +80,9 @@ def pandas_report(logs, reference, out):
     cats = {k: pd.Series(dtype="int64") for k in CATEGORICAL}
     probs, preds, lat, hours, warn = [], [], [], [], []
     records = errors = 0
-    for chunk in pd.read_json(logs, lines=True, chunksize=500_000, dtype=False):
+    # precise_float: the default fast parser rounds some decimals differently from the file (and
+    # from read_csv), which moves values across ties with the reference.
+    for chunk in pd.read_json(logs, lines=True, chunksize=500_000, dtype=False, precise_float=True):
         records += len(chunk)
         lat.append(chunk["latency_us"].to_numpy(float))
         err = chunk["error"].notna() if "error" in chunk else pd.Series(False, index=chunk.index)

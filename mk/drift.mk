@@ -30,6 +30,7 @@ demo-drift: venv setup-rust
 	@curl -fsS $(DEMO_URL)/health >/dev/null || { echo "no endpoint at $(DEMO_URL): run 'make serve' first"; exit 1; }
 	$(PY) tests/drift/demo_traffic.py --url $(DEMO_URL) --bundle $(DEMO_BUNDLE) --records $(DEMO_RECORDS)
 	@mkdir -p out/demo-drift
-	LOGS_ACCESS_TOKEN="$(DEMO_TOKEN)" target/release/creditscore logs pull --url $(DEMO_URL) --out out/demo-drift/logs.jsonl
+	@echo "target/release/creditscore logs pull --url $(DEMO_URL) --out out/demo-drift/logs.jsonl (token from .dev.vars)"
+	@LOGS_ACCESS_TOKEN="$(DEMO_TOKEN)" target/release/creditscore logs pull --url $(DEMO_URL) --out out/demo-drift/logs.jsonl
 	target/release/creditscore drift --logs out/demo-drift/logs.jsonl --bundle $(DEMO_BUNDLE) --out out/demo-drift
 	@echo "report: out/demo-drift/drift_report.html"

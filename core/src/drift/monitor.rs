@@ -83,7 +83,7 @@ pub struct PeriodCounts {
 /// the time span of the logs).
 pub const MAX_PERIODS: usize = 4096;
 
-/// Counts per time period (UTC epoch seconds), starting with one-hour periods.
+/// Counts per time period (UTC epoch seconds), starting with one-minute periods.
 #[derive(Clone, Debug)]
 pub struct TimeSeries {
     period_seconds: i64,
@@ -92,7 +92,7 @@ pub struct TimeSeries {
 
 impl Default for TimeSeries {
     fn default() -> Self {
-        TimeSeries { period_seconds: 3600, periods: BTreeMap::new() }
+        TimeSeries { period_seconds: 60, periods: BTreeMap::new() }
     }
 }
 
