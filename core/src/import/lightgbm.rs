@@ -453,32 +453,10 @@ fn numbers(
     t: usize,
     tree_line: usize,
 ) -> Result<Vec<f64>, ImportError> {
-    let Some((line, text)) = field else {
-        return Err(syntax(Some(tree_line), Some(t), format!("tree has no `{name}=` line")));
-    };
-    let mut out = Vec::new();
-    for (k, word) in text.split(' ').filter(|w| !w.is_empty()).enumerate() {
-        if out.len() == expected {
-            return Err(syntax(
-                Some(line),
-                Some(t),
-                format!("{name} has more than the {expected} values expected"),
-            ));
-        }
-        out.push(word.parse::<f64>().map_err(|_| {
-            syntax(Some(line), Some(t), format!("{name}[{k}] = `{}` is not a number", clip(word)))
-        })?);
-    }
-    if expected != usize::MAX && out.len() != expected {
-        return Err(syntax(
-            Some(line),
-            Some(t),
-            format!("{name} has {} values, expected {expected}", out.len()),
-        ));
-    }
-    Ok(out)
+    parse_array(field, name, expected, t, tree_line, "a number")
 }
 
+/// Parses a space-separated array of integers; `expected = usize::MAX` accepts any length.
 fn integers(
     field: Option<(usize, &str)>,
     name: &str,
@@ -486,6 +464,18 @@ fn integers(
     t: usize,
     tree_line: usize,
 ) -> Result<Vec<i64>, ImportError> {
+    parse_array(field, name, expected, t, tree_line, "an integer")
+}
+
+/// A tree's `name=v0 v1 ...` line as values of `T` (`what` names `T` in errors).
+fn parse_array<T: core::str::FromStr>(
+    field: Option<(usize, &str)>,
+    name: &str,
+    expected: usize,
+    t: usize,
+    tree_line: usize,
+    what: &str,
+) -> Result<Vec<T>, ImportError> {
     let Some((line, text)) = field else {
         return Err(syntax(Some(tree_line), Some(t), format!("tree has no `{name}=` line")));
     };
@@ -498,8 +488,8 @@ fn integers(
                 format!("{name} has more than the {expected} values expected"),
             ));
         }
-        out.push(word.parse::<i64>().map_err(|_| {
-            syntax(Some(line), Some(t), format!("{name}[{k}] = `{}` is not an integer", clip(word)))
+        out.push(word.parse::<T>().map_err(|_| {
+            syntax(Some(line), Some(t), format!("{name}[{k}] = `{}` is not {what}", clip(word)))
         })?);
     }
     if expected != usize::MAX && out.len() != expected {
