@@ -234,3 +234,27 @@ fn check_spec_levels(
     }
     Ok(())
 }
+
+/// Test helper shared by the importers: 3000 seeded random edits of a valid model text, each
+/// parsed by `parse`, which must return (an error or a model) and never panic.
+#[cfg(test)]
+pub(crate) fn random_byte_edits(example: &str, parse: impl Fn(&str)) {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let alphabet = b"0123456789-=.,:[]{}\" \nabcdefTrex";
+    for _ in 0..3000 {
+        let mut bytes = example.as_bytes().to_vec();
+        for _ in 0..1 + next() % 4 {
+            let at = (next() % bytes.len() as u64) as usize;
+            bytes[at] = alphabet[(next() % alphabet.len() as u64) as usize];
+        }
+        if let Ok(text) = core::str::from_utf8(&bytes) {
+            parse(text);
+        }
+    }
+}

@@ -509,23 +509,8 @@ mod tests {
     }
     #[test]
     fn random_byte_edits_never_panic() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let alphabet = b"0123456789-=.,:[]{}\" \nabcdefTrex";
-        for _ in 0..3000 {
-            let mut bytes = EXAMPLE.as_bytes().to_vec();
-            for _ in 0..1 + next() % 4 {
-                let at = (next() % bytes.len() as u64) as usize;
-                bytes[at] = alphabet[(next() % alphabet.len() as u64) as usize];
-            }
-            if let Ok(text) = core::str::from_utf8(&bytes) {
-                let _ = parse(text);
-            }
-        }
+        crate::import::random_byte_edits(EXAMPLE, |text| {
+            let _ = parse(text);
+        });
     }
 }
