@@ -462,7 +462,7 @@ struct FlatTree {
 ///
 /// Every numeric rule of the supported libraries (LightGBM missing types, XGBoost's f32 `<`) is
 /// rewritten as `v <= t` plus a fixed side for NaN. Each row is extended to `2n + 1` slots:
-/// the values with NaN as -inf (for nodes that send NaN left), the values with NaN as +inf (NaN
+/// the values with NaN as -inf (for nodes that send NaN left), the values as they are (NaN
 /// right), and a -inf slot that leaves read. A step is then one load, one compare and one add,
 /// without branches. Eight rows walk a tree in lockstep for as many steps as 90 % of the training
 /// rows need (leaf-wise trees are deep only for few rows); unfinished rows then go on alone.
@@ -513,8 +513,8 @@ fn numeric_rule(split: &Split) -> Option<(f64, bool)> {
         Split::LessThanF32 { threshold, default_left } => (f32_less_bound(threshold)?, default_left),
         Split::Categorical { .. } => return None,
     };
-    // NaN as +inf must not pass `<= t`; a NaN threshold compares false with everything.
-    if rule.0.is_nan() || (rule.0 == f64::INFINITY && !rule.1) { None } else { Some(rule) }
+    // A NaN threshold compares false with everything (NaN-left slots hold -inf, not NaN).
+    if rule.0.is_nan() { None } else { Some(rule) }
 }
 
 impl FlatForest {
@@ -546,7 +546,9 @@ impl FlatForest {
             if tree.nodes.iter().any(|n| n.feature as usize >= nf) {
                 return None;
             }
-            let general = tree.nodes.iter().any(|n| numeric_rule(&n.split).is_none());
+            // A leaf stays put because `-inf <= value`, which a NaN leaf value breaks.
+            let general = tree.nodes.iter().any(|n| numeric_rule(&n.split).is_none())
+                || tree.leaf_values.iter().any(|v| v.is_nan());
             let root = f.nodes.len();
             let word_base = u32::try_from(f.words.len()).ok()?;
             f.words.extend_from_slice(&tree.cat_words);
@@ -646,9 +648,8 @@ impl FlatForest {
                 let (low, rest) = ext.split_at_mut(nf);
                 let (high, last) = rest.split_at_mut(nf);
                 for ((l, h), &v) in low.iter_mut().zip(high.iter_mut()).zip(row) {
-                    let nan = v.is_nan();
-                    *l = if nan { f64::NEG_INFINITY } else { v };
-                    *h = if nan { f64::INFINITY } else { v };
+                    *l = if v.is_nan() { f64::NEG_INFINITY } else { v };
+                    *h = v;
                 }
                 last[0] = f64::NEG_INFINITY;
             }
@@ -703,14 +704,13 @@ impl FlatForest {
         stride: usize,
         out: &mut [f64],
     ) {
-        // Extended rows hold no NaN, so `v > t` is exactly "not `v <= t`".
         let lane: [&[f64]; LANES] = core::array::from_fn(|g| &rows[g * stride..(g + 1) * stride]);
         let mut at = [tree.root; LANES];
         for _ in 0..tree.lockstep {
             for g in 0..LANES {
                 let node = self.nodes[at[g] as usize];
                 let v = lane[g][node.feature as usize];
-                at[g] = node.next + u32::from(v > node.value);
+                at[g] = node.next + u32::from(!(v <= node.value));
             }
         }
         for g in 0..LANES {
@@ -718,7 +718,7 @@ impl FlatForest {
             loop {
                 let node = self.nodes[node_at as usize];
                 let v = lane[g][node.feature as usize];
-                let next = node.next + u32::from(v > node.value);
+                let next = node.next + u32::from(!(v <= node.value));
                 if next == node_at {
                     out[g] = node.value;
                     break;
@@ -1108,8 +1108,10 @@ mod tests {
         v
     }
 
-    /// A random tree (children forward) mixing every split kind.
-    fn random_tree(rng: &mut Rng, internal: usize, num_features: u32) -> Tree {
+    /// A random tree (children forward) mixing the first `kinds` split kinds of: LightGBM None and
+    /// NaN, XGBoost (twice as often), LightGBM Zero, categorical. Zero splits on some thresholds and
+    /// categorical ones send the whole tree down the general path of [`FlatForest`].
+    fn random_tree(rng: &mut Rng, internal: usize, num_features: u32, kinds: u64) -> Tree {
         let specials = special_values();
         let thresholds: Vec<f64> = specials.iter().copied().filter(|v| !v.is_nan()).collect();
         let mut nodes: Vec<Node> = Vec::new();
@@ -1118,11 +1120,11 @@ mod tests {
         for i in 0..internal {
             let t = rng.pick(&thresholds);
             let default_left = rng.below(2) == 0;
-            let split = match rng.below(6) {
+            let split = match rng.below(kinds) {
                 0 => Split::LessOrEqual { threshold: t, missing: MissingType::None, default_left },
                 1 => Split::LessOrEqual { threshold: t, missing: MissingType::NaN, default_left },
-                2 => Split::LessOrEqual { threshold: t, missing: MissingType::Zero, default_left },
-                3 | 4 => Split::LessThanF32 { threshold: t as f32 as f64, default_left },
+                2 | 3 => Split::LessThanF32 { threshold: t as f32 as f64, default_left },
+                4 => Split::LessOrEqual { threshold: t, missing: MissingType::Zero, default_left },
                 _ => Split::Categorical {
                     bitset_start: 0,
                     bitset_len: 2,
@@ -1166,7 +1168,9 @@ mod tests {
             [(Arithmetic::F64, true), (Arithmetic::F64, false), (Arithmetic::F32, false)]
         {
             let nf = 5;
-            let trees = (0..40).map(|k| random_tree(&mut rng, k % 13, nf)).collect();
+            let trees = (0..90u64)
+                .map(|k| random_tree(&mut rng, (k % 13 + k / 45 * 20) as usize, nf, 4 + k % 3))
+                .collect();
             let e = Ensemble {
                 num_features: nf as usize,
                 trees,
@@ -1178,6 +1182,8 @@ mod tests {
             e.validate().unwrap();
             let rows: Vec<f64> = (0..203 * nf).map(|_| rng.pick(&specials)).collect();
             let flat = FlatForest::new(&e).unwrap();
+            let numeric = flat.trees.iter().filter(|t| !t.general).count();
+            assert!(numeric >= 30, "{numeric}");
             let mut out = Vec::new();
             flat.raw_scores(&rows, &mut out);
             let mut via_api = Vec::new();
