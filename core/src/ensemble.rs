@@ -710,7 +710,7 @@ impl FlatForest {
             for g in 0..LANES {
                 let node = self.nodes[at[g] as usize];
                 let v = lane[g][node.feature as usize];
-                at[g] = node.next + u32::from(!(v <= node.value));
+                at[g] = node.next + right_step(v, node.value);
             }
         }
         for g in 0..LANES {
@@ -718,7 +718,7 @@ impl FlatForest {
             loop {
                 let node = self.nodes[node_at as usize];
                 let v = lane[g][node.feature as usize];
-                let next = node.next + u32::from(!(v <= node.value));
+                let next = node.next + right_step(v, node.value);
                 if next == node_at {
                     out[g] = node.value;
                     break;
@@ -760,6 +760,13 @@ impl FlatForest {
             *value = self.nodes[node_at as usize].value;
         }
     }
+}
+
+/// 1 when `v` takes the right child of a `v <= t` node: `v > t`, or `v` is NaN.
+#[inline(always)]
+#[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN must go right: exactly "not <=".
+fn right_step(v: f64, t: f64) -> u32 {
+    u32::from(!(v <= t))
 }
 
 /// The depth by which 90 % of the training cover has reached its leaf; `None` without covers.
