@@ -432,6 +432,10 @@ const FLAT_FEATURE: u32 = FLAT_GENERAL - 1;
 /// Rows walked through a tree together (independent walks overlap in the pipeline).
 const FLAT_GROUP: usize = 8;
 
+/// Trees of at most this many flat nodes, on rows of at most this many extended slots, are walked
+/// through fixed-size windows indexed by a byte: no bounds check is left in the hot loop.
+const FLAT_WINDOW: usize = 256;
+
 /// One node of a [`FlatForest`]: 16 bytes, both children side by side.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct FlatNode {
@@ -441,7 +445,8 @@ struct FlatNode {
     /// Numeric tree: the slot of the extended row to compare (see [`FlatForest`]); a leaf reads
     /// the -inf slot, so it always "goes left" to itself. General tree: feature plus flags.
     feature: u32,
-    /// Left child; the right child is `next + 1`. A leaf points to itself.
+    /// Left child, counted from the tree's root; the right child is `next + 1`. A leaf points to
+    /// itself.
     next: u32,
 }
 
@@ -455,6 +460,8 @@ struct FlatTree {
     lockstep: u32,
     /// Whether any node needs the general rule (categorical, some zero-as-missing splits).
     general: bool,
+    /// Whether the tree fits a [`FLAT_WINDOW`].
+    small: bool,
 }
 
 /// The ensemble compiled for batch scoring. Every tree's nodes sit in breadth-first order in one
@@ -464,10 +471,11 @@ struct FlatTree {
 /// rewritten as `v <= t` plus a fixed side for NaN. Each row is extended to `2n + 1` slots:
 /// the values with NaN as -inf (for nodes that send NaN left), the values as they are (NaN
 /// right), and a -inf slot that leaves read. A step is then one load, one compare and one add,
-/// without branches. Eight rows walk a tree in lockstep for as many steps as 90 % of the training
-/// rows need (leaf-wise trees are deep only for few rows); unfinished rows then go on alone.
-/// Trees with categorical splits use the original rules on the original row. The leaves reached,
-/// hence the bits of the sums, are exactly those of [`Ensemble::raw_score`].
+/// without branches. Eight rows walk a tree in lockstep, their slots interleaved, for as many
+/// steps as 90 % of the training rows need (leaf-wise trees are deep only for few rows);
+/// unfinished rows then go on alone. Trees with categorical splits use the original rules on the
+/// original row. The leaves reached, hence the bits of the sums, are exactly those of
+/// [`Ensemble::raw_score`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct FlatForest {
     nodes: Vec<FlatNode>,
@@ -526,7 +534,7 @@ impl FlatForest {
         if nf == 0 || 2 * nf + 1 > FLAT_FEATURE as usize {
             return None;
         }
-        let total: usize = e.trees.iter().map(|t| 2 * t.nodes.len() + 1).sum();
+        let total: usize = e.trees.iter().map(|t| 2 * t.nodes.len() + 1).sum::<usize>() + FLAT_WINDOW;
         if total >= u32::MAX as usize {
             return None;
         }
@@ -561,11 +569,10 @@ impl FlatForest {
             let mut k = 0;
             while k < refs.len() {
                 let (reference, d) = refs[k];
-                let slot = root + k;
                 if reference < 0 {
                     let value = *tree.leaf_values.get((!reference) as usize)?;
                     let feature = if general { FLAT_LEAF } else { 2 * nf as u32 };
-                    f.nodes[slot] = FlatNode { value, feature, next: slot as u32 };
+                    f.nodes[root + k] = FlatNode { value, feature, next: k as u32 };
                     depth = depth.max(d);
                     leaf_depths
                         .push((d, tree.leaf_covers.get((!reference) as usize).copied().unwrap_or(0.0)));
@@ -575,18 +582,21 @@ impl FlatForest {
                     if refs.len() > 2 * tree.nodes.len() + 1 {
                         return None;
                     }
-                    let next = f.nodes.len() as u32;
+                    let next = (f.nodes.len() - root) as u32;
                     f.nodes.push(placeholder);
                     f.nodes.push(placeholder);
                     refs.push((node.left, d + 1));
                     refs.push((node.right, d + 1));
-                    f.nodes[slot] = f.encode(node, general, word_base, next);
+                    f.nodes[root + k] = f.encode(node, general, word_base, next);
                 }
                 k += 1;
             }
             let lockstep = lockstep_depth(&mut leaf_depths).unwrap_or(depth);
-            f.trees.push(FlatTree { root: root as u32, depth, lockstep, general });
+            let small = refs.len() <= FLAT_WINDOW && 2 * nf < FLAT_WINDOW;
+            f.trees.push(FlatTree { root: root as u32, depth, lockstep, general, small });
         }
+        // Every small tree's window lies inside the array.
+        f.nodes.resize(f.nodes.len() + FLAT_WINDOW - 1, FlatNode { value: 0.0, feature: 0, next: 0 });
         Some(f)
     }
 
@@ -622,6 +632,8 @@ impl FlatForest {
     pub fn raw_scores(&self, rows: &[f64], out: &mut Vec<f64>) {
         let nf = self.num_features;
         let stride = 2 * nf + 1;
+        // Slots per group of the interleaved extended rows: a whole window when it fits.
+        let group_slots = if stride <= FLAT_WINDOW { FLAT_WINDOW } else { stride };
         let n = rows.len() / nf;
         out.clear();
         out.reserve(n);
@@ -636,51 +648,56 @@ impl FlatForest {
         // larger one streams from memory once per block, so its blocks are larger (rows in L2).
         let row_budget = if self.nodes.len() * 16 <= 512 * 1024 { 24 * 1024 } else { 96 * 1024 };
         let block_rows = ((row_budget / (8 * stride)) / FLAT_GROUP * FLAT_GROUP).clamp(FLAT_GROUP, 512);
-        let mut extended = alloc::vec![0.0f64; block_rows * stride];
+        // Slots past `stride` are never read nor written (and stay untouched zero pages).
+        let mut extended = alloc::vec![[0.0f64; FLAT_GROUP]; block_rows / FLAT_GROUP * group_slots];
+        let mut original = alloc::vec![0.0f64; block_rows * nf];
         let mut leaves = alloc::vec![0.0f64; block_rows];
         let mut acc64 = alloc::vec![0.0f64; block_rows];
         let mut acc32 = alloc::vec![0.0f32; block_rows];
         let mut start = 0;
         while start < n {
             let len = block_rows.min(n - start);
-            let block = &rows[start * nf..(start + len) * nf];
-            for (row, ext) in block.chunks_exact(nf).zip(extended.chunks_exact_mut(stride)) {
-                let (low, rest) = ext.split_at_mut(nf);
-                let (high, last) = rest.split_at_mut(nf);
-                for ((l, h), &v) in low.iter_mut().zip(high.iter_mut()).zip(row) {
-                    *l = if v.is_nan() { f64::NEG_INFINITY } else { v };
-                    *h = v;
+            // Whole groups; the padding rows of the last one are scored and dropped.
+            let padded = len.div_ceil(FLAT_GROUP) * FLAT_GROUP;
+            original[..len * nf].copy_from_slice(&rows[start * nf..(start + len) * nf]);
+            original[len * nf..padded * nf].fill(0.0);
+            for (r, row) in original[..padded * nf].chunks_exact(nf).enumerate() {
+                let group = &mut extended[r / FLAT_GROUP * group_slots..][..stride];
+                let lane = r % FLAT_GROUP;
+                for (j, &v) in row.iter().enumerate() {
+                    group[j][lane] = if v.is_nan() { f64::NEG_INFINITY } else { v };
+                    group[nf + j][lane] = v;
                 }
-                last[0] = f64::NEG_INFINITY;
+                group[2 * nf][lane] = f64::NEG_INFINITY;
             }
-            acc64[..len].fill(self.base_score);
-            acc32[..len].fill(self.base_score as f32);
-            let groups = len / FLAT_GROUP * FLAT_GROUP;
+            acc64[..padded].fill(self.base_score);
+            acc32[..padded].fill(self.base_score as f32);
             for tree in &self.trees {
-                for (g, chunk) in leaves[..groups].chunks_exact_mut(FLAT_GROUP).enumerate() {
-                    let first = g * FLAT_GROUP;
+                let root = tree.root as usize;
+                for (g, chunk) in leaves[..padded].chunks_exact_mut(FLAT_GROUP).enumerate() {
+                    let Ok(out) = <&mut [f64; FLAT_GROUP]>::try_from(chunk) else { continue };
+                    let group = &extended[g * group_slots..(g + 1) * group_slots];
                     if tree.general {
-                        self.walk_general(tree, &block[first * nf..(first + FLAT_GROUP) * nf], chunk);
+                        let first = g * FLAT_GROUP;
+                        self.walk_general(tree, &original[first * nf..(first + FLAT_GROUP) * nf], out);
+                    } else if let (true, Ok(nodes), Ok(group)) = (
+                        tree.small,
+                        <&[FlatNode; FLAT_WINDOW]>::try_from(&self.nodes[root..root + FLAT_WINDOW]),
+                        <&[[f64; FLAT_GROUP]; FLAT_WINDOW]>::try_from(group),
+                    ) {
+                        walk_numeric(&WindowNodes(nodes), &WindowSlots(group), tree.lockstep, out);
                     } else {
-                        self.walk_numeric::<FLAT_GROUP>(tree, &extended[first * stride..], stride, chunk);
-                    }
-                }
-                for r in groups..len {
-                    let one = &mut leaves[r..r + 1];
-                    if tree.general {
-                        self.walk_general(tree, &block[r * nf..(r + 1) * nf], one);
-                    } else {
-                        self.walk_numeric::<1>(tree, &extended[r * stride..], stride, one);
+                        walk_numeric(&&self.nodes[root..], &group, tree.lockstep, out);
                     }
                 }
                 match self.arithmetic {
                     Arithmetic::F64 => {
-                        for (acc, leaf) in acc64[..len].iter_mut().zip(&leaves[..len]) {
+                        for (acc, leaf) in acc64[..padded].iter_mut().zip(&leaves[..padded]) {
                             *acc += *leaf;
                         }
                     }
                     Arithmetic::F32 => {
-                        for (acc, leaf) in acc32[..len].iter_mut().zip(&leaves[..len]) {
+                        for (acc, leaf) in acc32[..padded].iter_mut().zip(&leaves[..padded]) {
                             *acc += *leaf as f32;
                         }
                     }
@@ -694,49 +711,15 @@ impl FlatForest {
         }
     }
 
-    /// Walks `LANES` extended rows through a numeric tree (lockstep, then one by one) and writes
-    /// each row's leaf value.
-    #[inline(always)]
-    fn walk_numeric<const LANES: usize>(
-        &self,
-        tree: &FlatTree,
-        rows: &[f64],
-        stride: usize,
-        out: &mut [f64],
-    ) {
-        let lane: [&[f64]; LANES] = core::array::from_fn(|g| &rows[g * stride..(g + 1) * stride]);
-        let mut at = [tree.root; LANES];
-        for _ in 0..tree.lockstep {
-            for g in 0..LANES {
-                let node = self.nodes[at[g] as usize];
-                let v = lane[g][node.feature as usize];
-                at[g] = node.next + right_step(v, node.value);
-            }
-        }
-        for g in 0..LANES {
-            let mut node_at = at[g];
-            loop {
-                let node = self.nodes[node_at as usize];
-                let v = lane[g][node.feature as usize];
-                let next = node.next + right_step(v, node.value);
-                if next == node_at {
-                    out[g] = node.value;
-                    break;
-                }
-                node_at = next;
-            }
-        }
-    }
-
-    /// The same for a tree with general splits, on the original rows.
-    fn walk_general(&self, tree: &FlatTree, rows: &[f64], out: &mut [f64]) {
+    /// The walk for a tree with general splits, on the original rows.
+    fn walk_general(&self, tree: &FlatTree, rows: &[f64], out: &mut [f64; FLAT_GROUP]) {
         let nf = self.num_features;
-        let mut at = [tree.root; FLAT_GROUP];
-        let lanes = out.len().min(FLAT_GROUP);
+        let nodes = &self.nodes[tree.root as usize..];
+        let mut at = [0u32; FLAT_GROUP];
         for _ in 0..tree.depth {
             let mut moved = false;
-            for (g, node_at) in at[..lanes].iter_mut().enumerate() {
-                let node = self.nodes[*node_at as usize];
+            for (g, node_at) in at.iter_mut().enumerate() {
+                let node = nodes[*node_at as usize];
                 let v = rows[g * nf + (node.feature & FLAT_FEATURE) as usize];
                 let left = if node.feature & FLAT_GENERAL != 0 {
                     match self.general.get(node.value.to_bits() as usize) {
@@ -757,7 +740,74 @@ impl FlatForest {
             }
         }
         for (value, node_at) in out.iter_mut().zip(at) {
-            *value = self.nodes[node_at as usize].value;
+            *value = nodes[node_at as usize].value;
+        }
+    }
+}
+
+/// Nodes of one numeric tree, indexed from its root.
+trait TreeNodes {
+    fn node(&self, at: u32) -> FlatNode;
+}
+
+/// Interleaved extended rows of one group: slot, then lane.
+trait GroupSlots {
+    fn value(&self, slot: u32, lane: usize) -> f64;
+}
+
+/// A tree that fits a window: byte indices, so no bounds check.
+struct WindowNodes<'a>(&'a [FlatNode; FLAT_WINDOW]);
+struct WindowSlots<'a>(&'a [[f64; FLAT_GROUP]; FLAT_WINDOW]);
+
+impl TreeNodes for WindowNodes<'_> {
+    #[inline(always)]
+    fn node(&self, at: u32) -> FlatNode {
+        self.0[at as u8 as usize]
+    }
+}
+
+impl GroupSlots for WindowSlots<'_> {
+    #[inline(always)]
+    fn value(&self, slot: u32, lane: usize) -> f64 {
+        self.0[slot as u8 as usize][lane % FLAT_GROUP]
+    }
+}
+
+// Larger trees or rows: checked indices, always in range by construction.
+impl TreeNodes for &[FlatNode] {
+    #[inline(always)]
+    fn node(&self, at: u32) -> FlatNode {
+        self[at as usize]
+    }
+}
+
+impl GroupSlots for &[[f64; FLAT_GROUP]] {
+    #[inline(always)]
+    fn value(&self, slot: u32, lane: usize) -> f64 {
+        self[slot as usize][lane % FLAT_GROUP]
+    }
+}
+
+/// Walks a group of rows through a numeric tree (lockstep, then one by one) and writes each row's
+/// leaf value.
+#[inline(always)]
+fn walk_numeric(nodes: &impl TreeNodes, group: &impl GroupSlots, lockstep: u32, out: &mut [f64; FLAT_GROUP]) {
+    let mut at = [0u32; FLAT_GROUP];
+    for _ in 0..lockstep {
+        for (lane, node_at) in at.iter_mut().enumerate() {
+            let node = nodes.node(*node_at);
+            *node_at = node.next + right_step(group.value(node.feature, lane), node.value);
+        }
+    }
+    for (lane, (value, mut node_at)) in out.iter_mut().zip(at).enumerate() {
+        loop {
+            let node = nodes.node(node_at);
+            let next = node.next + right_step(group.value(node.feature, lane), node.value);
+            if next == node_at {
+                *value = node.value;
+                break;
+            }
+            node_at = next;
         }
     }
 }
@@ -1171,34 +1221,47 @@ mod tests {
     fn flat_forest_matches_the_node_walk_bit_for_bit() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let specials = special_values();
-        for (arithmetic, zero_small_inputs) in
-            [(Arithmetic::F64, true), (Arithmetic::F64, false), (Arithmetic::F32, false)]
-        {
-            let nf = 5;
-            let trees = (0..90u64)
-                .map(|k| random_tree(&mut rng, (k % 13 + k / 45 * 20) as usize, nf, 4 + k % 3))
-                .collect();
-            let e = Ensemble {
-                num_features: nf as usize,
-                trees,
-                base_score: 0.25,
-                arithmetic,
-                link: Link::Sigmoid { scale: 1.0 },
-                zero_small_inputs,
-            };
-            e.validate().unwrap();
-            let rows: Vec<f64> = (0..203 * nf).map(|_| rng.pick(&specials)).collect();
-            let flat = FlatForest::new(&e).unwrap();
-            let numeric = flat.trees.iter().filter(|t| !t.general).count();
-            assert!(numeric >= 30, "{numeric}");
-            let mut out = Vec::new();
-            flat.raw_scores(&rows, &mut out);
-            let mut via_api = Vec::new();
-            e.raw_scores(&rows, &mut via_api);
-            for (i, row) in rows.chunks(nf as usize).enumerate() {
-                let single = e.raw_score(row);
-                assert_eq!(out[i].to_bits(), single.to_bits(), "row {i} {row:?}");
-                assert_eq!(via_api[i].to_bits(), single.to_bits());
+        // (features, trees too large for a window): both sides of the window limits.
+        for (nf, large) in [(5u32, 6u64), (130, 0)] {
+            for (arithmetic, zero_small_inputs) in
+                [(Arithmetic::F64, true), (Arithmetic::F64, false), (Arithmetic::F32, false)]
+            {
+                let mut trees: Vec<Tree> = (0..90u64)
+                    .map(|k| random_tree(&mut rng, (k % 13 + k / 45 * 20) as usize, nf, 4 + k % 3))
+                    .collect();
+                trees.extend((0..large).map(|_| random_tree(&mut rng, 140, nf, 2)));
+                let e = Ensemble {
+                    num_features: nf as usize,
+                    trees,
+                    base_score: 0.25,
+                    arithmetic,
+                    link: Link::Sigmoid { scale: 1.0 },
+                    zero_small_inputs,
+                };
+                e.validate().unwrap();
+                let rows: Vec<f64> = (0..203 * nf).map(|_| rng.pick(&specials)).collect();
+                let flat = FlatForest::new(&e).unwrap();
+                let numeric =
+                    |small: bool| flat.trees.iter().filter(|t| !t.general && t.small == small).count();
+                if nf == 5 {
+                    assert!(
+                        numeric(true) >= 30 && numeric(false) >= 2,
+                        "{} {}",
+                        numeric(true),
+                        numeric(false)
+                    );
+                } else {
+                    assert!(numeric(false) >= 30, "{}", numeric(false));
+                }
+                let mut out = Vec::new();
+                flat.raw_scores(&rows, &mut out);
+                let mut via_api = Vec::new();
+                e.raw_scores(&rows, &mut via_api);
+                for (i, row) in rows.chunks(nf as usize).enumerate() {
+                    let single = e.raw_score(row);
+                    assert_eq!(out[i].to_bits(), single.to_bits(), "row {i} {row:?}");
+                    assert_eq!(via_api[i].to_bits(), single.to_bits());
+                }
             }
         }
     }
