@@ -674,17 +674,19 @@ impl FlatForest {
             acc32[..padded].fill(self.base_score as f32);
             for tree in &self.trees {
                 let root = tree.root as usize;
+                let window = match tree.small {
+                    true => self.nodes.get(root..root + FLAT_WINDOW).and_then(|w| w.try_into().ok()),
+                    false => None,
+                };
                 for (g, chunk) in leaves[..padded].chunks_exact_mut(FLAT_GROUP).enumerate() {
                     let Ok(out) = <&mut [f64; FLAT_GROUP]>::try_from(chunk) else { continue };
                     let group = &extended[g * group_slots..(g + 1) * group_slots];
                     if tree.general {
                         let first = g * FLAT_GROUP;
                         self.walk_general(tree, &original[first * nf..(first + FLAT_GROUP) * nf], out);
-                    } else if let (true, Ok(nodes), Ok(group)) = (
-                        tree.small,
-                        <&[FlatNode; FLAT_WINDOW]>::try_from(&self.nodes[root..root + FLAT_WINDOW]),
-                        <&[[f64; FLAT_GROUP]; FLAT_WINDOW]>::try_from(group),
-                    ) {
+                    } else if let (Some(nodes), Ok(group)) =
+                        (window, <&[[f64; FLAT_GROUP]; FLAT_WINDOW]>::try_from(group))
+                    {
                         walk_numeric(&WindowNodes(nodes), &WindowSlots(group), tree.lockstep, out);
                     } else {
                         walk_numeric(&&self.nodes[root..], &group, tree.lockstep, out);
