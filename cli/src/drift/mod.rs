@@ -43,7 +43,8 @@ pub struct Args {
     /// Model bundle (.csb): schema, threshold and, unless --reference is given, the reference.
     #[arg(long)]
     bundle: PathBuf,
-    /// Reference sample (CSV with the training columns): exact KS and reference scores.
+    /// Reference sample with the training columns, CSV or Parquet (by the extension .parquet/.pq):
+    /// exact KS and reference scores.
     #[arg(long)]
     reference: Option<PathBuf>,
     /// Output directory (created if needed).

@@ -1,9 +1,8 @@
 //! Where the training-side distributions come from: the bundle's reference statistics
-//! (percentiles and level shares, enough for every statistic, KS approximate), or a reference CSV
-//! (the training sample itself: exact KS, and the reference scores computed with the bundle).
-//!
-//! Parquet is not read by this build: the `parquet`/`arrow` crates are far heavier to compile than
-//! the rest of the CLI together. Convert with `pandas.read_parquet(p).to_csv(c, index=False)`.
+//! (percentiles and level shares, enough for every statistic, KS approximate), or a reference
+//! sample in CSV or Parquet (the training sample itself: exact KS, and the reference scores
+//! computed with the bundle). A Parquet cell is read as the text a CSV would hold (null = empty),
+//! so both formats go through the same validation.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,20 +39,123 @@ pub struct References {
     pub skipped: Vec<(String, String)>,
 }
 
-pub fn load(bundle: &Bundle, csv: Option<&Path>) -> Result<References, CliError> {
-    match csv {
-        Some(path) => {
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-            if ext == "parquet" || ext == "pq" {
-                return Err(CliError::Usage(format!(
-                    "{}: Parquet references are not supported by this build; convert to CSV, e.g. \
-                     `pandas.read_parquet(p).to_csv(\"ref.csv\", index=False)`",
-                    path.display()
-                )));
+pub fn load(bundle: &Bundle, sample: Option<&Path>) -> Result<References, CliError> {
+    let Some(path) = sample else { return from_bundle(bundle) };
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    if ext == "parquet" || ext == "pq" {
+        let mut rows = ParquetRows::open(path)?;
+        from_sample(bundle, path, "Parquet", rows.headers.clone(), |cells| rows.next(cells))
+    } else {
+        let mut rows = CsvRows::open(path)?;
+        from_sample(bundle, path, "CSV", rows.headers.clone(), |cells| rows.next(cells))
+    }
+}
+
+/// Replaces `cells` by `values`, reusing the strings' buffers.
+fn fill_cells<'a>(cells: &mut Vec<String>, values: impl Iterator<Item = &'a str>) {
+    let mut n = 0;
+    for v in values {
+        match cells.get_mut(n) {
+            Some(cell) => {
+                cell.clear();
+                cell.push_str(v);
             }
-            from_csv(bundle, path)
+            None => cells.push(v.to_owned()),
         }
-        None => from_bundle(bundle),
+        n += 1;
+    }
+    cells.truncate(n);
+}
+
+struct CsvRows {
+    path: PathBuf,
+    reader: csv::Reader<std::fs::File>,
+    headers: Vec<String>,
+    record: csv::StringRecord,
+    line: u64,
+}
+
+impl CsvRows {
+    fn open(path: &Path) -> Result<CsvRows, CliError> {
+        let mut reader =
+            csv::ReaderBuilder::new().flexible(false).from_path(path).map_err(|e| match e.into_kind() {
+                csv::ErrorKind::Io(source) => CliError::Io { path: path.into(), source },
+                other => CliError::Parse { path: path.into(), line: 1, reason: format!("{other:?}") },
+            })?;
+        let headers = reader
+            .headers()
+            .map_err(|e| CliError::Parse { path: path.into(), line: 1, reason: e.to_string() })?
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        Ok(CsvRows { path: path.into(), reader, headers, record: csv::StringRecord::new(), line: 1 })
+    }
+
+    fn next(&mut self, cells: &mut Vec<String>) -> Result<bool, CliError> {
+        self.line += 1;
+        match self.reader.read_record(&mut self.record) {
+            Ok(true) => {
+                fill_cells(cells, self.record.iter());
+                Ok(true)
+            }
+            Ok(false) => Ok(false),
+            Err(e) => {
+                Err(CliError::Parse { path: self.path.clone(), line: self.line, reason: e.to_string() })
+            }
+        }
+    }
+}
+
+struct ParquetRows {
+    path: PathBuf,
+    rows: parquet::record::reader::RowIter<'static>,
+    headers: Vec<String>,
+    /// Rows read so far (errors name the 1-based row).
+    row: u64,
+    text: Vec<String>,
+}
+
+impl ParquetRows {
+    fn open(path: &Path) -> Result<ParquetRows, CliError> {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let bad = |e: parquet::errors::ParquetError| {
+            CliError::Usage(format!("{}: not a readable Parquet file: {e}", path.display()))
+        };
+        let file = std::fs::File::open(path).map_err(CliError::io(path))?;
+        let reader = SerializedFileReader::new(file).map_err(bad)?;
+        let headers = reader
+            .metadata()
+            .file_metadata()
+            .schema_descr()
+            .root_schema()
+            .get_fields()
+            .iter()
+            .map(|f| f.name().to_owned())
+            .collect();
+        let rows = parquet::record::reader::RowIter::from_file_into(Box::new(reader));
+        Ok(ParquetRows { path: path.into(), rows, headers, row: 0, text: Vec::new() })
+    }
+
+    fn next(&mut self, cells: &mut Vec<String>) -> Result<bool, CliError> {
+        use parquet::record::Field;
+        let Some(row) = self.rows.next() else { return Ok(false) };
+        self.row += 1;
+        let row = row.map_err(|e| {
+            CliError::Usage(format!("{}: Parquet row {}: {e}", self.path.display(), self.row))
+        })?;
+        self.text.clear();
+        for (_, field) in row.get_column_iter() {
+            self.text.push(match field {
+                Field::Null => String::new(),
+                Field::Str(s) => s.clone(),
+                // Shortest text that parses back to the same value.
+                Field::Double(v) => v.to_string(),
+                Field::Float(v) => v.to_string(),
+                other => other.to_string(),
+            });
+        }
+        fill_cells(cells, self.text.iter().map(String::as_str));
+        Ok(true)
     }
 }
 
@@ -143,15 +245,15 @@ enum Column {
     Categorical { levels: Vec<String>, aliases: BTreeMap<String, String>, counts: Vec<u64>, missing: u64 },
 }
 
-fn from_csv(bundle: &Bundle, path: &Path) -> Result<References, CliError> {
-    let parse_err =
-        |line: u64, e: csv::Error| CliError::Parse { path: PathBuf::from(path), line, reason: e.to_string() };
-    let mut reader =
-        csv::ReaderBuilder::new().flexible(false).from_path(path).map_err(|e| match e.into_kind() {
-            csv::ErrorKind::Io(source) => CliError::Io { path: path.into(), source },
-            other => CliError::Parse { path: path.into(), line: 1, reason: format!("{other:?}") },
-        })?;
-    let headers = reader.headers().map_err(|e| parse_err(1, e))?.clone();
+/// Reads a reference sample row by row: `next_row` fills the cells of the next row (in `headers`
+/// order) and says whether there was one.
+fn from_sample(
+    bundle: &Bundle,
+    path: &Path,
+    format: &str,
+    headers: Vec<String>,
+    mut next_row: impl FnMut(&mut Vec<String>) -> Result<bool, CliError>,
+) -> Result<References, CliError> {
     let schema = &bundle.schema;
     let mut columns: Vec<(usize, String, Column)> = Vec::new();
     for (i, h) in headers.iter().enumerate() {
@@ -169,26 +271,21 @@ fn from_csv(bundle: &Bundle, path: &Path) -> Result<References, CliError> {
     }
     if columns.is_empty() {
         return Err(CliError::Usage(format!(
-            "{}: no column is an input of the bundle (expected names such as {})",
+            "{}: no column of the reference {format} is an input of the bundle (expected names such as {})",
             path.display(),
             schema.inputs.iter().take(3).map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
         )));
     }
-    let id_column = headers.iter().position(|h| h == schema.id_field);
+    let id_column = headers.iter().position(|h| *h == schema.id_field);
     let mut scores = Vec::new();
     let mut refused = 0u64;
     let mut unscorable = 0u64;
     let mut rows = 0u64;
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(parse_err(rows + 2, e)),
-        }
+    let mut record: Vec<String> = Vec::new();
+    while next_row(&mut record)? {
         rows += 1;
         for (i, _, col) in columns.iter_mut() {
-            let cell = record.get(*i).unwrap_or("").trim();
+            let cell = record.get(*i).map_or("", |c| c.trim());
             match col {
                 Column::Numeric { values, sentinel } => {
                     let v = parse_number(cell);
@@ -207,10 +304,10 @@ fn from_csv(bundle: &Bundle, path: &Path) -> Result<References, CliError> {
         let mut fields: Vec<(&str, RawValue<'_>)> = Vec::with_capacity(columns.len() + 1);
         fields.push((
             schema.id_field.as_str(),
-            RawValue::Cell(id_column.and_then(|i| record_ref.get(i)).unwrap_or("0")),
+            RawValue::Cell(id_column.and_then(|i| record_ref.get(i)).map_or("0", String::as_str)),
         ));
         for (i, name, _) in &columns {
-            fields.push((name.as_str(), RawValue::Cell(record_ref.get(*i).unwrap_or(""))));
+            fields.push((name.as_str(), RawValue::Cell(record_ref.get(*i).map_or("", String::as_str))));
         }
         match schema.validate(fields, "") {
             Ok(valid) => {
@@ -240,7 +337,7 @@ fn from_csv(bundle: &Bundle, path: &Path) -> Result<References, CliError> {
         .inputs
         .iter()
         .filter(|f| !features.iter().any(|s| s.name == f.name))
-        .map(|f| (f.name.clone(), format!("no `{}` column in the reference CSV", f.name)))
+        .map(|f| (f.name.clone(), format!("no `{}` column in the reference {format}", f.name)))
         .collect();
     if unscorable > 0 {
         skipped.push((
@@ -255,7 +352,7 @@ fn from_csv(bundle: &Bundle, path: &Path) -> Result<References, CliError> {
     Ok(References {
         features,
         score,
-        origin: format!("reference sample {} ({rows} rows; exact KS)", path.display()),
+        origin: format!("reference sample {} ({format}, {rows} rows; exact KS)", path.display()),
         exact: true,
         skipped,
     })
