@@ -425,6 +425,10 @@ pub const FLAT_MIN_ROWS: usize = 32;
 
 // Flags in `FlatNode::feature` of trees that need the general rule.
 const FLAT_LEAF: u32 = 1 << 31;
+// Flag in `FlatNode::feature` of the other trees: a categorical node (see [`FlatForest`]).
+const FLAT_CATEGORY: u32 = 1 << 31;
+/// Most category codes of a feature whose nodes keep their "goes left" table inline (64 bits).
+const FLAT_MAX_CODES: u32 = 62;
 const FLAT_NAN_LEFT: u32 = 1 << 30;
 const FLAT_GENERAL: u32 = 1 << 29;
 const FLAT_FEATURE: u32 = FLAT_GENERAL - 1;
@@ -458,8 +462,10 @@ struct FlatTree {
     /// Steps taken by all rows of a group together: enough for most training rows to reach their
     /// leaf (leaf-wise trees are deep on few rows); the rest continue one by one.
     lockstep: u32,
-    /// Whether any node needs the general rule (categorical, some zero-as-missing splits).
+    /// Whether any node needs the general rule (some zero-as-missing splits, NaN thresholds).
     general: bool,
+    /// Whether any node is categorical (the step then also reads a bit table).
+    categorical: bool,
     /// Whether the tree fits a [`FLAT_WINDOW`].
     small: bool,
 }
@@ -471,19 +477,29 @@ struct FlatTree {
 /// rewritten as `v <= t` plus a fixed side for NaN. Each row is extended to `2n + 1` slots:
 /// the values with NaN as -inf (for nodes that send NaN left), the values as they are (NaN
 /// right), and a -inf slot that leaves read. A step is then one load, one compare and one add,
-/// without branches. Eight rows walk a tree in lockstep, their slots interleaved, for as many
-/// steps as 90 % of the training rows need (leaf-wise trees are deep only for few rows);
-/// unfinished rows then go on alone. Trees with categorical splits use the original rules on the
-/// original row. The leaves reached, hence the bits of the sums, are exactly those of
-/// [`Ensemble::raw_score`].
+/// without branches. A categorical feature gets one more slot: the row's category as an index
+/// `k` (the code, or one index for codes no bitset holds and one for NaN), and each categorical
+/// node, in place of a threshold, 64 bits saying for each index whether it goes left (its bitset
+/// with the in-set side, the default side and the out-of-range side folded in); a tree with such
+/// nodes computes both steps and keeps the node's. Eight rows walk a tree in lockstep, their slots
+/// interleaved, for as many steps as 90 % of the training rows need (leaf-wise trees are deep only
+/// for few rows); unfinished rows then go on alone. The few trees whose splits have no such form
+/// use the original rules on the original row. The leaves reached, hence the bits of the sums, are
+/// exactly those of [`Ensemble::raw_score`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct FlatForest {
     nodes: Vec<FlatNode>,
     trees: Vec<FlatTree>,
     /// Splits evaluated by their original rule (bitsets rebased into `words`).
     general: Vec<Split>,
+    /// Bitsets of the general trees.
     words: Vec<u32>,
     num_features: usize,
+    /// Categorical features with at most [`FLAT_MAX_CODES`] codes in their bitsets: (feature,
+    /// extended slot of its index, codes).
+    categories: Vec<(u32, u32, u32)>,
+    /// Slots of an extended row: `2 * num_features + 1 + categories.len()`.
+    stride: usize,
     base_score: f64,
     arithmetic: Arithmetic,
     zero_small_inputs: bool,
@@ -538,12 +554,34 @@ impl FlatForest {
         if total >= u32::MAX as usize {
             return None;
         }
+        // Codes that some bitset of a categorical feature holds: one past the highest set bit.
+        let mut codes: Vec<Option<u32>> = alloc::vec![None; nf];
+        for tree in &e.trees {
+            for node in &tree.nodes {
+                if let Split::Categorical { bitset_start, bitset_len, .. } = node.split {
+                    let start = bitset_start as usize;
+                    let words = tree.cat_words.get(start..start.saturating_add(bitset_len as usize))?;
+                    let top = words.iter().enumerate().rev().find(|(_, w)| **w != 0);
+                    let end = top.map_or(0, |(i, w)| 32 * i as u64 + 32 - u64::from(w.leading_zeros()));
+                    let c = codes.get_mut(node.feature as usize)?;
+                    *c = Some(c.unwrap_or(0).max(u32::try_from(end).unwrap_or(u32::MAX)));
+                }
+            }
+        }
+        let categories: Vec<(u32, u32, u32)> = (0..nf)
+            .filter_map(|j| Some((j, codes[j]?)))
+            .filter(|&(_, c)| c <= FLAT_MAX_CODES)
+            .enumerate()
+            .map(|(i, (j, c))| (j as u32, (2 * nf + 1 + i) as u32, c))
+            .collect();
         let mut f = FlatForest {
             nodes: Vec::with_capacity(total),
             trees: Vec::with_capacity(e.trees.len()),
             general: Vec::new(),
             words: Vec::new(),
             num_features: nf,
+            stride: 2 * nf + 1 + categories.len(),
+            categories,
             base_score: e.base_score,
             arithmetic: e.arithmetic,
             zero_small_inputs: e.zero_small_inputs,
@@ -555,11 +593,16 @@ impl FlatForest {
                 return None;
             }
             // A leaf stays put because `-inf <= value`, which a NaN leaf value breaks.
-            let general = tree.nodes.iter().any(|n| numeric_rule(&n.split).is_none())
-                || tree.leaf_values.iter().any(|v| v.is_nan());
+            let general = tree.nodes.iter().any(|n| match n.split {
+                Split::Categorical { .. } => !f.categories.iter().any(|c| c.0 == n.feature),
+                _ => numeric_rule(&n.split).is_none(),
+            }) || tree.leaf_values.iter().any(|v| v.is_nan());
+            let categorical = tree.nodes.iter().any(|n| matches!(n.split, Split::Categorical { .. }));
             let root = f.nodes.len();
             let word_base = u32::try_from(f.words.len()).ok()?;
-            f.words.extend_from_slice(&tree.cat_words);
+            if general {
+                f.words.extend_from_slice(&tree.cat_words);
+            }
             refs.clear();
             refs.push((if tree.nodes.is_empty() { -1 } else { 0 }, 0));
             let placeholder = FlatNode { value: 0.0, feature: 0, next: 0 };
@@ -587,33 +630,57 @@ impl FlatForest {
                     f.nodes.push(placeholder);
                     refs.push((node.left, d + 1));
                     refs.push((node.right, d + 1));
-                    f.nodes[root + k] = f.encode(node, general, word_base, next);
+                    f.nodes[root + k] = f.encode(node, &tree.cat_words, general, word_base, next)?;
                 }
                 k += 1;
             }
             let lockstep = lockstep_depth(&mut leaf_depths).unwrap_or(depth);
-            let small = refs.len() <= FLAT_WINDOW && 2 * nf < FLAT_WINDOW;
-            f.trees.push(FlatTree { root: root as u32, depth, lockstep, general, small });
+            let small = refs.len() <= FLAT_WINDOW && f.stride <= FLAT_WINDOW;
+            f.trees.push(FlatTree { root: root as u32, depth, lockstep, general, categorical, small });
         }
         // Every small tree's window lies inside the array.
         f.nodes.resize(f.nodes.len() + FLAT_WINDOW - 1, FlatNode { value: 0.0, feature: 0, next: 0 });
         Some(f)
     }
 
-    fn encode(&mut self, node: &Node, general_tree: bool, word_base: u32, next: u32) -> FlatNode {
+    fn encode(
+        &mut self,
+        node: &Node,
+        cat_words: &[u32],
+        general_tree: bool,
+        word_base: u32,
+        next: u32,
+    ) -> Option<FlatNode> {
         let nf = self.num_features as u32;
-        match numeric_rule(&node.split) {
-            Some((threshold, nan_left)) if !general_tree => FlatNode {
+        Some(match (numeric_rule(&node.split), node.split) {
+            (_, Split::Categorical { .. }) if !general_tree => {
+                let &(_, slot, codes) = self.categories.iter().find(|c| c.0 == node.feature)?;
+                // Bit k: whether index k goes left (k < codes: that code; codes: no bitset holds
+                // it; codes + 1: NaN).
+                let mut table = 0u64;
+                for k in 0..codes + 2 {
+                    let value = match k {
+                        k if k < codes => f64::from(k),
+                        k if k == codes => -1.0,
+                        _ => f64::NAN,
+                    };
+                    if node.split.goes_left(value, cat_words) {
+                        table |= 1 << k;
+                    }
+                }
+                FlatNode { value: f64::from_bits(table), feature: slot | FLAT_CATEGORY, next }
+            }
+            (Some((threshold, nan_left)), _) if !general_tree => FlatNode {
                 value: threshold,
                 feature: if nan_left { node.feature } else { nf + node.feature },
                 next,
             },
-            Some((threshold, nan_left)) => FlatNode {
+            (Some((threshold, nan_left)), _) => FlatNode {
                 value: threshold,
                 feature: node.feature | if nan_left { FLAT_NAN_LEFT } else { 0 },
                 next,
             },
-            None => {
+            (None, _) => {
                 let mut split = node.split;
                 if let Split::Categorical { bitset_start, .. } = &mut split {
                     *bitset_start = bitset_start.saturating_add(word_base);
@@ -625,13 +692,13 @@ impl FlatForest {
                     next,
                 }
             }
-        }
+        })
     }
 
     /// Raw scores of row-major rows; the same bits as [`Ensemble::raw_score`] row by row.
     pub fn raw_scores(&self, rows: &[f64], out: &mut Vec<f64>) {
         let nf = self.num_features;
-        let stride = 2 * nf + 1;
+        let stride = self.stride;
         // Slots per group of the interleaved extended rows: a whole window when it fits.
         let group_slots = if stride <= FLAT_WINDOW { FLAT_WINDOW } else { stride };
         let n = rows.len() / nf;
@@ -669,6 +736,18 @@ impl FlatForest {
                     group[nf + j][lane] = v;
                 }
                 group[2 * nf][lane] = f64::NEG_INFINITY;
+                for &(feature, slot, codes) in &self.categories {
+                    let v = row[feature as usize];
+                    let k = if v.is_nan() {
+                        codes + 1
+                    } else if v < 0.0 || v >= f64::from(codes) {
+                        codes
+                    } else {
+                        v as u32 // truncation toward zero, as the libraries' int cast
+                    };
+                    // The index travels as the bits of an f64 slot (read back with `to_bits`).
+                    group[slot as usize][lane] = f64::from_bits(k.into());
+                }
             }
             acc64[..padded].fill(self.base_score);
             acc32[..padded].fill(self.base_score as f32);
@@ -687,9 +766,17 @@ impl FlatForest {
                     } else if let (Some(nodes), Ok(group)) =
                         (window, <&[[f64; FLAT_GROUP]; FLAT_WINDOW]>::try_from(group))
                     {
-                        walk_numeric(&WindowNodes(nodes), &WindowSlots(group), tree.lockstep, out);
+                        let (nodes, group) = (&WindowNodes(nodes), &WindowSlots(group));
+                        match tree.categorical {
+                            false => walk::<false>(nodes, group, tree.lockstep, out),
+                            true => walk::<true>(nodes, group, tree.lockstep, out),
+                        }
                     } else {
-                        walk_numeric(&&self.nodes[root..], &group, tree.lockstep, out);
+                        let nodes = &&self.nodes[root..];
+                        match tree.categorical {
+                            false => walk::<false>(nodes, &group, tree.lockstep, out),
+                            true => walk::<true>(nodes, &group, tree.lockstep, out),
+                        }
                     }
                 }
                 match self.arithmetic {
@@ -790,21 +877,25 @@ impl GroupSlots for &[[f64; FLAT_GROUP]] {
     }
 }
 
-/// Walks a group of rows through a numeric tree (lockstep, then one by one) and writes each row's
-/// leaf value.
+/// Walks a group of rows through a tree without general nodes (lockstep, then one by one) and
+/// writes each row's leaf value. `CATEGORICAL`: the tree has categorical nodes.
 #[inline(always)]
-fn walk_numeric(nodes: &impl TreeNodes, group: &impl GroupSlots, lockstep: u32, out: &mut [f64; FLAT_GROUP]) {
+fn walk<const CATEGORICAL: bool>(
+    nodes: &impl TreeNodes,
+    group: &impl GroupSlots,
+    lockstep: u32,
+    out: &mut [f64; FLAT_GROUP],
+) {
     let mut at = [0u32; FLAT_GROUP];
     for _ in 0..lockstep {
         for (lane, node_at) in at.iter_mut().enumerate() {
-            let node = nodes.node(*node_at);
-            *node_at = node.next + right_step(group.value(node.feature, lane), node.value);
+            *node_at = step::<CATEGORICAL>(nodes.node(*node_at), group, lane);
         }
     }
     for (lane, (value, mut node_at)) in out.iter_mut().zip(at).enumerate() {
         loop {
             let node = nodes.node(node_at);
-            let next = node.next + right_step(group.value(node.feature, lane), node.value);
+            let next = step::<CATEGORICAL>(node, group, lane);
             if next == node_at {
                 *value = node.value;
                 break;
@@ -812,6 +903,20 @@ fn walk_numeric(nodes: &impl TreeNodes, group: &impl GroupSlots, lockstep: u32, 
             node_at = next;
         }
     }
+}
+
+/// The child of `node` taken by row `lane` of the group, without branches.
+#[inline(always)]
+fn step<const CATEGORICAL: bool>(node: FlatNode, group: &impl GroupSlots, lane: usize) -> u32 {
+    if !CATEGORICAL {
+        return node.next + right_step(group.value(node.feature, lane), node.value);
+    }
+    let v = group.value(node.feature & !FLAT_CATEGORY, lane);
+    let right = right_step(v, node.value);
+    // Both answers, then the node's: all ones for a categorical node.
+    let category = 0u32.wrapping_sub(node.feature >> 31);
+    let left = (node.value.to_bits() >> (v.to_bits() & 63)) as u32 & 1;
+    node.next + (right ^ ((right ^ (1 - left)) & category))
 }
 
 /// 1 when `v` takes the right child of a `v <= t` node: `v > t`, or `v` is NaN.
@@ -1162,42 +1267,62 @@ mod tests {
             (0.1f32 as f64 + prev_f32(0.1) as f64) / 2.0,
             f64::INFINITY,
             f64::NEG_INFINITY,
+            // Category codes around the bitset words' edges.
+            31.0,
+            31.999,
+            32.0,
+            33.0,
+            63.0,
+            63.5,
+            64.0,
+            1e9,
         ];
         v.extend((0..8).map(|i| i as f64 * 0.37 - 1.0));
         v
     }
 
-    /// A random tree (children forward) mixing the first `kinds` split kinds of: LightGBM None and
-    /// NaN, XGBoost (twice as often), LightGBM Zero, categorical. Zero splits on some thresholds and
-    /// categorical ones send the whole tree down the general path of [`FlatForest`].
-    fn random_tree(rng: &mut Rng, internal: usize, num_features: u32, kinds: u64) -> Tree {
+    /// Split kinds of [`random_tree`]: LightGBM None, NaN and Zero, XGBoost, categorical (with
+    /// wide bitsets on the last feature).
+    const NONE: u8 = 0;
+    const NAN: u8 = 1;
+    const ZERO: u8 = 2;
+    const F32: u8 = 3;
+    const CAT: u8 = 4;
+    const WIDE: u8 = 5;
+
+    /// A random tree (children forward) whose splits are drawn from `kinds`. A Zero split on some
+    /// thresholds sends the whole tree down the general path of [`FlatForest`].
+    fn random_tree(rng: &mut Rng, internal: usize, num_features: u32, kinds: &[u8]) -> Tree {
         let specials = special_values();
         let thresholds: Vec<f64> = specials.iter().copied().filter(|v| !v.is_nan()).collect();
         let mut nodes: Vec<Node> = Vec::new();
         let mut open: Vec<(usize, bool)> = Vec::new();
         let mut leaves = 0i32;
         for i in 0..internal {
+            let kind = kinds[rng.below(kinds.len() as u64) as usize];
+            // Only the last feature has wide bitsets: it takes the general path, not the others.
+            let feature = match kind {
+                WIDE => num_features - 1,
+                CAT => rng.below(num_features as u64 - 1) as u32,
+                _ => rng.below(num_features as u64) as u32,
+            };
             let t = rng.pick(&thresholds);
             let default_left = rng.below(2) == 0;
-            let split = match rng.below(kinds) {
-                0 => Split::LessOrEqual { threshold: t, missing: MissingType::None, default_left },
-                1 => Split::LessOrEqual { threshold: t, missing: MissingType::NaN, default_left },
-                2 | 3 => Split::LessThanF32 { threshold: t as f32 as f64, default_left },
-                4 => Split::LessOrEqual { threshold: t, missing: MissingType::Zero, default_left },
+            let split = match kind {
+                NONE => Split::LessOrEqual { threshold: t, missing: MissingType::None, default_left },
+                NAN => Split::LessOrEqual { threshold: t, missing: MissingType::NaN, default_left },
+                ZERO => Split::LessOrEqual { threshold: t, missing: MissingType::Zero, default_left },
+                F32 => Split::LessThanF32 { threshold: t as f32 as f64, default_left },
                 _ => Split::Categorical {
-                    bitset_start: 0,
-                    bitset_len: 2,
+                    // One or both words: codes 32-63 are out of range for some nodes only. Wide
+                    // bitsets reach code 63 (too many codes for inline tables).
+                    bitset_start: if kind == WIDE { 2 } else { 0 },
+                    bitset_len: 1 + rng.below(2) as u32,
                     in_set_left: rng.below(2) == 0,
                     default_left,
                 },
             };
-            nodes.push(Node {
-                feature: rng.below(num_features as u64) as u32,
-                split,
-                left: 0,
-                right: 0,
-                cover: 1.0,
-            });
+            nodes.push(Node { feature, split, left: 0, right: 0, cover: 1.0 });
             if i > 0 {
                 let (parent, right) = open.remove(rng.below(open.len() as u64) as usize);
                 if right { nodes[parent].right = i as i32 } else { nodes[parent].left = i as i32 }
@@ -1214,7 +1339,12 @@ mod tests {
         Tree {
             leaf_values: (0..n_leaves).map(|_| (rng.below(1 << 20) as f64 - 524288.0) / 3e5).collect(),
             leaf_covers: vec![1.0; n_leaves],
-            cat_words: vec![rng.next() as u32, rng.next() as u32],
+            cat_words: vec![
+                rng.next() as u32,
+                (rng.next() as u32) >> (2 + rng.below(30)),
+                rng.next() as u32,
+                rng.next() as u32 | 1 << 31,
+            ],
             nodes,
         }
     }
@@ -1224,14 +1354,17 @@ mod tests {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let specials = special_values();
         // (features, trees too large for a window): both sides of the window limits.
-        for (nf, large) in [(5u32, 6u64), (130, 0)] {
+        for (nf, large) in [(5u32, 6usize), (130, 0)] {
             for (arithmetic, zero_small_inputs) in
                 [(Arithmetic::F64, true), (Arithmetic::F64, false), (Arithmetic::F32, false)]
             {
-                let mut trees: Vec<Tree> = (0..90u64)
-                    .map(|k| random_tree(&mut rng, (k % 13 + k / 45 * 20) as usize, nf, 4 + k % 3))
-                    .collect();
-                trees.extend((0..large).map(|_| random_tree(&mut rng, 140, nf, 2)));
+                let kinds: [&[u8]; 3] =
+                    [&[NONE, NAN, F32, F32], &[NONE, NAN, F32, CAT], &[NONE, NAN, ZERO, F32, CAT, WIDE]];
+                let mut trees: Vec<Tree> =
+                    (0..90).map(|k| random_tree(&mut rng, k % 13 + k / 45 * 20, nf, kinds[k % 3])).collect();
+                trees.extend(
+                    (0..large).map(|k| random_tree(&mut rng, 140, nf, &[NONE, NAN, CAT][..2 + k % 2])),
+                );
                 let e = Ensemble {
                     num_features: nf as usize,
                     trees,
@@ -1243,17 +1376,17 @@ mod tests {
                 e.validate().unwrap();
                 let rows: Vec<f64> = (0..203 * nf).map(|_| rng.pick(&specials)).collect();
                 let flat = FlatForest::new(&e).unwrap();
-                let numeric =
-                    |small: bool| flat.trees.iter().filter(|t| !t.general && t.small == small).count();
-                if nf == 5 {
-                    assert!(
-                        numeric(true) >= 30 && numeric(false) >= 2,
-                        "{} {}",
-                        numeric(true),
-                        numeric(false)
-                    );
-                } else {
-                    assert!(numeric(false) >= 30, "{}", numeric(false));
+                // Trees per path: (general, categorical, small).
+                let count = |general: bool, categorical: bool, small: bool| {
+                    let t = flat.trees.iter();
+                    t.filter(|t| (t.general, t.categorical, t.small) == (general, categorical, small)).count()
+                };
+                let small = nf == 5;
+                assert!(count(true, true, small) >= 5, "general trees");
+                assert!(count(false, false, small) >= 25, "numeric trees");
+                assert!(count(false, true, small) >= 20, "categorical trees");
+                if small {
+                    assert!(count(false, false, false) >= 2 && count(false, true, false) >= 2, "large trees");
                 }
                 let mut out = Vec::new();
                 flat.raw_scores(&rows, &mut out);
