@@ -431,11 +431,20 @@ impl Service {
             return Err(ApiError::invalid(message, issues));
         }
 
+        // A batch is scored together (the batch layout once per request); same bits as one by one.
+        let mut scores = Vec::new();
+        if endpoint == Endpoint::Predict {
+            let rows: Vec<f64> = valid.iter().flat_map(|r| r.features.iter().copied()).collect();
+            bundle.score_rows(&rows, &mut scores);
+        }
         let mut out_records = Vec::with_capacity(valid.len());
         let mut items: Vec<Value> = Vec::with_capacity(valid.len());
-        for (record, raw) in valid.into_iter().zip(records) {
+        for (i, (record, raw)) in valid.into_iter().zip(records).enumerate() {
             let (probability, explanation) = match endpoint {
-                Endpoint::Predict => (bundle.score(&record).probability, None),
+                Endpoint::Predict => match scores.get(i) {
+                    Some(score) => (score.probability, None),
+                    None => (bundle.score(&record).probability, None),
+                },
                 Endpoint::Explain => {
                     let e = bundle.explain(&record);
                     (e.probability, Some(e))

@@ -302,6 +302,39 @@ fn batch_scores_every_record_with_the_bundle_threshold_by_default() {
 }
 
 #[test]
+fn large_batch_gives_the_single_record_bits() {
+    // 40 records: past FLAT_MIN_ROWS, so the batch layout scores them.
+    let s = Service::from_bundle(bundle());
+    let records: Vec<Value> = (0..40)
+        .map(|i| {
+            let gender = ["M", "F"][i as usize % 2];
+            record(json!({
+                "SK_ID_CURR": 200000 + i,
+                "EXT_SOURCE_2": f64::from(i) / 40.0,
+                "EXT_SOURCE_3": f64::from(i % 5) / 5.0,
+                "AMT_CREDIT": 20000.0 * f64::from(i),
+                "CODE_GENDER": gender,
+            }))
+        })
+        .collect();
+    let (resp, v, _) = call("POST", "/predict").json(&json!({"data": records})).respond(&s, &settings());
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    let batch = v["predictions"].as_array().unwrap();
+    assert_eq!(batch.len(), 40);
+    let mut distinct = Vec::new();
+    for (r, from_batch) in records.iter().zip(batch) {
+        let (_, one, _) = call("POST", "/predict").json(&json!({"data": r})).respond(&s, &settings());
+        let single = one["predictions"][0]["probability"].as_f64().unwrap();
+        assert_eq!(from_batch["probability"].as_f64().unwrap().to_bits(), single.to_bits());
+        assert_eq!(from_batch["sk_id_curr"], r["SK_ID_CURR"]);
+        if !distinct.contains(&single.to_bits()) {
+            distinct.push(single.to_bits());
+        }
+    }
+    assert!(distinct.len() >= 3, "the records reach different leaves");
+}
+
+#[test]
 fn threshold_decides_and_is_checked() {
     let s = Service::from_bundle(bundle());
     let body = json!({"data": record(json!({}))});
