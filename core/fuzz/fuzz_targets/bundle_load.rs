@@ -1,7 +1,8 @@
 //! Any bytes given to the bundle loader give a bundle or an error: never a panic, never an
 //! unbounded allocation. Inputs that start with the magic get their checksum fixed up, so the
 //! fuzzer explores the parser behind the hash check, and every bundle that loads is scored and
-//! explained on a few rows (a loaded bundle must be safe to use).
+//! explained on a few rows (a loaded bundle must be safe to use), and batch-scored on enough rows
+//! to take the compiled batch layout, which must give the single-record bits.
 #![no_main]
 use creditscore_core::Bundle;
 use libfuzzer_sys::fuzz_target;
@@ -21,6 +22,17 @@ fuzz_target!(|data: &[u8]| {
             let _ = bundle.ensemble.probability(raw);
             let mut phi = Vec::new();
             creditscore_core::shap::tree_shap(&bundle.ensemble, &row, &mut phi);
+        }
+        // Values around split thresholds and category codes, mixed across rows and features.
+        let values =
+            [f64::NAN, 0.0, -0.0, 1.0, 2.0, 3.0, 31.0, 32.0, 57.0, 63.5, 64.0, -1.0, 1e9, 0.37, -1e30, 1e-36];
+        let rows = creditscore_core::ensemble::FLAT_MIN_ROWS + 3;
+        let batch: Vec<f64> =
+            (0..rows * n).map(|i| values[(i * 7 + i / n.max(1) * 3) % values.len()]).collect();
+        let mut raw = Vec::new();
+        bundle.ensemble.raw_scores(&batch, &mut raw);
+        for (r, row) in batch.chunks_exact(n.max(1)).enumerate().take(raw.len()) {
+            assert_eq!(raw[r].to_bits(), bundle.ensemble.raw_score(row).to_bits(), "batch row {r} differs");
         }
     }
 });
