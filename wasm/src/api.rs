@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use creditscore_core::ensemble::FlatForest;
 use creditscore_core::predict::{Contribution, Explanation, valid_threshold};
 use creditscore_core::schema::{FieldIssue, IssueCode, RawValue};
 use creditscore_core::{Bundle, BundleError, ValidRecord, Warning};
@@ -120,11 +121,14 @@ pub struct ModelInfo<'a> {
 /// A loaded bundle and the operations of the package.
 pub struct Scorer {
     pub bundle: Bundle,
+    /// The model compiled once, for every scoring call of the page or process.
+    compiled: Option<FlatForest>,
 }
 
 impl Scorer {
     pub fn from_bytes(bytes: &[u8]) -> Result<Scorer, ApiError> {
-        Bundle::from_bytes(bytes).map(|bundle| Scorer { bundle }).map_err(ApiError::InvalidBundle)
+        let bundle = Bundle::from_bytes(bytes).map_err(ApiError::InvalidBundle)?;
+        Ok(Scorer { compiled: bundle.ensemble.flatten(), bundle })
     }
 
     /// The decision threshold to use: the bundle's when none is given.
@@ -150,7 +154,7 @@ impl Scorer {
     }
 
     pub fn predict(&self, record: ValidRecord, threshold: f64) -> Prediction {
-        let score = self.bundle.score(&record);
+        let score = self.bundle.score_compiled(self.compiled.as_ref(), &record);
         Prediction {
             sk_id_curr: record.id,
             probability: score.probability,
@@ -166,7 +170,7 @@ impl Scorer {
     pub fn predict_many(&self, records: Vec<ValidRecord>, threshold: f64) -> Vec<Prediction> {
         let rows: Vec<f64> = records.iter().flat_map(|r| r.features.iter().copied()).collect();
         let mut scores = Vec::with_capacity(records.len());
-        self.bundle.score_rows(&rows, &mut scores);
+        self.bundle.score_rows_compiled(self.compiled.as_ref(), &rows, &mut scores);
         records
             .into_iter()
             .zip(scores)

@@ -24,6 +24,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::bundle::Bundle;
+use crate::ensemble::FlatForest;
 use crate::predict::{Contribution, valid_threshold};
 use crate::schema::{FieldIssue, IssueCode, ValidRecord, Warning};
 
@@ -147,6 +148,8 @@ impl Outcome {
 /// The API over one model bundle.
 pub struct Service {
     bundle: Result<Bundle, String>,
+    /// The model compiled once for the whole life of the service (see [`FlatForest`]).
+    compiled: Option<FlatForest>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -233,11 +236,14 @@ impl Service {
     /// Loads the bundle; a bundle that cannot be loaded still gives a service whose `/health`
     /// reports 503 with the reason.
     pub fn new(bundle_bytes: &[u8]) -> Service {
-        Service { bundle: Bundle::from_bytes(bundle_bytes).map_err(|e| e.to_string()) }
+        match Bundle::from_bytes(bundle_bytes) {
+            Ok(bundle) => Service::from_bundle(bundle),
+            Err(e) => Service { bundle: Err(e.to_string()), compiled: None },
+        }
     }
 
     pub fn from_bundle(bundle: Bundle) -> Service {
-        Service { bundle: Ok(bundle) }
+        Service { compiled: bundle.ensemble.flatten(), bundle: Ok(bundle) }
     }
 
     pub fn bundle(&self) -> Option<&Bundle> {
@@ -431,11 +437,11 @@ impl Service {
             return Err(ApiError::invalid(message, issues));
         }
 
-        // A batch is scored together (the batch layout once per request); same bits as one by one.
+        // Scored together with the compiled model; same bits as one by one.
         let mut scores = Vec::new();
         if endpoint == Endpoint::Predict {
             let rows: Vec<f64> = valid.iter().flat_map(|r| r.features.iter().copied()).collect();
-            bundle.score_rows(&rows, &mut scores);
+            bundle.score_rows_compiled(self.compiled.as_ref(), &rows, &mut scores);
         }
         let mut out_records = Vec::with_capacity(valid.len());
         let mut items: Vec<Value> = Vec::with_capacity(valid.len());

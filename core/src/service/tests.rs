@@ -303,7 +303,7 @@ fn batch_scores_every_record_with_the_bundle_threshold_by_default() {
 
 #[test]
 fn large_batch_gives_the_single_record_bits() {
-    // 40 records: past FLAT_MIN_ROWS, so the batch layout scores them.
+    // 40 records: groups of eight rows walk the compiled model together.
     let s = Service::from_bundle(bundle());
     let records: Vec<Value> = (0..40)
         .map(|i| {
