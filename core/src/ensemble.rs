@@ -354,48 +354,10 @@ impl Ensemble {
         FlatForest::new(self)
     }
 
-    /// The batch path over the original node layout (small batches).
+    /// The batch path over the original node layout (small batches): row by row.
     fn raw_scores_walk(&self, rows: &[f64], out: &mut Vec<f64>) {
-        const BLOCK: usize = 64;
-        let nf = self.num_features.max(1);
-        let n = rows.len() / nf;
         out.clear();
-        out.reserve(n);
-        let mut prepared: Vec<f64> = Vec::new();
-        let rows = if self.zero_small_inputs && rows.iter().any(|v| is_lightgbm_dropped(*v)) {
-            prepared.extend(rows.iter().map(|&v| if is_lightgbm_dropped(v) { 0.0 } else { v }));
-            &prepared[..]
-        } else {
-            rows
-        };
-        let mut acc64 = [0.0f64; BLOCK];
-        let mut acc32 = [0.0f32; BLOCK];
-        let mut start = 0;
-        while start < n {
-            let len = BLOCK.min(n - start);
-            let block = &rows[start * nf..(start + len) * nf];
-            match self.arithmetic {
-                Arithmetic::F64 => {
-                    acc64[..len].fill(self.base_score);
-                    for tree in &self.trees {
-                        for (r, acc) in acc64[..len].iter_mut().enumerate() {
-                            *acc += tree.leaf_values[tree.leaf_index(&block[r * nf..(r + 1) * nf])];
-                        }
-                    }
-                    out.extend_from_slice(&acc64[..len]);
-                }
-                Arithmetic::F32 => {
-                    acc32[..len].fill(self.base_score as f32);
-                    for tree in &self.trees {
-                        for (r, acc) in acc32[..len].iter_mut().enumerate() {
-                            *acc += tree.leaf_values[tree.leaf_index(&block[r * nf..(r + 1) * nf])] as f32;
-                        }
-                    }
-                    out.extend(acc32[..len].iter().map(|&v| v as f64));
-                }
-            }
-            start += len;
-        }
+        out.extend(rows.chunks_exact(self.num_features.max(1)).map(|row| self.raw_score(row)));
     }
 
     /// Probability from a raw score through the model's link.
@@ -436,6 +398,11 @@ const FLAT_FEATURE: u32 = FLAT_GENERAL - 1;
 
 /// Rows walked through a tree together (independent walks overlap in the pipeline).
 const FLAT_GROUP: usize = 8;
+
+/// Whether trees without categorical nodes get their own, shorter step. The categorical step
+/// handles them too; wasm leaves the specialisation out (the npm package is downloaded by every
+/// page view, and the copy costs about 1 KB).
+const SPECIALIZE_NUMERIC: bool = !cfg!(target_arch = "wasm32");
 
 /// Trees of at most this many flat nodes, on rows of at most this many extended slots, are walked
 /// through fixed-size windows indexed by a byte: no bounds check is left in the hot loop.
@@ -789,9 +756,9 @@ impl FlatForest {
                 &fixed[..]
             }
         };
-        let group_slots = if self.stride <= FLAT_WINDOW { FLAT_WINDOW } else { self.stride };
-        let mut extended = alloc::vec![[0.0f64; 1]; group_slots];
-        self.extend_row(row, &mut extended[..self.stride], 0);
+        // Lane 0 of a group's layout (one layout for every path keeps the code small).
+        let mut extended = alloc::vec![[0.0f64; FLAT_GROUP]; self.stride];
+        self.extend_row(row, &mut extended, 0);
         let (mut acc64, mut acc32) = (self.base_score, self.base_score as f32);
         let mut add = |value: f64| {
             acc64 += value;
@@ -802,21 +769,22 @@ impl FlatForest {
         let mut values = [0.0f64; FLAT_GROUP];
         let slots = &&extended[..];
         for trees in self.trees.chunks(FLAT_GROUP) {
-            match <&[FlatTree; FLAT_GROUP]>::try_from(trees) {
-                Ok(group) if !group.iter().any(|t| t.general) => {
-                    match group.iter().any(|t| t.categorical) {
-                        false => self.walk_trees::<false>(group, slots, &mut values),
-                        true => self.walk_trees::<true>(group, slots, &mut values),
+            if trees.iter().any(|t| t.general) {
+                for tree in trees {
+                    match tree.general {
+                        true => self.walk_general(tree, row, &mut leaf),
+                        false => self.walk_trees::<true>(core::slice::from_ref(tree), slots, &mut leaf),
                     }
-                    values.iter().for_each(|&v| add(v));
+                    add(leaf[0]);
                 }
-                _ => {
-                    for tree in trees {
-                        self.leaves(tree, self.window(tree), &extended, row, &mut leaf);
-                        add(leaf[0]);
-                    }
-                }
+                continue;
             }
+            let values = &mut values[..trees.len()];
+            match trees.iter().any(|t| t.categorical) || !SPECIALIZE_NUMERIC {
+                false => self.walk_trees::<false>(trees, slots, values),
+                true => self.walk_trees::<true>(trees, slots, values),
+            }
+            values.iter().for_each(|&v| add(v));
         }
         match self.arithmetic {
             Arithmetic::F64 => acc64,
@@ -824,16 +792,19 @@ impl FlatForest {
         }
     }
 
-    /// Walks one row (extended slots `row`) through eight trees without general nodes in lockstep,
-    /// then one by one, and writes each tree's leaf value.
+    /// Walks one row (extended slots `row`) through up to eight trees without general nodes in
+    /// lockstep, then one by one, and writes each tree's leaf value.
     fn walk_trees<const CATEGORICAL: bool>(
         &self,
-        trees: &[FlatTree; FLAT_GROUP],
+        trees: &[FlatTree],
         row: &impl GroupSlots,
-        out: &mut [f64; FLAT_GROUP],
+        out: &mut [f64],
     ) {
         let nodes = &self.nodes[..];
-        let mut at = trees.map(|t| t.root);
+        let mut at = [0u32; FLAT_GROUP];
+        for (node_at, tree) in at.iter_mut().zip(trees) {
+            *node_at = tree.root;
+        }
         let lockstep = trees.iter().map(|t| t.lockstep).min().unwrap_or(0);
         for _ in 0..lockstep {
             for (tree, node_at) in trees.iter().zip(at.iter_mut()) {
@@ -855,9 +826,9 @@ impl FlatForest {
 
     /// Writes `row` (prepared, `num_features` values) as lane `lane` of a group's extended slots.
     #[inline(always)]
-    fn extend_row<const L: usize>(&self, row: &[f64], group: &mut [[f64; L]], lane: usize) {
+    fn extend_row(&self, row: &[f64], group: &mut [[f64; FLAT_GROUP]], lane: usize) {
         let nf = self.num_features;
-        let lane = lane % L;
+        let lane = lane % FLAT_GROUP;
         for (j, &v) in row.iter().enumerate().take(nf) {
             group[j][lane] = if v.is_nan() { f64::NEG_INFINITY } else { v };
             group[nf + j][lane] = v;
@@ -889,38 +860,42 @@ impl FlatForest {
     /// The leaf values one tree gives a group of `L` rows: `group` their extended slots
     /// (`group_slots` of them), `rows` the same rows as given (for general trees).
     #[inline(always)]
-    fn leaves<const L: usize>(
+    fn leaves(
         &self,
         tree: &FlatTree,
         window: Option<&[FlatNode; FLAT_WINDOW]>,
-        group: &[[f64; L]],
+        group: &[[f64; FLAT_GROUP]],
         rows: &[f64],
-        out: &mut [f64; L],
+        out: &mut [f64; FLAT_GROUP],
     ) {
-        // One row gains nothing from lockstep steps: it walks straight to its leaf.
-        let lockstep = if L == 1 { 0 } else { tree.lockstep };
+        let lockstep = tree.lockstep;
+        let categorical = tree.categorical || !SPECIALIZE_NUMERIC;
         if tree.general {
             self.walk_general(tree, rows, out);
-        } else if let (Some(nodes), Ok(group)) = (window, <&[[f64; L]; FLAT_WINDOW]>::try_from(group)) {
+        } else if let (Some(nodes), Ok(group)) =
+            (window, <&[[f64; FLAT_GROUP]; FLAT_WINDOW]>::try_from(group))
+        {
             let (nodes, group) = (&WindowNodes(nodes), &WindowSlots(group));
-            match tree.categorical {
-                false => walk::<false, L>(nodes, group, lockstep, out),
-                true => walk::<true, L>(nodes, group, lockstep, out),
+            match categorical {
+                false => walk::<false>(nodes, group, lockstep, out),
+                true => walk::<true>(nodes, group, lockstep, out),
             }
         } else {
             let nodes = &&self.nodes[tree.root as usize..];
-            match tree.categorical {
-                false => walk::<false, L>(nodes, &group, lockstep, out),
-                true => walk::<true, L>(nodes, &group, lockstep, out),
+            match categorical {
+                false => walk::<false>(nodes, &group, lockstep, out),
+                true => walk::<true>(nodes, &group, lockstep, out),
             }
         }
     }
 
     /// The walk for a tree with general splits, on the original rows.
-    fn walk_general<const L: usize>(&self, tree: &FlatTree, rows: &[f64], out: &mut [f64; L]) {
+    /// `out.len()` rows (at most [`FLAT_GROUP`]).
+    fn walk_general(&self, tree: &FlatTree, rows: &[f64], out: &mut [f64]) {
         let nf = self.num_features;
         let nodes = &self.nodes[tree.root as usize..];
-        let mut at = [0u32; L];
+        let mut at = [0u32; FLAT_GROUP];
+        let at = &mut at[..out.len().min(FLAT_GROUP)];
         for _ in 0..tree.depth {
             let mut moved = false;
             for (g, node_at) in at.iter_mut().enumerate() {
@@ -944,7 +919,7 @@ impl FlatForest {
                 break;
             }
         }
-        for (value, node_at) in out.iter_mut().zip(at) {
+        for (value, &node_at) in out.iter_mut().zip(at.iter()) {
             *value = nodes[node_at as usize].value;
         }
     }
@@ -962,7 +937,7 @@ trait GroupSlots {
 
 /// A tree that fits a window: byte indices, so no bounds check.
 struct WindowNodes<'a>(&'a [FlatNode; FLAT_WINDOW]);
-struct WindowSlots<'a, const L: usize>(&'a [[f64; L]; FLAT_WINDOW]);
+struct WindowSlots<'a>(&'a [[f64; FLAT_GROUP]; FLAT_WINDOW]);
 
 impl TreeNodes for WindowNodes<'_> {
     #[inline(always)]
@@ -971,10 +946,10 @@ impl TreeNodes for WindowNodes<'_> {
     }
 }
 
-impl<const L: usize> GroupSlots for WindowSlots<'_, L> {
+impl GroupSlots for WindowSlots<'_> {
     #[inline(always)]
     fn value(&self, slot: u32, lane: usize) -> f64 {
-        self.0[slot as u8 as usize][lane % L]
+        self.0[slot as u8 as usize][lane % FLAT_GROUP]
     }
 }
 
@@ -986,23 +961,23 @@ impl TreeNodes for &[FlatNode] {
     }
 }
 
-impl<const L: usize> GroupSlots for &[[f64; L]] {
+impl GroupSlots for &[[f64; FLAT_GROUP]] {
     #[inline(always)]
     fn value(&self, slot: u32, lane: usize) -> f64 {
-        self[slot as usize][lane % L]
+        self[slot as usize][lane % FLAT_GROUP]
     }
 }
 
 /// Walks a group of rows through a tree without general nodes (lockstep, then one by one) and
 /// writes each row's leaf value. `CATEGORICAL`: the tree has categorical nodes.
 #[inline(always)]
-fn walk<const CATEGORICAL: bool, const L: usize>(
+fn walk<const CATEGORICAL: bool>(
     nodes: &impl TreeNodes,
     group: &impl GroupSlots,
     lockstep: u32,
-    out: &mut [f64; L],
+    out: &mut [f64; FLAT_GROUP],
 ) {
-    let mut at = [0u32; L];
+    let mut at = [0u32; FLAT_GROUP];
     for _ in 0..lockstep {
         for (lane, node_at) in at.iter_mut().enumerate() {
             *node_at = step::<CATEGORICAL>(nodes.node(*node_at), group, lane);
