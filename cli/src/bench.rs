@@ -38,26 +38,10 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let bundle = Bundle::from_bytes(&bytes)
         .map_err(|source| CliError::Bundle { path: args.bundle.clone(), source })?;
 
-    // Load time: the median of repeated decodes (hash check, JSON header, trees, validation).
-    let mut loads = Vec::new();
-    let start = Instant::now();
-    while loads.len() < 5 || (start.elapsed() < budget / 4 && loads.len() < 1000) {
-        let t = Instant::now();
-        black_box(Bundle::from_bytes(black_box(&bytes)).is_ok());
-        loads.push(t.elapsed());
-    }
-    loads.sort();
-    let load = loads[loads.len() / 2];
-    // Compile time: the batch layout a server builds once after loading (the worker, the page).
-    let mut compiles = Vec::new();
-    let start = Instant::now();
-    while compiles.len() < 5 || (start.elapsed() < budget / 4 && compiles.len() < 1000) {
-        let t = Instant::now();
-        black_box(bundle.ensemble.flatten().is_some());
-        compiles.push(t.elapsed());
-    }
-    compiles.sort();
-    let compile = compiles[compiles.len() / 2];
+    // Load time: decoding (hash check, JSON header, trees, validation). Compile time: the batch
+    // layout a server builds once after loading (the worker, the page).
+    let (load, loads) = median_time(budget / 4, || Bundle::from_bytes(black_box(&bytes)).is_ok());
+    let (compile, compiles) = median_time(budget / 4, || bundle.ensemble.flatten().is_some());
     let compiled = bundle.ensemble.flatten();
 
     let nf = bundle.ensemble.num_features;
@@ -129,8 +113,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
             args.bundle.display(),
             bytes.len()
         );
-        println!("load from bytes : {:10.3} ms (median of {})", load.as_secs_f64() * 1e3, loads.len());
-        println!("compile         : {:10.3} ms (median of {})", compile.as_secs_f64() * 1e3, compiles.len());
+        println!("load from bytes : {:10.3} ms (median of {})", load.as_secs_f64() * 1e3, loads);
+        println!("compile         : {:10.3} ms (median of {})", compile.as_secs_f64() * 1e3, compiles);
         let cpu = |m: &Measure| m.cpu_ns.map_or(String::new(), |c| format!(" ({c:.1} ns/row CPU time)"));
         println!(
             "single record   : {:10.0} rows/s {:10.1} ns/row{}",
@@ -141,6 +125,19 @@ pub fn run(args: Args) -> Result<(), CliError> {
         println!("batch           : {:10.0} rows/s {:10.1} ns/row{}", 1e9 / batch_ns, batch_ns, cpu(&batch));
     }
     Ok(())
+}
+
+/// Median duration of `step` repeated for `budget` (at least 5, at most 1000 times), and the count.
+fn median_time(budget: Duration, mut step: impl FnMut() -> bool) -> (Duration, usize) {
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while times.len() < 5 || (start.elapsed() < budget && times.len() < 1000) {
+        let t = Instant::now();
+        black_box(step());
+        times.push(t.elapsed());
+    }
+    times.sort();
+    (times[times.len() / 2], times.len())
 }
 
 struct Measure {

@@ -2,7 +2,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use creditscore_core::predict::{BatchScorer, valid_threshold};
+use creditscore_core::ensemble::FlatForest;
+use creditscore_core::predict::valid_threshold;
 use creditscore_core::{Bundle, ValidRecord};
 
 use crate::error::CliError;
@@ -41,7 +42,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let mut out = AtomicOutput::create(&args.out)?;
     let mut writer = ScoreWriter {
         bundle: &bundle,
-        scorer: bundle.batch_scorer(),
+        compiled: bundle.ensemble.flatten(),
         format,
         explain: args.explain,
         threshold,
@@ -85,7 +86,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
 
 struct ScoreWriter<'b> {
     bundle: &'b Bundle,
-    scorer: BatchScorer<'b>,
+    /// The model compiled once for every chunk.
+    compiled: Option<FlatForest>,
     format: Format,
     explain: bool,
     threshold: f64,
@@ -108,9 +110,7 @@ impl ScoreWriter<'_> {
     }
 
     fn write_chunk(&mut self, out: &mut impl Write, records: &[ValidRecord]) -> std::io::Result<()> {
-        let rows: Vec<f64> = records.iter().flat_map(|r| r.features.iter().copied()).collect();
-        let mut scores = Vec::with_capacity(records.len());
-        self.scorer.score_rows(&rows, &mut scores);
+        let scores = self.bundle.score_records(self.compiled.as_ref(), records);
         for (record, score) in records.iter().zip(&scores) {
             let prediction = Bundle::decide(score.probability, self.threshold);
             if self.explain {

@@ -43,19 +43,6 @@ pub struct Explanation {
     pub contributions: Vec<Contribution>,
 }
 
-/// See [`Bundle::batch_scorer`].
-pub struct BatchScorer<'b> {
-    bundle: &'b Bundle,
-    flat: Option<FlatForest>,
-}
-
-impl BatchScorer<'_> {
-    /// Same bits as [`Bundle::score`] row by row.
-    pub fn score_rows(&self, rows: &[f64], out: &mut Vec<Score>) {
-        self.bundle.score_rows_compiled(self.flat.as_ref(), rows, out);
-    }
-}
-
 /// Whether `threshold` is a usable decision threshold.
 pub fn valid_threshold(threshold: f64) -> bool {
     (0.0..=1.0).contains(&threshold)
@@ -82,7 +69,7 @@ impl Bundle {
     }
 
     /// [`Bundle::score_rows`] with the model compiled once by the caller ([`Ensemble::flatten`]
-    /// of this bundle's ensemble), for a server or a page that scores request after request.
+    /// of this bundle's ensemble), for a server, a page or a file scored chunk after chunk.
     ///
     /// [`Ensemble::flatten`]: crate::Ensemble::flatten
     pub fn score_rows_compiled(&self, compiled: Option<&FlatForest>, rows: &[f64], out: &mut Vec<Score>) {
@@ -97,10 +84,12 @@ impl Bundle {
         );
     }
 
-    /// A scorer for batch after batch of rows: compiles the model's batch layout once, where
-    /// [`Bundle::score_rows`] compiles it on every call.
-    pub fn batch_scorer(&self) -> BatchScorer<'_> {
-        BatchScorer { bundle: self, flat: self.ensemble.flatten() }
+    /// Validated records scored together (see [`Bundle::score_rows_compiled`]), one score each.
+    pub fn score_records(&self, compiled: Option<&FlatForest>, records: &[ValidRecord]) -> Vec<Score> {
+        let rows: Vec<f64> = records.iter().flat_map(|r| r.features.iter().copied()).collect();
+        let mut scores = Vec::with_capacity(records.len());
+        self.score_rows_compiled(compiled, &rows, &mut scores);
+        scores
     }
 
     /// 1 = predicted default = refuse, when probability >= threshold.
@@ -176,7 +165,7 @@ mod tests {
         assert_eq!(serde_json::to_value(&e.contributions[1].value).unwrap(), serde_json::json!("b"));
         let rows: Vec<f64> = (0..100).flat_map(|i| [i as f64 / 100.0, (i % 3) as f64]).collect();
         let (mut batch, mut single) = (Vec::new(), Vec::new());
-        b.batch_scorer().score_rows(&rows, &mut batch);
+        b.score_rows_compiled(b.ensemble.flatten().as_ref(), &rows, &mut batch);
         b.score_rows(&rows, &mut single);
         assert_eq!(batch, single, "the compiled batch path gives the same bits");
         assert_eq!(crate::Bundle::decide(0.5, 0.5), 1);

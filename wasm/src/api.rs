@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use creditscore_core::ensemble::FlatForest;
-use creditscore_core::predict::{Contribution, Explanation, valid_threshold};
+use creditscore_core::predict::{Contribution, Explanation, Score, valid_threshold};
 use creditscore_core::schema::{FieldIssue, IssueCode, RawValue};
 use creditscore_core::{Bundle, BundleError, ValidRecord, Warning};
 use serde::Serialize;
@@ -78,6 +78,19 @@ pub struct Prediction {
     pub raw_score: f64,
     pub threshold: f64,
     pub warnings: Vec<Warning>,
+}
+
+impl Prediction {
+    fn new(record: ValidRecord, score: Score, threshold: f64) -> Prediction {
+        Prediction {
+            sk_id_curr: record.id,
+            probability: score.probability,
+            prediction: Bundle::decide(score.probability, threshold),
+            raw_score: score.raw_score,
+            threshold,
+            warnings: record.warnings,
+        }
+    }
 }
 
 /// One explained record: the entry of the HTTP API's `explanations` array.
@@ -155,33 +168,17 @@ impl Scorer {
 
     pub fn predict(&self, record: ValidRecord, threshold: f64) -> Prediction {
         let score = self.bundle.score_compiled(self.compiled.as_ref(), &record);
-        Prediction {
-            sk_id_curr: record.id,
-            probability: score.probability,
-            prediction: Bundle::decide(score.probability, threshold),
-            raw_score: score.raw_score,
-            threshold,
-            warnings: record.warnings,
-        }
+        Prediction::new(record, score, threshold)
     }
 
     /// Scores validated records together (trees walked over blocks of rows; same bits as one
     /// by one).
     pub fn predict_many(&self, records: Vec<ValidRecord>, threshold: f64) -> Vec<Prediction> {
-        let rows: Vec<f64> = records.iter().flat_map(|r| r.features.iter().copied()).collect();
-        let mut scores = Vec::with_capacity(records.len());
-        self.bundle.score_rows_compiled(self.compiled.as_ref(), &rows, &mut scores);
+        let scores = self.bundle.score_records(self.compiled.as_ref(), &records);
         records
             .into_iter()
             .zip(scores)
-            .map(|(record, score)| Prediction {
-                sk_id_curr: record.id,
-                probability: score.probability,
-                prediction: Bundle::decide(score.probability, threshold),
-                raw_score: score.raw_score,
-                threshold,
-                warnings: record.warnings,
-            })
+            .map(|(record, score)| Prediction::new(record, score, threshold))
             .collect()
     }
 

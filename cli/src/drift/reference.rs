@@ -43,40 +43,31 @@ pub fn load(bundle: &Bundle, sample: Option<&Path>) -> Result<References, CliErr
     let Some(path) = sample else { return from_bundle(bundle) };
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     if ext == "parquet" || ext == "pq" {
-        let mut rows = ParquetRows::open(path)?;
-        from_sample(bundle, path, "Parquet", rows.headers.clone(), |cells| rows.next(cells))
+        let (headers, mut rows) = ParquetRows::open(path)?;
+        from_sample(bundle, path, "Parquet", headers, |cells| rows.next(cells))
     } else {
-        let mut rows = CsvRows::open(path)?;
-        from_sample(bundle, path, "CSV", rows.headers.clone(), |cells| rows.next(cells))
+        let (headers, mut rows) = CsvRows::open(path)?;
+        from_sample(bundle, path, "CSV", headers, |cells| rows.next(cells))
     }
 }
 
-/// Replaces `cells` by `values`, reusing the strings' buffers.
-fn fill_cells<'a>(cells: &mut Vec<String>, values: impl Iterator<Item = &'a str>) {
-    let mut n = 0;
-    for v in values {
-        match cells.get_mut(n) {
-            Some(cell) => {
-                cell.clear();
-                cell.push_str(v);
-            }
-            None => cells.push(v.to_owned()),
-        }
-        n += 1;
-    }
-    cells.truncate(n);
+/// `n` empty cells, reusing the strings' buffers of the previous row.
+fn clear_cells(cells: &mut Vec<String>, n: usize) -> &mut [String] {
+    cells.resize_with(n, String::new);
+    cells.iter_mut().for_each(String::clear);
+    cells
 }
 
 struct CsvRows {
     path: PathBuf,
     reader: csv::Reader<std::fs::File>,
-    headers: Vec<String>,
     record: csv::StringRecord,
     line: u64,
 }
 
 impl CsvRows {
-    fn open(path: &Path) -> Result<CsvRows, CliError> {
+    /// The column names and the rows.
+    fn open(path: &Path) -> Result<(Vec<String>, CsvRows), CliError> {
         let mut reader =
             csv::ReaderBuilder::new().flexible(false).from_path(path).map_err(|e| match e.into_kind() {
                 csv::ErrorKind::Io(source) => CliError::Io { path: path.into(), source },
@@ -88,14 +79,16 @@ impl CsvRows {
             .iter()
             .map(str::to_owned)
             .collect();
-        Ok(CsvRows { path: path.into(), reader, headers, record: csv::StringRecord::new(), line: 1 })
+        Ok((headers, CsvRows { path: path.into(), reader, record: csv::StringRecord::new(), line: 1 }))
     }
 
     fn next(&mut self, cells: &mut Vec<String>) -> Result<bool, CliError> {
         self.line += 1;
         match self.reader.read_record(&mut self.record) {
             Ok(true) => {
-                fill_cells(cells, self.record.iter());
+                for (cell, value) in clear_cells(cells, self.record.len()).iter_mut().zip(&self.record) {
+                    cell.push_str(value);
+                }
                 Ok(true)
             }
             Ok(false) => Ok(false),
@@ -109,14 +102,13 @@ impl CsvRows {
 struct ParquetRows {
     path: PathBuf,
     rows: parquet::record::reader::RowIter<'static>,
-    headers: Vec<String>,
     /// Rows read so far (errors name the 1-based row).
     row: u64,
-    text: Vec<String>,
 }
 
 impl ParquetRows {
-    fn open(path: &Path) -> Result<ParquetRows, CliError> {
+    /// The column names and the rows.
+    fn open(path: &Path) -> Result<(Vec<String>, ParquetRows), CliError> {
         use parquet::file::reader::{FileReader, SerializedFileReader};
         let bad = |e: parquet::errors::ParquetError| {
             CliError::Usage(format!("{}: not a readable Parquet file: {e}", path.display()))
@@ -133,28 +125,29 @@ impl ParquetRows {
             .map(|f| f.name().to_owned())
             .collect();
         let rows = parquet::record::reader::RowIter::from_file_into(Box::new(reader));
-        Ok(ParquetRows { path: path.into(), rows, headers, row: 0, text: Vec::new() })
+        Ok((headers, ParquetRows { path: path.into(), rows, row: 0 }))
     }
 
     fn next(&mut self, cells: &mut Vec<String>) -> Result<bool, CliError> {
         use parquet::record::Field;
+        use std::fmt::Write;
         let Some(row) = self.rows.next() else { return Ok(false) };
         self.row += 1;
         let row = row.map_err(|e| {
             CliError::Usage(format!("{}: Parquet row {}: {e}", self.path.display(), self.row))
         })?;
-        self.text.clear();
-        for (_, field) in row.get_column_iter() {
-            self.text.push(match field {
-                Field::Null => String::new(),
-                Field::Str(s) => s.clone(),
+        let cells = clear_cells(cells, row.len());
+        for (cell, (_, field)) in cells.iter_mut().zip(row.get_column_iter()) {
+            // Writing to a String cannot fail.
+            let _ = match field {
+                Field::Null => Ok(()),
+                Field::Str(s) => cell.write_str(s),
                 // Shortest text that parses back to the same value.
-                Field::Double(v) => v.to_string(),
-                Field::Float(v) => v.to_string(),
-                other => other.to_string(),
-            });
+                Field::Double(v) => write!(cell, "{v}"),
+                Field::Float(v) => write!(cell, "{v}"),
+                other => write!(cell, "{other}"),
+            };
         }
-        fill_cells(cells, self.text.iter().map(String::as_str));
         Ok(true)
     }
 }

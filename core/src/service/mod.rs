@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 
 use crate::bundle::Bundle;
 use crate::ensemble::FlatForest;
-use crate::predict::{Contribution, valid_threshold};
+use crate::predict::{Contribution, Explanation, valid_threshold};
 use crate::schema::{FieldIssue, IssueCode, ValidRecord, Warning};
 
 pub use docs::{features_document, openapi};
@@ -437,25 +437,25 @@ impl Service {
             return Err(ApiError::invalid(message, issues));
         }
 
-        // Scored together with the compiled model; same bits as one by one.
-        let mut scores = Vec::new();
-        if endpoint == Endpoint::Predict {
-            let rows: Vec<f64> = valid.iter().flat_map(|r| r.features.iter().copied()).collect();
-            bundle.score_rows_compiled(self.compiled.as_ref(), &rows, &mut scores);
-        }
+        // Per record: the probability, and the explanation for /explain. Predictions are scored
+        // together with the compiled model (same bits as one by one).
+        let outcomes: Vec<(f64, Option<Explanation>)> = match endpoint {
+            Endpoint::Predict => bundle
+                .score_records(self.compiled.as_ref(), &valid)
+                .into_iter()
+                .map(|s| (s.probability, None))
+                .collect(),
+            Endpoint::Explain => valid
+                .iter()
+                .map(|r| {
+                    let e = bundle.explain(r);
+                    (e.probability, Some(e))
+                })
+                .collect(),
+        };
         let mut out_records = Vec::with_capacity(valid.len());
         let mut items: Vec<Value> = Vec::with_capacity(valid.len());
-        for (i, (record, raw)) in valid.into_iter().zip(records).enumerate() {
-            let (probability, explanation) = match endpoint {
-                Endpoint::Predict => match scores.get(i) {
-                    Some(score) => (score.probability, None),
-                    None => (bundle.score(&record).probability, None),
-                },
-                Endpoint::Explain => {
-                    let e = bundle.explain(&record);
-                    (e.probability, Some(e))
-                }
-            };
+        for ((record, raw), (probability, explanation)) in valid.into_iter().zip(records).zip(outcomes) {
             let prediction = Bundle::decide(probability, threshold);
             let mut item = Map::new();
             item.insert("sk_id_curr".into(), record.id.map_or(Value::Null, Value::from));
