@@ -6,23 +6,13 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Miniflare } from 'miniflare';
 
+import { SEED_CLIENT } from '../npm/fixtures.mjs';
+
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCRIPT = path.join(ROOT, 'worker', 'build', 'index.js');
 
-/** The seed README's example record (README-original.md), verbatim values. */
-export const README_RECORD = Object.freeze({
-  SK_ID_CURR: 100002,
-  EXT_SOURCE_2: 0.61,
-  EXT_SOURCE_3: 0.75,
-  AMT_ANNUITY: 24700.5,
-  EXT_SOURCE_1: 0.45,
-  CODE_GENDER: 'M',
-  DAYS_EMPLOYED: -637,
-  AMT_CREDIT: 406597.5,
-  AMT_GOODS_PRICE: 351000.0,
-  DAYS_BIRTH: -9461,
-  FLAG_OWN_CAR: 'N',
-});
+/** The seed README's example record (README-original.md), shared with the npm and browser tests. */
+export const README_RECORD = SEED_CLIENT;
 
 export const TOKEN = 'test-logs-token';
 export const HASH_KEY = 'test-hash-key';
