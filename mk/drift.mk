@@ -7,10 +7,12 @@ TEST_TARGETS += test-drift
 DRIFT_FIXTURE_BIN := target/debug/examples/drift_fixture_bundle
 
 # Reference + logs (no drift, drift, malformed lines), a bundle built from the reference, the
-# report through the CLI, every statistic recomputed with pandas + scipy, the HTML in Chromium.
+# report through the CLI, every statistic recomputed with pandas + scipy, the HTML in Chromium;
+# then the verdict cases (tests/drift/gen_drift_cases.py; plus ../shared/cases/drift when present).
 test-drift: venv setup-chromium setup-rust
 	cargo build -p creditscore-cli --bin creditscore --example drift_fixture_bundle
 	$(PY) tests/drift/run_drift_test.py --bin target/debug/creditscore --fixture-bin $(DRIFT_FIXTURE_BIN)
+	$(PY) tests/drift/run_drift_cases.py --bin target/debug/creditscore
 
 # 10 million log lines: creditscore drift vs pandas + scipy on the same data (lines/s, peak RSS).
 DRIFT_BENCH_LINES ?= 10000000

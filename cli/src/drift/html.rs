@@ -29,7 +29,8 @@ table{{border-collapse:collapse;width:100%;background:#fff;font-size:13px}}
 th,td{{border:1px solid #d0d7de;padding:5px 8px;text-align:left;vertical-align:top}}
 th{{background:#eef1f4}} td.num{{text-align:right;font-variant-numeric:tabular-nums}}
 .badge{{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff}}
-.drift{{background:#cf222e}} .watch{{background:#bf8700}} .insufficient_data{{background:#6e7781}} .ok{{background:#1a7f37}}
+.drift{{background:#cf222e}} .watch{{background:#bf8700}} .insufficient_data{{background:#6e7781}} .ok{{background:#1a7f37}} .not_sent{{background:#8c959f}}
+ul.headline{{margin:8px 0;padding-left:20px;font-size:15px;line-height:1.5}}
 .cards{{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:16px}}
 .card{{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:12px}}
 .card.drift{{border-left:5px solid #cf222e;background:#fff}} .card.watch{{border-left:5px solid #bf8700;background:#fff}}
@@ -50,11 +51,11 @@ th{{background:#eef1f4}} td.num{{text-align:right;font-variant-numeric:tabular-n
     let _ = write!(
         h,
         r#"<h1>Data drift report <span class="badge {st}">{st_text}</span></h1>
-<div class="meta">Model <b>{name}</b> version <b>{version}</b> (sha256 <code>{sha}</code>, threshold {thr})<br>
+{headline}<div class="meta">Model <b>{name}</b> version <b>{version}</b> (sha256 <code>{sha}</code>, threshold {thr})<br>
 Reference: {origin}<br>
 Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {errors} errors), {malformed} malformed, period {first} to {last}</div>
 <div class="kpis">
-<div class="kpi"><b>{n_drift}</b><small>features drifting</small></div>
+<div class="kpi"><b>{n_drift}</b><small>inputs drifting</small></div>
 <div class="kpi"><b>{n_watch}</b><small>to watch</small></div>
 <div class="kpi"><b>{n_insuf}</b><small>insufficient data</small></div>
 <div class="kpi"><b>{n_ok}</b><small>stable</small></div>
@@ -65,6 +66,16 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
 "#,
         st = s.status.as_str(),
         st_text = s.status.as_str().replace('_', " "),
+        headline = if s.headline.is_empty() {
+            String::from(
+                "<ul class=\"headline\"><li>Inputs, score distribution and refusal rate are stable.</li></ul>",
+            )
+        } else {
+            format!(
+                "<ul class=\"headline\">{}</ul>",
+                s.headline.iter().map(|l| format!("<li>{}</li>", esc(l))).collect::<String>()
+            )
+        },
         name = esc(&s.bundle.name),
         version = esc(&s.bundle.version),
         sha = esc(s.bundle.sha256.get(..12).unwrap_or(&s.bundle.sha256)),
@@ -91,10 +102,20 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
 
     // Feature table.
     h.push_str("<h2>Features (drifted first)</h2>\n<table><tr><th>Feature</th><th>Type</th><th>Status</th><th>Why</th><th>KS D</th><th>p (BH-adjusted)</th><th>PSI</th><th>Missing: reference → current</th><th>Current values</th></tr>\n");
-    for f in &s.features {
+    for f in s.features.iter().filter(|f| f.status != Status::NotSent) {
         feature_row(&mut h, f);
     }
     h.push_str("</table>\n");
+    let not_sent: Vec<String> =
+        s.features.iter().filter(|f| f.status == Status::NotSent).map(|f| esc(&f.name)).collect();
+    if !not_sent.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\"><b>Not sent by the clients</b> (absent from at least {:.0} % of the records; not judged): {}</p>",
+            (1.0 - s.thresholds.not_sent_max_share) * 100.0,
+            not_sent.join(", ")
+        );
+    }
     if !s.skipped_features.is_empty() {
         h.push_str("<p class=\"note\">Not compared: ");
         let items: Vec<String> = s
@@ -128,6 +149,25 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
         );
     } else {
         h.push_str("<p class=\"note\">No reference scores: distribution shown without comparison.</p>");
+    }
+    if let Some(r) = &s.score.refusal {
+        let _ = write!(
+            h,
+            "<p>Refusal rate <span class=\"badge {0}\">{0}</span> {1:.1} % → {2:.1} % (two-proportion z-test p {3}, Cohen's h {4:.2})</p>",
+            r.status.as_str(),
+            r.reference_rate * 100.0,
+            r.current_rate * 100.0,
+            creditscore_core::drift::fmt_p(r.pvalue),
+            r.cohens_h
+        );
+    }
+    if !s.score.comparable {
+        let _ = write!(
+            h,
+            "<p class=\"note\">Not part of the verdict: the reference scores were computed with {} inputs the clients do not send ({}), which the model sees as missing in production.</p>",
+            s.score.reference_inputs_not_sent.len(),
+            esc(&s.score.reference_inputs_not_sent.join(", "))
+        );
     }
     h.push_str("</div>\n<div class=\"card\"><h3>Refusal and error rate over time</h3>");
     let _ = write!(
@@ -166,6 +206,34 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
         }
         h.push_str("</table>\n");
     }
+    if !s.logs.non_finite_inputs.is_empty() {
+        let items: Vec<String> =
+            s.logs.non_finite_inputs.iter().map(|(k, c)| format!("{} ({c})", esc(k))).collect();
+        let _ = writeln!(
+            h,
+            "<p>Non-finite numbers (NaN, Infinity, 1e400; counted as missing for that input only, the rest of the record is used): {}</p>",
+            items.join(", ")
+        );
+    }
+    if s.logs.duplicate_keys > 0 {
+        let _ = writeln!(
+            h,
+            "<p>{} repeated keys in {} records (the last value is used, as Python's json does).</p>",
+            s.logs.duplicate_keys, s.logs.records_with_duplicate_keys
+        );
+    }
+    if s.logs.records_with_naive_ts + s.logs.records_with_unreadable_ts > 0 {
+        let _ = writeln!(
+            h,
+            "<p>Timestamps: {} without a time zone (read as UTC); {} unreadable (records kept, without a time).</p>",
+            s.logs.records_with_naive_ts, s.logs.records_with_unreadable_ts
+        );
+    }
+    if !s.logs.errors_by_code.is_empty() {
+        let items: Vec<String> =
+            s.logs.errors_by_code.iter().map(|(k, c)| format!("{} ({c})", esc(k))).collect();
+        let _ = writeln!(h, "<p>Failed requests by error code: {}</p>", items.join(", "));
+    }
     if !s.type_mismatches.is_empty() {
         let items: Vec<String> = s.type_mismatches.iter().map(|(k, c)| format!("{} ({c})", esc(k))).collect();
         let _ = writeln!(h, "<p>Inputs of an unexpected type (counted as missing): {}</p>", items.join(", "));
@@ -190,7 +258,7 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
 
     // Per-feature details.
     h.push_str("<h2>Feature details</h2>\n<div class=\"cards\">\n");
-    for f in &s.features {
+    for f in s.features.iter().filter(|f| f.status != Status::NotSent) {
         feature_card(&mut h, f);
     }
     h.push_str("</div>\n");

@@ -18,22 +18,25 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use creditscore_core::drift::monitor::{
-    LatencyHistogram, PROBABILITY_BINS, Period, ProbabilityHistogram, TimeSeries, parse_rfc3339,
+    LatencyHistogram, PROBABILITY_BINS, Period, ProbabilityHistogram, TimeSeries,
 };
 use creditscore_core::drift::numeric::PSI_BINS;
 use creditscore_core::drift::stats::PSI_EPSILON;
 use creditscore_core::drift::{
-    self, CategoricalAccumulator, Comparison, FeatureDrift, NumericAccumulator, NumericReference, Status,
-    compare_categorical, compare_numeric,
+    self, CategoricalAccumulator, Comparison, FeatureDrift, NumericAccumulator, NumericReference,
+    RateComparison, Status, Verdict, compare_categorical, compare_numeric,
 };
 use serde::Serialize;
 
 use crate::error::CliError;
-use logs::{CappedCounter, InputValue, Line, LineReader, MAX_MALFORMED_EXAMPLES, MalformedLine};
+use logs::{CappedCounter, InputValue, Line, LineReader, MAX_MALFORMED_EXAMPLES, MalformedLine, Num, TsForm};
 use reference::{FeatureKind, References};
 
-/// Exit code when `--fail-on-drift` is given and a feature drifts.
+/// Exit code when `--fail-on-drift` is given and the overall status is `drift`.
 pub const DRIFT_EXIT_CODE: i32 = 3;
+/// Exit code when the logs hold no usable record (every line malformed, or none at all): the
+/// report is still written, with the reasons.
+pub const NO_RECORDS_EXIT_CODE: i32 = 4;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -75,6 +78,19 @@ struct LogStats {
     first_ts: Option<i64>,
     last_ts: Option<i64>,
     without_ts: u64,
+    /// Timestamps without a zone, read as UTC.
+    ts_naive: u64,
+    /// Timestamps that could not be read (the record is kept, without a time).
+    ts_unreadable: u64,
+    ts_unreadable_examples: Vec<MalformedLine>,
+    /// Keys given more than once in a record (last value kept), top level and `inputs`.
+    duplicate_keys: u64,
+    records_with_duplicate_keys: u64,
+    /// Per input: records whose `inputs` hold the key (even as null).
+    sent: Vec<u64>,
+    /// Non-finite numbers (NaN, Infinity, 1e400) per input: counted as missing for that input.
+    non_finite: CappedCounter,
+    error_codes: CappedCounter,
     /// Inputs of a type no feature takes (e.g. a string for a numeric input).
     type_mismatches: CappedCounter,
     model_versions: CappedCounter,
@@ -111,7 +127,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
         .features
         .iter()
         .zip(&accumulators)
-        .map(|(spec, acc)| {
+        .zip(&stats.sent)
+        .map(|((spec, acc), &sent)| {
             let comparison = match (&spec.kind, acc) {
                 (FeatureKind::Numeric { reference, .. }, Accumulator::Numeric(a, _)) => {
                     Comparison::Numeric(compare_numeric(reference, a))
@@ -121,10 +138,22 @@ pub fn run(args: Args) -> Result<(), CliError> {
                 }
                 _ => unreachable!("accumulators are built from the same specs"),
             };
-            FeatureDrift::new(spec.name.clone(), comparison)
+            let mut f = FeatureDrift::new(spec.name.clone(), comparison);
+            f.sent_share = (stats.scored > 0).then(|| sent as f64 / stats.scored as f64);
+            f
         })
         .collect();
     drift::assess(&mut features);
+    // The reference scores are comparable with the logged ones only when the clients send every
+    // input the reference was scored with (an unsent input is missing for the model in
+    // production, not in the reference).
+    let unsent: Vec<&str> =
+        features.iter().filter(|f| f.status == Status::NotSent).map(|f| f.name.as_str()).collect();
+    let score_unsent: Vec<String> = refs
+        .score
+        .as_ref()
+        .map(|s| s.inputs.iter().filter(|n| unsent.contains(&n.as_str())).cloned().collect())
+        .unwrap_or_default();
     let score = refs.score.as_ref().map(|s| {
         let mut f = [FeatureDrift::new(
             String::from("predicted probability"),
@@ -134,8 +163,20 @@ pub fn run(args: Args) -> Result<(), CliError> {
         let [f] = f;
         f
     });
+    let refusal = refs.score.as_ref().and_then(|r| {
+        let rate = r.refusal_rate?;
+        Some(drift::compare_rate(rate, r.rows, stats.refused, stats.with_prediction))
+    });
+    let comparable = score_unsent.is_empty();
+    let verdict = drift::verdict(
+        &features,
+        score.as_ref().filter(|_| comparable),
+        refusal.as_ref().filter(|_| comparable),
+        1,
+    );
 
-    let summary = build_summary(&args, &bundle, &refs, &stats, features, score);
+    let judged = Judgement { features, score, refusal, score_unsent, verdict };
+    let summary = build_summary(&args, &bundle, &refs, &stats, judged);
     std::fs::create_dir_all(&args.out).map_err(CliError::io(&args.out))?;
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| CliError::Other(e.to_string()))?;
     write_atomic(&args.out.join("drift_summary.json"), &json)?;
@@ -143,18 +184,35 @@ pub fn run(args: Args) -> Result<(), CliError> {
 
     let count = |s: Status| summary.features.iter().filter(|f| f.status == s).count();
     println!(
-        "drift: {} log lines ({} malformed), {} features: {} drift, {} watch, {} insufficient data -> {}",
+        "drift: {} -> {}\n  {} log lines ({} malformed), {} records; inputs: {} drift, {} watch, {} insufficient data, {} not sent",
+        summary.status.as_str(),
+        args.out.join("drift_report.html").display(),
         stats.lines,
         stats.malformed,
-        summary.features.len(),
+        stats.records,
         count(Status::Drift),
         count(Status::Watch),
         count(Status::InsufficientData),
-        args.out.join("drift_report.html").display()
+        count(Status::NotSent),
     );
-    if args.fail_on_drift && count(Status::Drift) > 0 {
+    for line in &summary.headline {
+        println!("  {line}");
+    }
+    if stats.records == 0 {
         let _ = std::io::stdout().flush();
-        eprintln!("drift detected in {} feature(s): exit code {DRIFT_EXIT_CODE}", count(Status::Drift));
+        let why = match stats.malformed_examples.first() {
+            Some(m) => format!(
+                "{} of {} lines are malformed (line {}: {})",
+                stats.malformed, stats.lines, m.line, m.reason
+            ),
+            None => String::from("the logs are empty"),
+        };
+        eprintln!("drift: no usable log record: {why}: exit code {NO_RECORDS_EXIT_CODE}");
+        std::process::exit(NO_RECORDS_EXIT_CODE);
+    }
+    if args.fail_on_drift && summary.status == Status::Drift {
+        let _ = std::io::stdout().flush();
+        eprintln!("drift detected ({}): exit code {DRIFT_EXIT_CODE}", summary.verdict.reasons.join("; "));
         std::process::exit(DRIFT_EXIT_CODE);
     }
     Ok(())
@@ -182,7 +240,9 @@ fn read_logs(
     let mut lines = LineReader::new(BufReader::with_capacity(1 << 20, reader));
     let index: std::collections::HashMap<&str, usize> =
         refs.features.iter().enumerate().map(|(i, f)| (f.name.as_str(), i)).collect();
-    let mut seen = vec![false; accumulators.len()];
+    // Per input, the position in the record's `inputs` of its last occurrence (last key wins).
+    let mut chosen: Vec<Option<usize>> = vec![None; accumulators.len()];
+    let mut scratch = Vec::new();
     let mut s = LogStats {
         bytes: 0,
         lines: 0,
@@ -197,6 +257,14 @@ fn read_logs(
         first_ts: None,
         last_ts: None,
         without_ts: 0,
+        ts_naive: 0,
+        ts_unreadable: 0,
+        ts_unreadable_examples: Vec::new(),
+        duplicate_keys: 0,
+        records_with_duplicate_keys: 0,
+        sent: vec![0; accumulators.len()],
+        non_finite: CappedCounter::new(200),
+        error_codes: CappedCounter::new(100),
         type_mismatches: CappedCounter::new(200),
         model_versions: CappedCounter::new(50),
         warnings: CappedCounter::new(1000),
@@ -234,7 +302,7 @@ fn read_logs(
             s.blank_lines += 1;
             continue;
         }
-        let record = match logs::parse_line(&buf) {
+        let record = match logs::parse_line(&buf, &mut scratch) {
             Ok(r) => r,
             Err(reason) => {
                 malformed(&mut s, reason);
@@ -242,7 +310,26 @@ fn read_logs(
             }
         };
         s.records += 1;
-        let epoch = record.ts.as_deref().and_then(parse_rfc3339);
+        let mut duplicates = u64::from(record.duplicate_keys);
+        let epoch = match record.ts.as_deref() {
+            None => None,
+            Some(ts) => match logs::parse_timestamp(ts) {
+                Some((t, form)) => {
+                    s.ts_naive += u64::from(form == TsForm::Naive);
+                    Some(t)
+                }
+                None => {
+                    s.ts_unreadable += 1;
+                    if s.ts_unreadable_examples.len() < MAX_MALFORMED_EXAMPLES {
+                        s.ts_unreadable_examples.push(MalformedLine {
+                            line: s.lines,
+                            reason: format!("ts `{}` is not a timestamp", logs::truncate(ts, 40)),
+                        });
+                    }
+                    None
+                }
+            },
+        };
         match epoch {
             Some(t) => {
                 s.first_ts = Some(s.first_ts.map_or(t, |f| f.min(t)));
@@ -253,23 +340,27 @@ fn read_logs(
         if let Some(v) = &record.model_version {
             s.model_versions.add(v);
         }
-        if let Some(l) = record.latency_us {
+        if let Some(l) = record.latency_us.and_then(Num::finite) {
             s.latency.push(l);
         }
-        if record.error.is_some() {
+        if record.error {
             s.errors += 1;
+            s.error_codes.add(record.error_code.as_deref().unwrap_or("(no code)"));
             if let Some(t) = epoch {
                 s.time.add(t, 1, 0, 1);
             }
+            s.duplicate_keys += duplicates;
+            s.records_with_duplicate_keys += u64::from(duplicates > 0);
             continue;
         }
         s.scored += 1;
-        if let Some(p) = record.probability {
+        if let Some(p) = record.probability.and_then(Num::finite) {
             score_acc.push(p);
             s.probabilities.push(p);
         }
-        let refused = record.prediction.is_some_and(|p| p >= 1.0);
-        if record.prediction.is_some() {
+        let prediction = record.prediction.and_then(Num::finite);
+        let refused = prediction.is_some_and(|p| p >= 1.0);
+        if prediction.is_some() {
             s.with_prediction += 1;
             s.refused += u64::from(refused);
         }
@@ -279,11 +370,27 @@ fn read_logs(
         for w in record.warnings.iter().flatten() {
             s.warnings.add(&format!("{}\t{}", w.field, w.code));
         }
-        seen.iter_mut().for_each(|x| *x = false);
-        for (name, value) in record.inputs.iter().flat_map(|i| i.0.iter()) {
+        let inputs: &[(std::borrow::Cow<'_, str>, InputValue<'_>)] =
+            record.inputs.as_ref().map_or(&[], |i| i.0.as_slice());
+        chosen.iter_mut().for_each(|x| *x = None);
+        for (k, (name, _)) in inputs.iter().enumerate() {
             let Some(&i) = index.get(name.as_ref()) else { continue };
-            seen[i] = true;
-            match (&mut accumulators[i], value) {
+            duplicates += u64::from(chosen[i].is_some());
+            chosen[i] = Some(k);
+        }
+        s.duplicate_keys += duplicates;
+        s.records_with_duplicate_keys += u64::from(duplicates > 0);
+        for (i, acc) in accumulators.iter_mut().enumerate() {
+            let Some(k) = chosen[i] else {
+                match acc {
+                    Accumulator::Numeric(a, _) => a.push_missing(),
+                    Accumulator::Categorical(a, _) => a.push_missing(),
+                }
+                continue;
+            };
+            s.sent[i] += 1;
+            let (name, value) = &inputs[k];
+            match (acc, value) {
                 (Accumulator::Numeric(a, sentinel), InputValue::Number(v)) => {
                     if Some(*v) == *sentinel {
                         a.push_missing()
@@ -291,10 +398,15 @@ fn read_logs(
                         a.push(*v)
                     }
                 }
+                (Accumulator::Numeric(a, _), InputValue::NonFinite) => {
+                    a.push_missing();
+                    s.non_finite.add(name);
+                }
                 (Accumulator::Numeric(a, _), InputValue::Null) => a.push_missing(),
                 (Accumulator::Categorical(a, aliases), InputValue::Text(t)) => {
-                    let levels = &refs.features[i].kind;
-                    let FeatureKind::Categorical { reference, .. } = levels else { unreachable!() };
+                    let FeatureKind::Categorical { reference, .. } = &refs.features[i].kind else {
+                        unreachable!("accumulators are built from the same specs")
+                    };
                     match reference::resolve_level(t, &reference.levels, aliases) {
                         Some(k) => a.push(&reference.levels[k]),
                         None => a.push(t),
@@ -308,14 +420,6 @@ fn read_logs(
                 (Accumulator::Categorical(a, _), _) => {
                     a.push_missing();
                     s.type_mismatches.add(name);
-                }
-            }
-        }
-        for (i, acc) in accumulators.iter_mut().enumerate() {
-            if !seen[i] {
-                match acc {
-                    Accumulator::Numeric(a, _) => a.push_missing(),
-                    Accumulator::Categorical(a, _) => a.push_missing(),
                 }
             }
         }
@@ -373,9 +477,12 @@ impl ProgressBar {
 #[derive(Serialize)]
 pub struct Summary {
     pub tool: String,
-    /// Overall: `drift` when any feature drifts, else `watch`, else `ok` (or `insufficient_data`
-    /// when no feature could be tested).
+    /// Overall status (see [`drift::verdict`]): inputs, score distribution and refusal rate.
     pub status: Status,
+    /// What a reader must know first, one sentence each (the verdict's reasons, another model
+    /// version, inputs not sent, records not read).
+    pub headline: Vec<String>,
+    pub verdict: Verdict,
     pub exit_code_on_drift: i32,
     pub logs: LogSummary,
     pub bundle: BundleSummary,
@@ -406,6 +513,17 @@ pub struct LogSummary {
     pub first_ts: Option<String>,
     pub last_ts: Option<String>,
     pub records_without_ts: u64,
+    /// Timestamps without a time zone, read as UTC.
+    pub records_with_naive_ts: u64,
+    /// Records kept without a time because their `ts` could not be read.
+    pub records_with_unreadable_ts: u64,
+    pub unreadable_ts_examples: Vec<MalformedLine>,
+    /// Keys repeated within a record (the last value is used, as Python's json does).
+    pub duplicate_keys: u64,
+    pub records_with_duplicate_keys: u64,
+    /// Non-finite numbers (NaN, Infinity, 1e400) per input, counted as missing for that input only.
+    pub non_finite_inputs: Vec<(String, u64)>,
+    pub errors_by_code: Vec<(String, u64)>,
     pub model_versions: Vec<(String, u64)>,
 }
 
@@ -444,12 +562,21 @@ pub struct Thresholds {
     pub cohens_w_drift_effect: f64,
     pub missing_rate_watch: f64,
     pub missing_rate_drift: f64,
+    pub not_sent_max_share: f64,
+    pub refusal_watch_cohens_h: f64,
+    pub refusal_drift_cohens_h: f64,
 }
 
 #[derive(Serialize)]
 pub struct ScoreSummary {
     pub reference_refusal_rate: Option<f64>,
     pub current_refusal_rate: Option<f64>,
+    /// Refusal rate (logged `prediction` = 1) against the reference's.
+    pub refusal: Option<RateComparison>,
+    /// Whether the score comparison and the refusal rate enter the verdict: not when the clients
+    /// do not send inputs the reference scores were computed with (listed here).
+    pub comparable: bool,
+    pub reference_inputs_not_sent: Vec<String>,
     /// Predicted-probability distribution against the reference scores (its own BH family).
     pub comparison: Option<FeatureDrift>,
     pub histogram_bins: usize,
@@ -498,17 +625,59 @@ fn format_ts(epoch: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
+/// What the statistics say, before it is written up.
+struct Judgement {
+    features: Vec<FeatureDrift>,
+    score: Option<FeatureDrift>,
+    refusal: Option<RateComparison>,
+    /// Inputs the reference scores use that the clients do not send.
+    score_unsent: Vec<String>,
+    verdict: Verdict,
+}
+
 fn build_summary(
     args: &Args,
     bundle: &creditscore_core::Bundle,
     refs: &References,
     s: &LogStats,
-    features: Vec<FeatureDrift>,
-    score: Option<FeatureDrift>,
+    judged: Judgement,
 ) -> Summary {
-    let tested = features.iter().filter(|f| f.status != Status::InsufficientData).count();
-    let status = features.iter().map(|f| f.status).min().unwrap_or(Status::InsufficientData);
-    let status = if status == Status::InsufficientData && tested > 0 { Status::Ok } else { status };
+    let Judgement { features, score, refusal, score_unsent, verdict } = judged;
+    let mut headline: Vec<String> = Vec::new();
+    headline.extend(verdict.reasons.iter().cloned());
+    let versions = s.model_versions.sorted();
+    let other: u64 = versions.iter().filter(|(v, _)| *v != bundle.meta.version).map(|(_, c)| c).sum::<u64>()
+        + s.model_versions.other;
+    if other > 0 {
+        let names: Vec<&str> = versions
+            .iter()
+            .filter(|(v, _)| *v != bundle.meta.version)
+            .map(|(v, _)| v.as_str())
+            .take(3)
+            .collect();
+        headline.push(format!(
+            "{other} of {} records come from another model version than the bundle's `{}`: {}",
+            s.records,
+            bundle.meta.version,
+            names.join(", ")
+        ));
+    }
+    if verdict.inputs_not_sent > 0 {
+        headline.push(format!("{} inputs are not sent by the clients (not judged)", verdict.inputs_not_sent));
+    }
+    if !score_unsent.is_empty() {
+        headline.push(format!(
+            "score distribution and refusal rate not judged: the reference scores use {} inputs the clients do not send (give --reference with the inputs they send)",
+            score_unsent.len()
+        ));
+    }
+    if s.malformed > 0 {
+        headline.push(format!("{} of {} lines are not usable records (see below)", s.malformed, s.lines));
+    }
+    if s.ts_naive > 0 {
+        headline.push(format!("{} timestamps have no time zone: read as UTC", s.ts_naive));
+    }
+    let status = verdict.status;
     let reference_histogram = match &refs.score {
         Some(r) => reference_histogram(&r.reference),
         None => Vec::new(),
@@ -526,6 +695,8 @@ fn build_summary(
     Summary {
         tool: format!("creditscore drift {}", env!("CARGO_PKG_VERSION")),
         status,
+        headline,
+        verdict,
         exit_code_on_drift: DRIFT_EXIT_CODE,
         logs: LogSummary {
             path: args.logs.display().to_string(),
@@ -541,7 +712,14 @@ fn build_summary(
             first_ts: s.first_ts.map(format_ts),
             last_ts: s.last_ts.map(format_ts),
             records_without_ts: s.without_ts,
-            model_versions: s.model_versions.sorted(),
+            records_with_naive_ts: s.ts_naive,
+            records_with_unreadable_ts: s.ts_unreadable,
+            unreadable_ts_examples: s.ts_unreadable_examples.clone(),
+            duplicate_keys: s.duplicate_keys,
+            records_with_duplicate_keys: s.records_with_duplicate_keys,
+            non_finite_inputs: s.non_finite.sorted(),
+            errors_by_code: s.error_codes.sorted(),
+            model_versions: versions,
         },
         bundle: BundleSummary {
             path: args.bundle.display().to_string(),
@@ -564,6 +742,9 @@ fn build_summary(
             cohens_w_drift_effect: drift::W_DRIFT_EFFECT,
             missing_rate_watch: drift::MISSING_WATCH,
             missing_rate_drift: drift::MISSING_DRIFT,
+            not_sent_max_share: drift::NOT_SENT_MAX_SHARE,
+            refusal_watch_cohens_h: drift::REFUSAL_WATCH_EFFECT,
+            refusal_drift_cohens_h: drift::REFUSAL_DRIFT_EFFECT,
         },
         features,
         skipped_features: refs
@@ -575,6 +756,9 @@ fn build_summary(
             reference_refusal_rate: refs.score.as_ref().and_then(|r| r.refusal_rate),
             current_refusal_rate: (s.with_prediction > 0)
                 .then(|| s.refused as f64 / s.with_prediction as f64),
+            refusal,
+            comparable: score_unsent.is_empty(),
+            reference_inputs_not_sent: score_unsent,
             comparison: score,
             histogram_bins: PROBABILITY_BINS,
             current_histogram: s.probabilities.counts.clone(),
@@ -639,7 +823,13 @@ mod tests {
     #[test]
     fn formats_timestamps() {
         assert_eq!(format_ts(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_ts(parse_rfc3339("2026-11-27T01:02:03Z").unwrap()), "2026-11-27T01:02:03Z");
-        assert_eq!(format_ts(parse_rfc3339("2024-02-29T23:59:59Z").unwrap()), "2024-02-29T23:59:59Z");
+        assert_eq!(
+            format_ts(creditscore_core::drift::monitor::parse_rfc3339("2026-11-27T01:02:03Z").unwrap()),
+            "2026-11-27T01:02:03Z"
+        );
+        assert_eq!(
+            format_ts(creditscore_core::drift::monitor::parse_rfc3339("2024-02-29T23:59:59Z").unwrap()),
+            "2024-02-29T23:59:59Z"
+        );
     }
 }

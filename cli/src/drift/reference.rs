@@ -27,6 +27,21 @@ pub struct FeatureSpec {
 pub struct ScoreReference {
     pub reference: NumericReference,
     pub refusal_rate: Option<f64>,
+    /// Rows behind the refusal rate.
+    pub rows: u64,
+    /// The client inputs the reference scores were computed with: when the logs' clients do not
+    /// send one of them, the model sees it as missing in production and not in the reference, so
+    /// the score distributions are not comparable.
+    pub inputs: Vec<String>,
+}
+
+/// The reference sample's rows, as the cells a CSV holds.
+struct ReferenceSample {
+    /// Schema input names, in cell order.
+    names: Vec<String>,
+    /// The id cell, when the sample has the id column.
+    ids: Vec<Option<Box<str>>>,
+    rows: Vec<Box<[Box<str>]>>,
 }
 
 pub struct References {
@@ -220,6 +235,8 @@ fn from_bundle(bundle: &Bundle) -> Result<References, CliError> {
     let score = stats.score.as_ref().filter(|s| s.quantiles.len() >= 2).map(|s| ScoreReference {
         reference: NumericReference::from_quantiles(&s.quantiles, stats.rows, 0.0, f64::NAN),
         refusal_rate: Some(s.refusal_rate),
+        rows: stats.rows,
+        inputs: bundle.schema.inputs.iter().map(|f| f.name.clone()).collect(),
     });
     Ok(References {
         features,
@@ -270,9 +287,11 @@ fn from_sample(
         )));
     }
     let id_column = headers.iter().position(|h| *h == schema.id_field);
-    let mut scores = Vec::new();
-    let mut refused = 0u64;
-    let mut unscorable = 0u64;
+    let mut sample = ReferenceSample {
+        names: columns.iter().map(|(_, n, _)| n.clone()).collect(),
+        ids: Vec::new(),
+        rows: Vec::new(),
+    };
     let mut rows = 0u64;
     let mut record: Vec<String> = Vec::new();
     while next_row(&mut record)? {
@@ -292,26 +311,10 @@ fn from_sample(
                 }
             }
         }
-        // Reference scores: the bundle scores the training sample as it would a client.
-        let record_ref = &record;
-        let mut fields: Vec<(&str, RawValue<'_>)> = Vec::with_capacity(columns.len() + 1);
-        fields.push((
-            schema.id_field.as_str(),
-            RawValue::Cell(id_column.and_then(|i| record_ref.get(i)).map_or("0", String::as_str)),
-        ));
-        for (i, name, _) in &columns {
-            fields.push((name.as_str(), RawValue::Cell(record_ref.get(*i).map_or("", String::as_str))));
-        }
-        match schema.validate(fields, "") {
-            Ok(valid) => {
-                let p = bundle.score(&valid).probability;
-                if p >= bundle.threshold {
-                    refused += 1;
-                }
-                scores.push(p);
-            }
-            Err(_) => unscorable += 1,
-        }
+        sample.ids.push(id_column.and_then(|i| record.get(i)).map(|c| c.as_str().into()));
+        sample
+            .rows
+            .push(columns.iter().map(|(i, _, _)| record.get(*i).map_or("", String::as_str).into()).collect());
     }
     let mut features = Vec::new();
     for (_, name, col) in columns {
@@ -326,6 +329,7 @@ fn from_sample(
         };
         features.push(FeatureSpec { name, kind });
     }
+    let (score, unscorable) = score_sample(bundle, &sample, &[]);
     let mut skipped: Vec<(String, String)> = schema
         .inputs
         .iter()
@@ -338,17 +342,50 @@ fn from_sample(
             format!("{unscorable} of {rows} reference rows fail validation and are not scored"),
         ));
     }
-    let score = (!scores.is_empty()).then(|| ScoreReference {
-        refusal_rate: Some(refused as f64 / scores.len() as f64),
-        reference: NumericReference::from_values(scores),
-    });
     Ok(References {
         features,
-        score,
         origin: format!("reference sample {} ({format}, {rows} rows; exact KS)", path.display()),
         exact: true,
         skipped,
+        score,
     })
+}
+
+/// The reference scores: the bundle scores each reference row as it would a client's record (an
+/// input in `unsent` is left out, so the model sees it as missing). Returns the scores (with the refusal rate) and the
+/// number of rows that fail validation.
+fn score_sample(bundle: &Bundle, sample: &ReferenceSample, unsent: &[&str]) -> (Option<ScoreReference>, u64) {
+    let schema = &bundle.schema;
+    let keep: Vec<bool> = sample.names.iter().map(|n| !unsent.contains(&n.as_str())).collect();
+    let mut scores = Vec::with_capacity(sample.rows.len());
+    let (mut refused, mut unscorable) = (0u64, 0u64);
+    for (id, row) in sample.ids.iter().zip(&sample.rows) {
+        let fields =
+            std::iter::once((schema.id_field.as_str(), RawValue::Cell(id.as_deref().unwrap_or("0")))).chain(
+                sample
+                    .names
+                    .iter()
+                    .zip(row.iter())
+                    .zip(&keep)
+                    .filter(|(_, k)| **k)
+                    .map(|((n, c), _)| (n.as_str(), RawValue::Cell(c))),
+            );
+        match schema.validate(fields, "") {
+            Ok(valid) => {
+                let p = bundle.score(&valid).probability;
+                refused += u64::from(p >= bundle.threshold);
+                scores.push(p);
+            }
+            Err(_) => unscorable += 1,
+        }
+    }
+    let score = (!scores.is_empty()).then(|| ScoreReference {
+        refusal_rate: Some(refused as f64 / scores.len() as f64),
+        rows: scores.len() as u64,
+        reference: NumericReference::from_values(scores),
+        inputs: sample.names.clone(),
+    });
+    (score, unscorable)
 }
 
 /// A CSV or log cell as a number: empty, NA, NaN and null are missing.
