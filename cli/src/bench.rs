@@ -63,7 +63,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
 
     // Each measurement repeats whole passes over the rows for the time budget and keeps the
     // fastest pass (least disturbed by other processes), in wall-clock and in this thread's CPU
-    // time (Linux), like the LightGBM side of bench/bench_vs_lightgbm.py.
+    // time, like the LightGBM side of bench/bench_vs_lightgbm.py.
     let mut sink = 0.0;
     // Single-record path: one row at a time, as a request handler scores (with the model
     // compiled once, as the service and the wasm package do).
@@ -143,7 +143,7 @@ fn median_time(budget: Duration, mut step: impl FnMut() -> bool) -> (Duration, u
 struct Measure {
     /// Fastest pass, wall-clock, per row.
     wall_ns: f64,
-    /// Fastest pass in this thread's CPU time, per row (Linux only).
+    /// Fastest pass in this thread's CPU time, per row (where the platform has a thread CPU clock).
     cpu_ns: Option<f64>,
 }
 
@@ -165,7 +165,10 @@ fn measure(budget: Duration, rows: usize, mut pass: impl FnMut()) -> Measure {
     Measure { wall_ns: wall / n, cpu_ns: cpu.is_finite().then_some(cpu / n) }
 }
 
-/// CPU time of the calling thread in ns (first field of /proc/thread-self/schedstat).
+/// CPU time of the calling thread in ns: `clock_gettime(CLOCK_THREAD_CPUTIME_ID)` through the
+/// cpu-time crate (exact at any moment; /proc/thread-self/schedstat, read before, only advances at
+/// scheduler events and so read 0 for a busy thread). `None` where the platform has no such clock.
 fn thread_cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat").ok()?.split(' ').next()?.parse().ok()
+    let time = cpu_time::ThreadTime::try_now().ok()?;
+    u64::try_from(time.as_duration().as_nanos()).ok()
 }
