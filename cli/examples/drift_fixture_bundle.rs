@@ -170,6 +170,7 @@ fn build(reference: &str, out: &str) -> Result<(), String> {
             source: "hand-written test model".into(),
             metrics: BTreeMap::new(),
             training: serde_json::json!({"data": "synthetic drift fixture"}),
+            score_scale: None,
         },
         schema: schema.clone(),
         ensemble: ensemble(),

@@ -30,6 +30,22 @@ pub struct Args {
     /// Decision threshold in [0, 1]; defaults to the bundle's business-optimal one.
     #[arg(long)]
     threshold: Option<f64>,
+    /// Add N reason codes (the features that pushed furthest towards refusal, from exact
+    /// TreeSHAP): CSV columns reason_1..reason_N (codes), JSONL a `reasons` list (code, value,
+    /// typical value, sentence).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    reasons: usize,
+    /// Which rows get reason codes with --reasons.
+    #[arg(long, value_enum, default_value_t = ReasonsFor::Refused)]
+    reasons_for: ReasonsFor,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReasonsFor {
+    /// Refused rows only (prediction 1), as the HTTP API does by default.
+    Refused,
+    /// Every row.
+    All,
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
@@ -46,6 +62,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
         format,
         explain: args.explain,
         threshold,
+        reasons: args.reasons.min(bundle.schema.num_model_features()),
+        reasons_for: args.reasons_for,
         phi: Vec::new(),
     };
     if let Err(e) = writer.header(&mut out.writer).map_err(CliError::io(&args.out)) {
@@ -91,6 +109,8 @@ struct ScoreWriter<'b> {
     format: Format,
     explain: bool,
     threshold: f64,
+    reasons: usize,
+    reasons_for: ReasonsFor,
     phi: Vec<f64>,
 }
 
@@ -99,12 +119,15 @@ impl ScoreWriter<'_> {
         if self.format == Format::Jsonl {
             return Ok(());
         }
-        write!(out, "raw_score,probability,prediction")?;
+        write!(out, "raw_score,probability,prediction,score")?;
         if self.explain {
             for name in &self.bundle.schema.model_features {
                 write!(out, ",shap_{name}")?;
             }
             write!(out, ",shap_bias")?;
+        }
+        for i in 1..=self.reasons {
+            write!(out, ",reason_{i}")?;
         }
         writeln!(out)
     }
@@ -113,19 +136,37 @@ impl ScoreWriter<'_> {
         let scores = self.bundle.score_records(self.compiled.as_ref(), records);
         for (record, score) in records.iter().zip(&scores) {
             let prediction = Bundle::decide(score.probability, self.threshold);
-            if self.explain {
+            let points = self.bundle.points(score.probability);
+            let want_reasons = self.reasons > 0 && (prediction == 1 || self.reasons_for == ReasonsFor::All);
+            if self.explain || want_reasons {
                 self.bundle.shap_values(record, &mut self.phi);
             }
+            let reasons = if want_reasons {
+                self.bundle.reasons_from_shap(record, &self.phi, self.reasons)
+            } else {
+                Vec::new()
+            };
             match self.format {
                 Format::Csv => {
                     write_float(out, score.raw_score)?;
                     out.write_all(b",")?;
                     write_float(out, score.probability)?;
-                    write!(out, ",{prediction}")?;
+                    write!(out, ",{prediction},")?;
+                    write_float(out, points)?;
                     if self.explain {
                         for v in &self.phi {
                             out.write_all(b",")?;
                             write_float(out, *v)?;
+                        }
+                    }
+                    for i in 0..self.reasons {
+                        let code = reasons.get(i).map_or("", |r| r.code.as_str());
+                        // Codes are `<model feature>.<direction>`; quote one whose feature name
+                        // holds a CSV delimiter (RFC 4180), which imported models may have.
+                        if code.contains([',', '"', '\n', '\r']) {
+                            write!(out, ",\"{}\"", code.replace('"', "\"\""))?;
+                        } else {
+                            write!(out, ",{code}")?;
                         }
                     }
                     writeln!(out)?;
@@ -135,8 +176,12 @@ impl ScoreWriter<'_> {
                         "sk_id_curr": record.id,
                         "raw_score": score.raw_score,
                         "probability": score.probability,
+                        "score": points,
                         "prediction": prediction,
                     });
+                    if want_reasons {
+                        line["reasons"] = serde_json::to_value(&reasons).unwrap_or_default();
+                    }
                     if !record.warnings.is_empty() {
                         line["warnings"] = serde_json::to_value(&record.warnings).unwrap_or_default();
                     }

@@ -66,8 +66,8 @@ fn score_fixture(fixture: &str, library: &str, model: &str) -> (f64, f64, f64) {
     let (header, got) = read_csv(&scores);
     let (expected_header, expected) = read_csv(&fixture_dir.join("expected.csv"));
     assert_eq!(got.len(), expected.len(), "one output row per input row");
-    assert_eq!(&header[..3], ["raw_score", "probability", "prediction"]);
-    let shap_names: Vec<&str> = header[3..].iter().map(|h| h.trim_start_matches("shap_")).collect();
+    assert_eq!(&header[..4], ["raw_score", "probability", "prediction", "score"]);
+    let shap_names: Vec<&str> = header[4..].iter().map(|h| h.trim_start_matches("shap_")).collect();
     let expected_names: Vec<&str> =
         expected_header[2..].iter().map(|h| h.trim_start_matches("contrib_")).collect();
     assert_eq!(shap_names, expected_names, "SHAP columns in model order, then the bias");
@@ -76,7 +76,7 @@ fn score_fixture(fixture: &str, library: &str, model: &str) -> (f64, f64, f64) {
         raw = raw.max((g[0] - e[0]).abs());
         prob = prob.max((g[1] - e[1]).abs());
         assert_eq!(g[2], if g[1] >= 0.5 { 1.0 } else { 0.0 }, "imported bundles decide at 0.5");
-        for (a, b) in g[3..].iter().zip(&e[2..]) {
+        for (a, b) in g[4..].iter().zip(&e[2..]) {
             shap = shap.max((a - b).abs());
         }
     }
@@ -303,4 +303,68 @@ fn features_command_writes_the_model_matrix() {
     assert_eq!(lines[1], "0.5,0.25,300000.0,-10000.0,-1000.0,0.0,1.0,,2.0,0.1,0.0,0.0");
     // Missing EXT_SOURCE_1 (nullable), income 0 (ratio missing), the sentinel (missing + flag).
     assert_eq!(lines[2], ",0.75,100000.0,-20000.0,,1.0,0.0,,,,1.0,1.0");
+}
+
+/// `predict --reasons`: score points on the default scale and reason codes equal to the largest
+/// positive SHAP columns of `--explain` for the same rows, on the committed default model.
+#[test]
+fn predict_gives_score_points_and_reason_codes() {
+    let dir = scratch("reasons");
+    let readme = serde_json::json!({"SK_ID_CURR": 100002, "EXT_SOURCE_2": 0.61, "EXT_SOURCE_3": 0.75,
+        "AMT_ANNUITY": 24700.5, "EXT_SOURCE_1": 0.45, "CODE_GENDER": "M", "DAYS_EMPLOYED": -637,
+        "AMT_CREDIT": 406597.5, "AMT_GOODS_PRICE": 351000.0, "DAYS_BIRTH": -9461, "FLAG_OWN_CAR": "N"});
+    let mut risky = readme.clone();
+    for (k, v) in [("EXT_SOURCE_2", 0.05), ("EXT_SOURCE_3", 0.08), ("AMT_CREDIT", 1_800_000.0)] {
+        risky[k] = serde_json::json!(v);
+    }
+    let rows = dir.join("rows.jsonl");
+    std::fs::write(&rows, format!("{readme}\n{risky}\n")).unwrap();
+    let bundle = repo().join("models/default.csb");
+    let run = |out: &Path, extra: &[&str]| {
+        let mut args =
+            vec!["predict", "--bundle", bundle.to_str().unwrap(), "--input", rows.to_str().unwrap()];
+        args.extend(["--out", out.to_str().unwrap()]);
+        args.extend(extra);
+        ok(&args);
+    };
+    let (jsonl, csv) = (dir.join("r.jsonl"), dir.join("r.csv"));
+    run(&jsonl, &["--explain", "--reasons", "4", "--reasons-for", "all"]);
+    run(&csv, &["--reasons", "3"]);
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&jsonl).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let factor = 20.0 / std::f64::consts::LN_2;
+    for line in &lines {
+        let p = line["probability"].as_f64().unwrap();
+        let hand = 600.0 - factor * 50f64.ln() + factor * ((1.0 - p) / p).ln();
+        assert!((line["score"].as_f64().unwrap() - hand).abs() < 1e-9, "{line}");
+        let mut shap: Vec<(String, f64)> = line
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.starts_with("shap_") && *k != "shap_bias")
+            .map(|(k, v)| (k["shap_".len()..].to_string(), v.as_f64().unwrap()))
+            .filter(|(_, v)| *v > 0.0)
+            .collect();
+        shap.sort_by(|a, b| b.1.total_cmp(&a.1));
+        shap.truncate(4);
+        let reasons: Vec<(String, f64)> = line["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["feature"].as_str().unwrap().to_string(), r["contribution"].as_f64().unwrap()))
+            .collect();
+        assert_eq!(reasons, shap);
+    }
+    assert_eq!(lines[1]["prediction"], 1, "the risky row is refused");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let csv_lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        csv_lines[0],
+        ["raw_score", "probability", "prediction", "score", "reason_1", "reason_2", "reason_3"]
+    );
+    assert_eq!(csv_lines[1][4..], ["", "", ""], "accepted rows get no reasons by default");
+    let codes: Vec<&str> =
+        lines[1]["reasons"].as_array().unwrap().iter().take(3).map(|r| r["code"].as_str().unwrap()).collect();
+    assert_eq!(csv_lines[2][4..], codes[..]);
+    assert_eq!(csv_lines[2][3].parse::<f64>().unwrap(), lines[1]["score"].as_f64().unwrap());
 }

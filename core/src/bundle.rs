@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::ensemble::{Arithmetic, Ensemble, EnsembleError, Link, MissingType, Node, Split, Tree};
 use crate::schema::{Schema, SchemaError};
+use crate::scorecard::{ScaleError, ScoreScale};
 
 pub const MAGIC: &[u8; 8] = b"CSBUNDLE";
 pub const FORMAT_VERSION: u32 = 1;
@@ -55,6 +56,10 @@ pub struct Metadata {
     /// Free-form provenance (data set, synthetic or real, training parameters).
     #[serde(default)]
     pub training: serde_json::Value,
+    /// Scorecard scale of the `score` points; absent (older bundles) = the default scale
+    /// (600 points at 50:1, 20 points to double the odds). See [`Bundle::score_scale`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_scale: Option<ScoreScale>,
 }
 
 /// Result of the correlation-based selection of required inputs.
@@ -127,6 +132,7 @@ pub enum BundleError {
         model: usize,
     },
     BadThreshold(f64),
+    BadScoreScale(ScaleError),
     BadNodeKind {
         tree: usize,
         node: usize,
@@ -155,6 +161,7 @@ impl core::fmt::Display for BundleError {
                 write!(f, "bundle schema gives {schema} features but the model reads {model}")
             }
             Self::BadThreshold(t) => write!(f, "bundle threshold {t} is not in [0, 1]"),
+            Self::BadScoreScale(e) => write!(f, "bundle {e}"),
             Self::BadNodeKind { tree, node, kind } => {
                 write!(f, "tree {tree} node {node}: unknown split kind {kind}")
             }
@@ -219,7 +226,20 @@ impl Bundle {
         if !(0.0..=1.0).contains(&self.threshold) {
             return Err(BundleError::BadThreshold(self.threshold));
         }
+        self.score_scale().check().map_err(BundleError::BadScoreScale)?;
         Ok(())
+    }
+
+    /// The scorecard scale of this bundle's `score` points (the default one when the bundle
+    /// stores none).
+    pub fn score_scale(&self) -> ScoreScale {
+        self.meta.score_scale.unwrap_or_default()
+    }
+
+    /// Score points of a probability of default on this bundle's scale
+    /// ([`ScoreScale::points`]: finite for any probability in [0, 1]).
+    pub fn points(&self, probability: f64) -> f64 {
+        self.score_scale().points(probability)
     }
 
     /// Encodes the bundle and records its content hash in `self.sha256`.
@@ -527,6 +547,20 @@ pub(crate) mod tests {
         let back = Bundle::from_bytes(&bytes).unwrap();
         assert_eq!(back, b);
         assert_eq!(back.sha256.len(), 64);
+    }
+
+    #[test]
+    fn score_scale_is_stored_and_defaults_when_absent() {
+        let mut b = sample_bundle();
+        let bytes = b.to_bytes().unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("score_scale"), "old layout kept");
+        assert_eq!(Bundle::from_bytes(&bytes).unwrap().score_scale(), ScoreScale::default());
+        b.meta.score_scale = Some(ScoreScale { base_points: 500.0, base_odds: 20.0, pdo: 40.0 });
+        let back = Bundle::from_bytes(&b.to_bytes().unwrap()).unwrap();
+        assert_eq!(back.score_scale().base_points, 500.0);
+        assert!((back.points(1.0 / 21.0) - 500.0).abs() < 1e-9);
+        b.meta.score_scale = Some(ScoreScale { base_points: 500.0, base_odds: -1.0, pdo: 40.0 });
+        assert!(matches!(b.to_bytes(), Err(BundleError::BadScoreScale(_))));
     }
 
     #[test]

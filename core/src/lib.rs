@@ -4,6 +4,8 @@
 //! browser (wasm), the npm package and the Cloudflare Worker.
 #![no_std]
 #![forbid(unsafe_code)]
+// The OpenAPI document (service/docs.rs) is one large `json!` literal.
+#![recursion_limit = "256"]
 
 extern crate alloc;
 #[cfg(feature = "std")]
@@ -16,10 +18,14 @@ pub mod bundle;
 pub mod drift;
 pub mod import;
 pub mod predict;
+pub mod reasons;
 pub mod schema;
+pub mod scorecard;
 pub mod service;
 pub mod shap;
 
 pub use bundle::{Bundle, BundleError, Metadata};
 pub use predict::{Contribution, Explanation, FeatureValue, Score};
+pub use reasons::{DEFAULT_REASONS, Reason};
 pub use schema::{FieldIssue, RawValue, Schema, ValidRecord, Warning};
+pub use scorecard::ScoreScale;

@@ -187,6 +187,9 @@ pub struct ValidRecord {
     /// Model features in model order; NaN = missing; categories as level codes.
     pub features: Vec<f64>,
     pub warnings: Vec<Warning>,
+    /// Every input (schema order), then every derived feature: the values the model features
+    /// were taken from (NaN = missing), so a reason code can name the inputs of a derived one.
+    pub values: Vec<f64>,
 }
 
 /// Why a schema itself is unusable.
@@ -387,7 +390,17 @@ impl Schema {
             values[n_inputs + j] = self.derive(&d.op, &values, &sentinel_hit);
         }
         let features = self.model_slots.iter().map(|&s| values[s]).collect();
-        Ok(ValidRecord { id, features, warnings })
+        Ok(ValidRecord { id, features, warnings, values })
+    }
+
+    /// The value of input or derived feature `name` in a record this schema validated (NaN when
+    /// missing or unknown).
+    pub fn value_of(&self, record: &ValidRecord, name: &str) -> f64 {
+        let known = self.inputs.iter().any(|f| f.name == name) || self.derived.iter().any(|d| d.name == name);
+        if !known {
+            return f64::NAN;
+        }
+        record.values.get(self.slot_of(name)).copied().unwrap_or(f64::NAN)
     }
 
     fn slot_of(&self, name: &str) -> usize {

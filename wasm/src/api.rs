@@ -7,6 +7,7 @@ use std::fmt;
 
 use creditscore_core::ensemble::FlatForest;
 use creditscore_core::predict::{Contribution, Explanation, Score, valid_threshold};
+use creditscore_core::reasons::{Reason, reasons_wanted};
 use creditscore_core::schema::{FieldIssue, IssueCode, RawValue};
 use creditscore_core::{Bundle, BundleError, ValidRecord, Warning};
 use serde::Serialize;
@@ -73,21 +74,36 @@ impl fmt::Display for ApiError {
 pub struct Prediction {
     pub sk_id_curr: Option<i64>,
     pub probability: f64,
+    /// Score points on the bundle's scorecard scale (higher = safer).
+    pub score: f64,
     /// 1 = predicted default = refuse (probability >= threshold).
     pub prediction: u8,
     pub raw_score: f64,
     pub threshold: f64,
     pub warnings: Vec<Warning>,
+    /// Reason codes (refused records, or every record when a number was asked); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<Reason>>,
 }
 
 impl Prediction {
-    fn new(record: ValidRecord, score: Score, threshold: f64) -> Prediction {
+    fn new(
+        bundle: &Bundle,
+        record: ValidRecord,
+        score: Score,
+        threshold: f64,
+        reasons: Option<usize>,
+    ) -> Prediction {
+        let prediction = Bundle::decide(score.probability, threshold);
+        let n = reasons_wanted(reasons, prediction);
         Prediction {
             sk_id_curr: record.id,
             probability: score.probability,
-            prediction: Bundle::decide(score.probability, threshold),
+            score: bundle.points(score.probability),
+            prediction,
             raw_score: score.raw_score,
             threshold,
+            reasons: (n > 0).then(|| bundle.reasons(&record, n)),
             warnings: record.warnings,
         }
     }
@@ -98,6 +114,8 @@ impl Prediction {
 pub struct RecordExplanation {
     pub sk_id_curr: Option<i64>,
     pub probability: f64,
+    /// Score points on the bundle's scorecard scale (higher = safer).
+    pub score: f64,
     pub prediction: u8,
     pub threshold: f64,
     pub raw_score: f64,
@@ -166,20 +184,42 @@ impl Scorer {
         self.bundle.schema.validate(fields, prefix)
     }
 
-    pub fn predict(&self, record: ValidRecord, threshold: f64) -> Prediction {
+    /// `reasons`: how many reason codes for every record; `None` = the default (4 for a
+    /// refused record, none for an accepted one), as the HTTP API's `?reasons=N`.
+    pub fn predict(&self, record: ValidRecord, threshold: f64, reasons: Option<usize>) -> Prediction {
         let score = self.bundle.score_compiled(self.compiled.as_ref(), &record);
-        Prediction::new(record, score, threshold)
+        Prediction::new(&self.bundle, record, score, threshold, reasons)
     }
 
     /// Scores validated records together (trees walked over blocks of rows; same bits as one
     /// by one).
-    pub fn predict_many(&self, records: Vec<ValidRecord>, threshold: f64) -> Vec<Prediction> {
+    pub fn predict_many(
+        &self,
+        records: Vec<ValidRecord>,
+        threshold: f64,
+        reasons: Option<usize>,
+    ) -> Vec<Prediction> {
         let scores = self.bundle.score_records(self.compiled.as_ref(), &records);
         records
             .into_iter()
             .zip(scores)
-            .map(|(record, score)| Prediction::new(record, score, threshold))
+            .map(|(record, score)| Prediction::new(&self.bundle, record, score, threshold, reasons))
             .collect()
+    }
+
+    /// A requested number of reason codes, checked like the HTTP API's `?reasons=N`.
+    pub fn reasons(&self, requested: Option<f64>) -> Result<Option<usize>, ApiError> {
+        let max = self.bundle.schema.num_model_features();
+        match requested {
+            None => Ok(None),
+            Some(n) if n >= 0.0 && n <= max as f64 && n.fract() == 0.0 => Ok(Some(n as usize)),
+            Some(n) => Err(ApiError::Validation(vec![FieldIssue {
+                path: "reasons".into(),
+                code: IssueCode::OutOfRange,
+                reason: format!("{n} is not a whole number from 0 to {max}"),
+                expected: format!("how many reason codes to return, 0 to {max}"),
+            }])),
+        }
     }
 
     pub fn explain(&self, record: ValidRecord, threshold: f64) -> RecordExplanation {
@@ -187,6 +227,7 @@ impl Scorer {
         RecordExplanation {
             sk_id_curr: record.id,
             probability,
+            score: self.bundle.points(probability),
             prediction: Bundle::decide(probability, threshold),
             threshold,
             raw_score,

@@ -123,16 +123,26 @@ pub fn read_bytes(v: &JsValue) -> Result<Vec<u8>, ApiError> {
 
 /// An optional decision threshold argument: `undefined` or `null` means the bundle's own.
 pub fn read_threshold(v: &JsValue) -> Result<Option<f64>, ApiError> {
+    read_optional_number(v, "threshold", "a number in [0, 1]")
+}
+
+/// The optional `reasons` argument: how many reason codes (range checked by the scorer).
+pub fn read_reasons(v: &JsValue) -> Result<Option<f64>, ApiError> {
+    read_optional_number(v, "reasons", "a whole number of reason codes, e.g. 4")
+}
+
+/// An optional number argument: `undefined` / `null` = not given.
+fn read_optional_number(v: &JsValue, name: &str, expected: &str) -> Result<Option<f64>, ApiError> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
     match v.as_f64() {
         Some(t) => Ok(Some(t)),
         None => Err(ApiError::Validation(vec![FieldIssue {
-            path: "threshold".into(),
+            path: name.into(),
             code: IssueCode::WrongType,
-            reason: "the threshold must be a number".into(),
-            expected: "a number in [0, 1]".into(),
+            reason: format!("the {name} must be a number"),
+            expected: expected.into(),
         }])),
     }
 }

@@ -15,7 +15,9 @@ use creditscore_core::schema::FieldIssue;
 use creditscore_core::service::features_document;
 use wasm_bindgen::prelude::*;
 
-use crate::js::{JsRecord, read_array, read_bytes, read_record, read_threshold, to_js, to_js_error};
+use crate::js::{
+    JsRecord, read_array, read_bytes, read_reasons, read_record, read_threshold, to_js, to_js_error,
+};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -39,10 +41,31 @@ export interface Warning {
   message: string;
 }
 
+/** A feature that pushed the score towards refusal (largest positive SHAP contributions). */
+export interface Reason {
+  /** Stable code `<FEATURE>.<direction>`, direction one of low, high, value, level, missing, flag. */
+  code: string;
+  /** Model feature. */
+  feature: string;
+  /** The value the model saw: a number, a category level, or null when missing. */
+  value: number | string | null;
+  /** Training median or most frequent level (a ratio: ratio of its inputs' typical values). */
+  typical: number | string | null;
+  /** The inputs a derived feature comes from (empty for an input). */
+  inputs: Array<{ name: string; value: number | string | null; typical: number | string | null }>;
+  /** SHAP value in raw-score (log-odds) units, > 0. */
+  contribution: number;
+  /** e.g. "EXT_SOURCE_3 is low: 0.21, typical 0.51". */
+  sentence: string;
+}
+
 export interface Prediction {
   sk_id_curr: number | null;
   /** Probability of default. */
   probability: number;
+  /** Score points on the bundle's scorecard scale (default 600 at 50:1 good:bad odds, 20 points
+   * to double the odds): higher = safer. */
+  score: number;
   /** 1 = predicted default = refuse (probability >= threshold), 0 = accept. */
   prediction: 0 | 1;
   /** Margin (log-odds) before the link function. */
@@ -50,6 +73,8 @@ export interface Prediction {
   /** The threshold the decision used. */
   threshold: number;
   warnings: Warning[];
+  /** Present for a refused record (4 reasons), or for every record when `reasons` was given. */
+  reasons?: Reason[];
 }
 
 export interface Contribution {
@@ -69,6 +94,8 @@ export interface Explanation {
   base_value: number;
   raw_score: number;
   probability: number;
+  /** Score points, as in `Prediction`. */
+  score: number;
   /** One per model feature, largest |contribution| first; base_value + sum = raw_score. */
   contributions: Contribution[];
   warnings: Warning[];
@@ -179,17 +206,20 @@ impl CreditScorer {
         to_js(&self.scorer.info())
     }
 
-    /// Probability of default and decision for one record (at `threshold`, default the
-    /// bundle's). Throws a CreditScoreError listing every invalid field.
+    /// Probability of default, score points and decision for one record (at `threshold`,
+    /// default the bundle's), with reason codes for a refused record (or `reasons` of them for
+    /// any record; 0 = none). Throws a CreditScoreError listing every invalid field.
     #[wasm_bindgen(unchecked_return_type = "Prediction")]
     pub fn score(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ClientRecord")] record: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "number | null")] threshold: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] reasons: JsValue,
     ) -> Result<JsValue, JsValue> {
         let threshold = self.threshold_arg(threshold).map_err(to_js_error)?;
+        let reasons = self.reasons_arg(reasons).map_err(to_js_error)?;
         let record = self.valid_record(&record, api::SINGLE_PREFIX).map_err(to_js_error)?;
-        to_js(&self.scorer.predict(record, threshold))
+        to_js(&self.scorer.predict(record, threshold, reasons))
     }
 
     /// Scores an array of records. Throws one CreditScoreError listing the problems of every
@@ -199,10 +229,12 @@ impl CreditScorer {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ClientRecord[]")] records: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "number | null")] threshold: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] reasons: JsValue,
     ) -> Result<JsValue, JsValue> {
         let threshold = self.threshold_arg(threshold).map_err(to_js_error)?;
+        let reasons = self.reasons_arg(reasons).map_err(to_js_error)?;
         let records = self.valid_records(&records).map_err(to_js_error)?;
-        to_js(&self.scorer.predict_many(records, threshold))
+        to_js(&self.scorer.predict_many(records, threshold, reasons))
     }
 
     /// Probability, decision and each feature's SHAP contribution, largest first.
@@ -259,6 +291,10 @@ impl CreditScorer {
 impl CreditScorer {
     fn threshold_arg(&self, threshold: JsValue) -> Result<f64, ApiError> {
         self.scorer.threshold(read_threshold(&threshold)?)
+    }
+
+    fn reasons_arg(&self, reasons: JsValue) -> Result<Option<usize>, ApiError> {
+        self.scorer.reasons(read_reasons(&reasons)?)
     }
 
     /// The core's verdict on one JS record.

@@ -146,6 +146,22 @@ fn error_response(description: &str) -> Value {
 pub fn openapi(bundle: Option<&Bundle>) -> Value {
     let record = bundle.map(record_schema).unwrap_or_else(|| json!({"type": "object"}));
     let version = bundle.map(|b| b.meta.version.as_str()).unwrap_or("unavailable");
+    // `?reasons=N` goes up to the number of model features.
+    let num_features = bundle.map_or(0, |b| b.schema.num_model_features());
+    // Reason codes, referenced from Prediction.
+    let reason = json!({"type": "object", "required": ["code", "feature", "value", "typical", "inputs", "contribution", "sentence"], "properties": {
+        "code": {"type": "string", "description": "stable code <FEATURE>.<direction>, direction one of low, high, value, level, missing, flag", "examples": ["EXT_SOURCE_3.low"]},
+        "feature": {"type": "string", "description": "model feature"},
+        "value": {"type": ["number", "string", "null"], "description": "as the model saw it: number, category level, or null for missing"},
+        "typical": {"type": ["number", "string", "null"], "description": "training median or most frequent level; for a ratio/difference/product, the operation on its inputs' typical values; null when unknown"},
+        "inputs": {"type": "array", "description": "the inputs a derived feature comes from (empty for an input)", "items": {"type": "object", "required": ["name", "value", "typical"], "properties": {
+            "name": {"type": "string"},
+            "value": {"type": ["number", "string", "null"]},
+            "typical": {"type": ["number", "string", "null"]}
+        }}},
+        "contribution": {"type": "number", "description": "TreeSHAP value (log-odds), > 0: towards default"},
+        "sentence": {"type": "string", "examples": ["EXT_SOURCE_3 is low: 0.21, typical 0.51"]}
+    }});
     let body_limit = alloc::format!(
         "Body limit {MAX_BODY_BYTES} bytes and at most {{N}} records per request, else 413. Malformed JSON: 400. \
          Every validation problem of every record at once: 422."
@@ -196,8 +212,11 @@ pub fn openapi(bundle: Option<&Bundle>) -> Value {
             }},
             "/predict": {"post": {
                 "summary": "Probability of default and decision for one record or a batch",
-                "parameters": [{"name": "threshold", "in": "query", "required": false, "description": "decision threshold in [0, 1]; default: the bundle's business-optimal threshold", "schema": {"type": "number", "minimum": 0, "maximum": 1}}],
-                "description": "prediction is 1 (predicted default: refuse) when probability >= threshold",
+                "parameters": [
+                    {"name": "threshold", "in": "query", "required": false, "description": "decision threshold in [0, 1]; default: the bundle's business-optimal threshold", "schema": {"type": "number", "minimum": 0, "maximum": 1}},
+                    {"name": "reasons", "in": "query", "required": false, "description": "number of reason codes for every record (0 = none); default: 4 for refused records, none for accepted ones", "schema": {"type": "integer", "minimum": 0, "maximum": num_features}}
+                ],
+                "description": "prediction is 1 (predicted default: refuse) when probability >= threshold; score is the probability on the bundle's scorecard scale (default 600 points at 50:1 good:bad odds, 20 points to double the odds; higher = safer); reasons are the features that pushed furthest towards refusal (largest positive TreeSHAP contributions)",
                 "requestBody": scoring_body(MAX_PREDICT_RECORDS),
                 "responses": scoring_errors(json!({"description": "scores, in request order", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictResponse"}}}}), MAX_PREDICT_RECORDS)
             }},
@@ -232,12 +251,15 @@ pub fn openapi(bundle: Option<&Bundle>) -> Value {
                     "code": {"enum": ["outside_training_range", "sentinel_value", "unknown_category_as_missing"]},
                     "message": {"type": "string"}
                 }},
-                "Prediction": {"type": "object", "required": ["sk_id_curr", "probability", "prediction"], "properties": {
+                "Prediction": {"type": "object", "required": ["sk_id_curr", "probability", "score", "prediction"], "properties": {
                     "sk_id_curr": {"type": ["integer", "null"]},
                     "probability": {"type": "number", "minimum": 0, "maximum": 1},
+                    "score": {"type": "number", "description": "score points: offset + factor * ln((1 - p) / p), factor = pdo / ln 2, offset = base_points - factor * ln(base_odds); p clamped to [1e-9, 1 - 1e-9]"},
                     "prediction": {"enum": [0, 1], "description": "1 = predicted default = refuse"},
+                    "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}, "description": "present for refused records (4), or for every record with ?reasons=N; strongest first"},
                     "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}, "description": "present only when a value is outside the training range or a sentinel"}
                 }},
+                "Reason": reason,
                 "PredictResponse": {"type": "object", "required": ["predictions", "threshold", "model_version", "request_id"], "properties": {
                     "predictions": {"type": "array", "items": {"$ref": "#/components/schemas/Prediction"}},
                     "threshold": {"type": "number"},
@@ -289,7 +311,9 @@ pub fn openapi(bundle: Option<&Bundle>) -> Value {
                     "inputs": {"type": "object", "description": "the record as sent, without SK_ID_CURR; absent for failed requests"},
                     "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}},
                     "probability": {"type": ["number", "null"]},
+                    "score": {"type": "number", "description": "score points; absent for failed requests"},
                     "prediction": {"type": ["integer", "null"]},
+                    "reasons": {"type": "array", "items": {"type": "string"}, "description": "codes of the reasons returned, strongest first; absent when none"},
                     "error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "issues": {"type": "integer"}}},
                     "latency_us": {"type": "integer"}
                 }}

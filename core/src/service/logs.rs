@@ -44,7 +44,14 @@ pub struct LogRecord {
     pub inputs: Option<Map<String, Value>>,
     pub warnings: Vec<Warning>,
     pub probability: Option<f64>,
+    /// Score points of `probability` on the bundle's scorecard scale; absent for a failed request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
     pub prediction: Option<u8>,
+    /// Codes of the reasons returned with the prediction (refused records, or `?reasons=N`),
+    /// strongest first; absent when none were returned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<LogError>,
     /// Time from receiving the request to the response, measured by the adapter.

@@ -26,6 +26,7 @@ use serde_json::{Map, Value};
 use crate::bundle::Bundle;
 use crate::ensemble::FlatForest;
 use crate::predict::{Contribution, Explanation, valid_threshold};
+use crate::reasons::{DEFAULT_REASONS, Reason, reasons_wanted};
 use crate::schema::{FieldIssue, IssueCode, ValidRecord, Warning};
 
 pub use docs::{features_document, openapi};
@@ -354,7 +355,9 @@ impl Service {
                         inputs: Some(r.inputs),
                         warnings: r.warnings,
                         probability: Some(r.probability),
+                        score: Some(r.score).filter(|s| s.is_finite()),
                         prediction: Some(r.prediction),
+                        reasons: r.reasons,
                         error: None,
                         latency_us: 0,
                     })
@@ -376,7 +379,9 @@ impl Service {
                     inputs: None,
                     warnings: Vec::new(),
                     probability: None,
+                    score: None,
                     prediction: None,
+                    reasons: None,
                     error: Some(LogError {
                         code: e.code,
                         message: e.message.clone(),
@@ -399,17 +404,20 @@ impl Service {
                 format!("request body is {body_len} bytes; the limit is {MAX_BODY_BYTES}"),
             ));
         }
-        let threshold = match endpoint {
+        // `reasons`: None = the default (reasons for refused records only).
+        let (threshold, reasons_asked) = match endpoint {
             Endpoint::Predict => {
-                let params = query::parse(req.query, &["threshold"])?;
-                match params.get("threshold") {
+                let params = query::parse(req.query, &["threshold", "reasons"])?;
+                let threshold = match params.get("threshold") {
                     None => bundle.threshold,
                     Some(raw) => parse_threshold(raw)?,
-                }
+                };
+                let reasons = params.get("reasons").map(|raw| parse_reasons(raw, bundle)).transpose()?;
+                (threshold, reasons)
             }
             Endpoint::Explain => {
                 query::parse(req.query, &[])?;
-                bundle.threshold
+                (bundle.threshold, Some(0))
             }
         };
         let body: Value = serde_json::from_slice(req.body).map_err(|e| {
@@ -457,10 +465,18 @@ impl Service {
         let mut items: Vec<Value> = Vec::with_capacity(valid.len());
         for ((record, raw), (probability, explanation)) in valid.into_iter().zip(records).zip(outcomes) {
             let prediction = Bundle::decide(probability, threshold);
+            let score = bundle.points(probability);
+            let n_reasons = reasons_wanted(reasons_asked, prediction);
+            // Refused records (or every record when asked): exact TreeSHAP, top positive.
+            let reasons: Option<Vec<Reason>> = (n_reasons > 0).then(|| bundle.reasons(&record, n_reasons));
             let mut item = Map::new();
             item.insert("sk_id_curr".into(), record.id.map_or(Value::Null, Value::from));
             item.insert("probability".into(), finite(probability));
+            item.insert("score".into(), finite(score));
             item.insert("prediction".into(), Value::from(prediction));
+            if let Some(reasons) = &reasons {
+                item.insert("reasons".into(), to_value(reasons));
+            }
             if let Some(e) = explanation {
                 item.insert("raw_score".into(), finite(e.raw_score));
                 item.insert("base_value".into(), finite(e.base_value));
@@ -482,7 +498,9 @@ impl Service {
                 inputs,
                 warnings: record.warnings,
                 probability,
+                score,
                 prediction,
+                reasons: reasons.map(|list| list.into_iter().map(|r| r.code).collect()),
             });
         }
         let list_key = match endpoint {
@@ -517,7 +535,28 @@ struct ScoredRecord {
     inputs: Map<String, Value>,
     warnings: Vec<Warning>,
     probability: f64,
+    score: f64,
     prediction: u8,
+    reasons: Option<Vec<String>>,
+}
+
+/// `?reasons=N`: how many reason codes to return for every record (0 = none, even if refused).
+fn parse_reasons(raw: &str, bundle: &Bundle) -> Result<usize, ApiError> {
+    let max = bundle.schema.num_model_features();
+    match raw.trim().parse::<usize>() {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(ApiError::invalid(
+            "invalid query parameter",
+            alloc::vec![issue(
+                "query.reasons",
+                IssueCode::OutOfRange,
+                format!("`{}` is not a whole number from 0 to {max}", truncate(raw, 40)),
+                format!(
+                    "how many reason codes to return, 0 to {max} (default {DEFAULT_REASONS} for refused applications)"
+                ),
+            )],
+        )),
+    }
 }
 
 fn parse_threshold(raw: &str) -> Result<f64, ApiError> {

@@ -726,3 +726,107 @@ fn client_source_header_is_logged() {
     let Outcome::Respond { logs, .. } = s.handle(&settings(), &req) else { panic!() };
     assert_eq!(logs[0].source, "batch-job");
 }
+
+/// The committed default model (derived ratios, categories, reference statistics).
+fn default_model() -> Service {
+    Service::new(include_bytes!("../../../models/default.csb"))
+}
+
+#[test]
+fn predict_gives_score_points_and_reasons_equal_to_explain() {
+    let s = default_model();
+    let b = s.bundle().unwrap();
+    // A risky record (low external scores, high credit for the income) and the README's.
+    let risky = record(json!({"EXT_SOURCE_2": 0.05, "EXT_SOURCE_3": 0.08, "EXT_SOURCE_1": null,
+        "AMT_CREDIT": 1_800_000.0, "AMT_ANNUITY": 90_000.0, "DAYS_EMPLOYED": -30}));
+    let body = json!({"data": [risky.clone(), record(json!({}))]});
+    let (resp, v, logs) = call("POST", "/predict").json(&body).respond(&s, &settings());
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    let preds = v["predictions"].as_array().unwrap();
+    assert_eq!(preds[0]["prediction"], 1, "the risky record is refused: {}", preds[0]);
+    for p in preds {
+        // score = 600 - 20/ln2 * ln 50 + 20/ln2 * ln((1 - p) / p), by hand.
+        let prob = p["probability"].as_f64().unwrap();
+        let factor = 20.0 / core::f64::consts::LN_2;
+        let hand = 600.0 - factor * libm::log(50.0) + factor * libm::log((1.0 - prob) / prob);
+        assert!((p["score"].as_f64().unwrap() - hand).abs() < 1e-9, "{p}");
+    }
+    assert!(preds[0]["score"].as_f64() < preds[1]["score"].as_f64());
+    // Refused: 4 reasons by default; accepted: none unless asked.
+    let reasons = preds[0]["reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), 4);
+    assert_eq!(preds[1]["prediction"], 0);
+    assert!(preds[1].get("reasons").is_none());
+    assert_eq!(logs[0].score, preds[0]["score"].as_f64());
+    let codes: Vec<&str> = reasons.iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert_eq!(logs[0].reasons.as_ref().unwrap(), &codes);
+    assert!(logs[1].reasons.is_none());
+    // Log lines carry them too.
+    let line = render_log_object(&mut logs.clone(), 5);
+    assert!(line.contains("\"score\":") && line.contains(codes[0]), "{line}");
+
+    // Equal to the largest positive contributions of /explain for the same record.
+    let (_, e, _) = call("POST", "/explain").json(&json!({"data": risky})).respond(&s, &settings());
+    let contributions = e["explanations"][0]["contributions"].as_array().unwrap();
+    let top: Vec<(&str, f64)> = contributions
+        .iter()
+        .map(|c| (c["feature"].as_str().unwrap(), c["contribution"].as_f64().unwrap()))
+        .filter(|(_, c)| *c > 0.0)
+        .take(4)
+        .collect();
+    let got: Vec<(&str, f64)> = reasons
+        .iter()
+        .map(|r| (r["feature"].as_str().unwrap(), r["contribution"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(got, top);
+    assert_eq!(e["explanations"][0]["score"], preds[0]["score"]);
+    for r in reasons {
+        let sentence = r["sentence"].as_str().unwrap();
+        let feature = r["feature"].as_str().unwrap();
+        match b.schema.derived.iter().find(|d| d.name == feature) {
+            // A derived feature is named through its inputs.
+            Some(d) => {
+                for input in d.op.arguments() {
+                    assert!(sentence.contains(input), "{sentence} should name {input}");
+                }
+                assert_eq!(r["inputs"].as_array().unwrap().len(), d.op.arguments().len());
+            }
+            None => assert!(sentence.starts_with(feature), "{sentence}"),
+        }
+        assert!(r["code"].as_str().unwrap().starts_with(feature));
+    }
+
+    // ?reasons=N for an accepted record; 0 turns them off; bad values are 422.
+    let one = json!({"data": record(json!({}))});
+    let (_, v, _) = call("POST", "/predict").query("reasons=2").json(&one).respond(&s, &settings());
+    assert!(v["predictions"][0]["reasons"].as_array().unwrap().len() <= 2);
+    let (_, v, _) = call("POST", "/predict").query("reasons=0").json(&body).respond(&s, &settings());
+    assert!(v["predictions"][0].get("reasons").is_none());
+    for bad in ["reasons=-1", "reasons=x", "reasons=1000", "reasons=1.5"] {
+        let (resp, v, _) = call("POST", "/predict").query(bad).json(&one).respond(&s, &settings());
+        assert_eq!(resp.status, 422, "{bad}");
+        assert_eq!(v["error"]["details"][0]["path"], "query.reasons");
+    }
+}
+
+#[test]
+fn derived_reasons_name_both_inputs_of_a_ratio() {
+    let s = default_model();
+    let b = s.bundle().unwrap();
+    let rec = b
+        .schema
+        .validate_json(&record(json!({"AMT_CREDIT": 2_000_000.0, "AMT_INCOME_TOTAL": 100_000.0})), "data.")
+        .unwrap();
+    let i = b.schema.model_features.iter().position(|f| f == "CREDIT_INCOME_RATIO").unwrap();
+    let mut phi = vec![0.0; b.schema.model_features.len()];
+    phi[i] = 0.5;
+    let r = &b.reasons_from_shap(&rec, &phi, 4)[0];
+    assert_eq!(r.code, "CREDIT_INCOME_RATIO.high");
+    assert!(
+        r.sentence.starts_with("AMT_CREDIT / AMT_INCOME_TOTAL is high: ")
+            && r.sentence.contains("(AMT_CREDIT 2000000, typical ")
+            && r.sentence.contains("; AMT_INCOME_TOTAL "),
+        "{}",
+        r.sentence
+    );
+}

@@ -92,12 +92,27 @@ fn predict_uses_core_score_and_decision() {
     let rec =
         json_record(&s, serde_json::json!({"SK_ID_CURR": 7, "x": 0.2, "c": "b"}), SINGLE_PREFIX).unwrap();
     let expected = s.bundle.score(&rec);
-    let p = s.predict(rec, s.threshold(None).unwrap());
+    let p = s.predict(rec, s.threshold(None).unwrap(), None);
     assert_eq!(p.sk_id_curr, Some(7));
     assert_eq!(p.raw_score.to_bits(), expected.raw_score.to_bits());
     assert_eq!(p.probability.to_bits(), expected.probability.to_bits());
     assert_eq!(p.threshold, 0.4);
     assert_eq!(p.prediction, Bundle::decide(p.probability, 0.4));
+    assert_eq!(p.score.to_bits(), s.bundle.points(p.probability).to_bits());
+    assert_eq!(p.reasons.is_some(), p.prediction == 1, "reasons by default only when refused");
+}
+
+#[test]
+fn reasons_count_is_checked_like_the_api() {
+    let s = scorer();
+    assert_eq!(s.reasons(None).unwrap(), None);
+    assert_eq!(s.reasons(Some(2.0)).unwrap(), Some(2));
+    for bad in [-1.0, 1.5, 3.0, f64::NAN] {
+        assert_eq!(s.reasons(Some(bad)).unwrap_err().code(), "validation_error", "{bad}");
+    }
+    let rec = json_record(&s, serde_json::json!({"SK_ID_CURR": 7, "x": 0.9}), SINGLE_PREFIX).unwrap();
+    let expected = s.bundle.reasons(&rec, 2);
+    assert_eq!(s.predict(rec, 0.99, Some(2)).reasons, Some(expected));
 }
 
 #[test]
@@ -110,8 +125,8 @@ fn batch_gives_the_same_bits_as_one_by_one() {
             json_record(&s, serde_json::json!({"SK_ID_CURR": i, "x": x, "c": c}), "").unwrap()
         })
         .collect();
-    let one_by_one: Vec<Prediction> = records.iter().map(|r| s.predict(r.clone(), 0.5)).collect();
-    assert_eq!(s.predict_many(records, 0.5), one_by_one);
+    let one_by_one: Vec<Prediction> = records.iter().map(|r| s.predict(r.clone(), 0.5, Some(1))).collect();
+    assert_eq!(s.predict_many(records, 0.5, Some(1)), one_by_one);
 }
 
 #[test]
