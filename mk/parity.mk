@@ -6,6 +6,9 @@
 bench: venv build
 	$(PY) bench/bench_vs_lightgbm.py
 
-# Regenerate the committed parity fixtures (deterministic on the pinned library versions).
+# Regenerate the committed parity fixtures (deterministic on the pinned library versions), and
+# the import-rule fixtures of tests/parity/import (checked by core/tests/parity.rs and
+# cli/tests/import_cli.rs).
 parity-fixtures: venv
 	$(PY) tests/parity/gen_fixtures.py
+	$(PY) tests/parity/gen_import_fixtures.py

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::error::CliError;
-use crate::input::{AtomicOutput, Validation, for_each_record, load_schema, write_float};
+use crate::input::{AtomicOutput, CsvOut, UnknownColumns, Validation, for_each_record, load_schema};
 use crate::progress::Progress;
 
 #[derive(clap::Args)]
@@ -19,6 +19,10 @@ pub struct Args {
     /// level codes.
     #[arg(long)]
     out: PathBuf,
+    /// Leave out input columns that are neither the id nor an input (e.g. TARGET) instead of
+    /// stopping at them.
+    #[arg(long)]
+    ignore_unknown_columns: bool,
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
@@ -27,19 +31,26 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let mut validation = Validation::new(&args.input);
     let mut progress = Progress::new("rows");
     let mut rows = 0u64;
-    let header = schema.model_features.join(",");
-    let result = writeln!(out.writer, "{header}").map_err(CliError::io(&args.out)).and_then(|()| {
-        for_each_record(&args.input, |row, record| {
-            rows = row;
-            if let Some(valid) = validation.check(&schema, row, &record)
-                && validation.all_valid()
-            {
-                write_row(&mut out.writer, &valid.features).map_err(CliError::io(&args.out))?;
-            }
-            progress.update(row, None);
-            Ok(())
-        })
-    });
+    let unknown = if args.ignore_unknown_columns { UnknownColumns::Ignore } else { UnknownColumns::Refuse };
+    let mut csv = CsvOut::new(&mut out.writer);
+    let result = csv
+        .row(schema.model_features.iter().map(String::as_str))
+        .map_err(CliError::io(&args.out))
+        .and_then(|()| {
+            for_each_record(&args.input, |row, record| {
+                rows = row;
+                let record = unknown.apply(&schema, record);
+                if let Some(valid) = validation.check(&schema, row, &record)
+                    && validation.all_valid()
+                {
+                    write_row(&mut csv, &valid.features).map_err(CliError::io(&args.out))?;
+                }
+                progress.update(row, None);
+                Ok(())
+            })
+        });
+    let result = result.and_then(|()| csv.flush().map_err(CliError::io(&args.out)));
+    drop(csv);
     match result.and_then(|()| validation.finish()) {
         Ok(()) => {
             progress.finish(rows);
@@ -52,12 +63,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
 }
 
-fn write_row(out: &mut impl Write, values: &[f64]) -> std::io::Result<()> {
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
-        }
-        write_float(out, *v)?;
+fn write_row(out: &mut CsvOut<impl Write>, values: &[f64]) -> std::io::Result<()> {
+    for v in values {
+        out.float(*v)?;
     }
-    writeln!(out)
+    out.end_row()
 }

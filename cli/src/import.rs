@@ -2,16 +2,18 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use creditscore_core::import::{self, BundleSpec, ImportError};
+use creditscore_core::bundle::Iterations;
+use creditscore_core::import::{self, BundleSpec, ImportError, ImportOptions};
 
 use crate::error::CliError;
 use crate::input::AtomicOutput;
 
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Library {
     /// LightGBM text model (`Booster.save_model("model.txt")`), binary objective.
     Lightgbm,
-    /// XGBoost JSON model (`Booster.save_model("model.json")`), binary:logistic.
+    /// XGBoost JSON or UBJSON model (`Booster.save_model("model.json")` / "model.ubj"),
+    /// binary:logistic.
     Xgboost,
     /// scikit-learn HistGradientBoostingClassifier exported by train/ (creditscore-sklearn-hgb JSON).
     Sklearn,
@@ -39,14 +41,23 @@ pub struct Args {
     /// Bundle version (default: the spec's, else "1").
     #[arg(long)]
     version: Option<String>,
+    /// Keep every tree of a model trained with early stopping. By default an XGBoost model that
+    /// records `best_iteration` keeps the trees up to it, as XGBClassifier.predict_proba does
+    /// (Booster.predict uses all trees).
+    #[arg(long)]
+    all_trees: bool,
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let text = std::fs::read_to_string(&args.model).map_err(CliError::io(&args.model))?;
+    let bytes = std::fs::read(&args.model).map_err(CliError::io(&args.model))?;
+    let options = ImportOptions { all_trees: args.all_trees };
     let imported = match args.library {
-        Library::Lightgbm => import::lightgbm::parse(&text),
-        Library::Xgboost => import::xgboost::parse(&text),
-        Library::Sklearn => import::sklearn::parse(&text),
+        Library::Xgboost => import::xgboost::parse_bytes(&bytes, &options),
+        Library::Lightgbm | Library::Sklearn => match std::str::from_utf8(&bytes) {
+            Ok(text) if matches!(args.library, Library::Lightgbm) => import::lightgbm::parse(text),
+            Ok(text) => import::sklearn::parse(text),
+            Err(_) => Err(not_text(&bytes, args.library)),
+        },
     }
     .map_err(|e| import_error(&args.model, e))?;
     let spec = match &args.spec {
@@ -63,7 +74,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
     };
     let has_spec = spec.is_some();
     let (trees, features) = (imported.ensemble.trees.len(), imported.feature_names.len());
-    let categorical = imported.categorical_levels.iter().filter(|l| l.is_some()).count();
+    let categorical = imported.categorical.iter().filter(|&&c| c).count();
+    let iterations = imported.iterations.clone();
     let mut bundle = imported.into_bundle(spec).map_err(|e| {
         let file = args.spec.as_deref().unwrap_or(&args.model);
         CliError::Usage(format!("{}: {e}", file.display()))
@@ -92,17 +104,49 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     out.commit()?;
     eprintln!(
-        "{}: {} -> {} ({} trees, {features} features of which {categorical} categorical, {}; \
+        "{}: {} -> {} ({} trees, {}, {features} features of which {categorical} categorical, {}; \
          {} bytes, sha256 {})",
         bundle.meta.name,
         args.model.display(),
         args.out.display(),
         trees,
+        describe_iterations(&iterations),
         if has_spec { "schema from the spec" } else { "every feature an optional input" },
         bytes.len(),
         bundle.sha256
     );
     Ok(())
+}
+
+/// The import summary's account of early stopping.
+fn describe_iterations(it: &Iterations) -> String {
+    match (it.best_iteration, it.rule.as_str()) {
+        (Some(best), "best_iteration") => format!(
+            "iterations 0..={best} of {} (best_iteration {best}, as XGBClassifier.predict_proba; \
+             --all-trees keeps all)",
+            it.in_file
+        ),
+        (Some(best), _) => {
+            format!("all {} iterations (--all-trees; the file's best_iteration is {best})", it.in_file)
+        }
+        (None, _) => format!("all {} iterations (no best iteration recorded)", it.in_file),
+    }
+}
+
+/// A LightGBM or scikit-learn model file that is not text: say what it looks like.
+fn not_text(bytes: &[u8], library: Library) -> ImportError {
+    let what = match import::xgboost::detect(bytes) {
+        import::xgboost::FileFormat::Ubjson | import::xgboost::FileFormat::LegacyBinary => {
+            "this is a binary XGBoost model: import it with `creditscore import xgboost`"
+        }
+        _ => match library {
+            Library::Lightgbm => {
+                "binary content; a LightGBM model is the text of Booster.save_model('model.txt')"
+            }
+            _ => "binary content; export the model with train/creditscore_train/sklearn_export.py",
+        },
+    };
+    ImportError::Syntax { line: None, tree: None, message: format!("not a text model file ({what})") }
 }
 
 fn import_error(path: &Path, e: ImportError) -> CliError {

@@ -3,7 +3,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use creditscore_core::schema::{FieldIssue, RawValue, Schema, ValidRecord};
+use creditscore_core::schema::{FieldIssue, IssueCode, RawValue, Schema, ValidRecord};
 use creditscore_core::{Bundle, bundle};
 
 use crate::error::{CliError, MAX_ROWS_REPORTED};
@@ -46,6 +46,8 @@ impl Format {
 pub enum Record<'a> {
     Fields(Vec<(&'a str, RawValue<'a>)>),
     Json(&'a serde_json::Value),
+    /// A JSON record with some fields left out (see [`UnknownColumns::Ignore`]).
+    Owned(serde_json::Value),
 }
 
 impl Record<'_> {
@@ -53,6 +55,7 @@ impl Record<'_> {
         match self {
             Record::Fields(fields) => schema.validate(fields.iter().copied(), ""),
             Record::Json(value) => schema.validate_json(value, ""),
+            Record::Owned(value) => schema.validate_json(value, ""),
         }
     }
 }
@@ -129,7 +132,7 @@ impl Validation {
             Ok(valid) => Some(valid),
             Err(issues) => {
                 if self.invalid.len() < MAX_ROWS_REPORTED {
-                    self.invalid.push((row, issues));
+                    self.invalid.push((row, issues.into_iter().map(cli_hint).collect()));
                 } else {
                     self.more += 1;
                 }
@@ -178,8 +181,99 @@ impl AtomicOutput {
     }
 }
 
-/// Exact, compact text for a float: shortest round-trip digits (exponent form when very large or
-/// small); missing values as an empty cell.
-pub fn write_float(out: &mut impl Write, v: f64) -> std::io::Result<()> {
-    if v.is_nan() { Ok(()) } else { write!(out, "{v:?}") }
+/// CSV output through the csv crate: RFC 4180 quoting of any cell (a feature name with a comma
+/// or a quote stays one column), `\n` line ends. Rows are written cell by cell with
+/// [`CsvOut::cell`] / [`CsvOut::float`] and ended with [`CsvOut::end_row`].
+pub struct CsvOut<W: Write> {
+    writer: csv::Writer<W>,
+    text: String,
+}
+
+impl<W: Write> CsvOut<W> {
+    pub fn new(out: W) -> Self {
+        CsvOut { writer: csv::WriterBuilder::new().has_headers(false).from_writer(out), text: String::new() }
+    }
+
+    pub fn cell(&mut self, text: &str) -> std::io::Result<()> {
+        Ok(self.writer.write_field(text)?)
+    }
+
+    /// Exact, compact text for a float: shortest round-trip digits (exponent form when very large
+    /// or small); missing values as an empty cell.
+    pub fn float(&mut self, v: f64) -> std::io::Result<()> {
+        use std::fmt::Write as _;
+        self.text.clear();
+        if !v.is_nan() {
+            let _ = write!(self.text, "{v:?}");
+        }
+        Ok(self.writer.write_field(&self.text)?)
+    }
+
+    pub fn end_row(&mut self) -> std::io::Result<()> {
+        Ok(self.writer.write_record(None::<&[u8]>)?)
+    }
+
+    /// A whole row of text cells.
+    pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) -> std::io::Result<()> {
+        for c in cells {
+            self.cell(c)?;
+        }
+        self.end_row()
+    }
+
+    /// Flushes the csv crate's buffer into the underlying writer (call before it is committed).
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+
+    /// The underlying writer, everything written flushed into it.
+    pub fn into_inner(self) -> std::io::Result<W> {
+        self.writer.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+/// What to do with input columns (CSV) or fields (JSONL) that are neither the client id nor an
+/// input of the schema, e.g. a training file's `TARGET`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum UnknownColumns {
+    /// Report them as invalid (naming the closest input and `--ignore-unknown-columns`).
+    Refuse,
+    /// Leave them out.
+    Ignore,
+}
+
+impl UnknownColumns {
+    /// The record without unknown columns when they are ignored, else the record as it is.
+    pub fn apply<'a>(self, schema: &Schema, record: Record<'a>) -> Record<'a> {
+        let known = |name: &str| name == schema.id_field || schema.input(name).is_some();
+        match (self, record) {
+            (UnknownColumns::Refuse, record) => record,
+            (UnknownColumns::Ignore, Record::Fields(mut fields)) => {
+                fields.retain(|(n, _)| known(n));
+                Record::Fields(fields)
+            }
+            (UnknownColumns::Ignore, Record::Json(value)) => match value {
+                serde_json::Value::Object(map) if map.keys().any(|n| !known(n)) => {
+                    let mut kept = map.clone();
+                    kept.retain(|n, _| known(n));
+                    Record::Owned(serde_json::Value::Object(kept))
+                }
+                value => Record::Json(value),
+            },
+            (UnknownColumns::Ignore, Record::Owned(value)) => Record::Owned(value),
+        }
+    }
+}
+
+/// The CLI's words for an unknown column: the core's hint names the HTTP API's field list.
+fn cli_hint(mut issue: FieldIssue) -> FieldIssue {
+    if issue.code == IssueCode::UnknownField {
+        issue.reason = "not an input of the model (nor the id)".into();
+        issue.expected = if issue.expected.starts_with("did you mean") {
+            format!("{}; or pass --ignore-unknown-columns to leave such columns out", issue.expected)
+        } else {
+            "an input of the model; pass --ignore-unknown-columns to leave other columns out".into()
+        };
+    }
+    issue
 }

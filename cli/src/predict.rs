@@ -7,7 +7,7 @@ use creditscore_core::predict::valid_threshold;
 use creditscore_core::{Bundle, ValidRecord};
 
 use crate::error::CliError;
-use crate::input::{AtomicOutput, Format, Validation, for_each_record, load_bundle, write_float};
+use crate::input::{AtomicOutput, CsvOut, Format, UnknownColumns, Validation, for_each_record, load_bundle};
 use crate::progress::Progress;
 
 /// Rows validated before each batch is scored.
@@ -38,6 +38,10 @@ pub struct Args {
     /// Which rows get reason codes with --reasons.
     #[arg(long, value_enum, default_value_t = ReasonsFor::Refused)]
     reasons_for: ReasonsFor,
+    /// Leave out input columns (CSV) or fields (JSONL) that are neither the id nor an input of
+    /// the model (e.g. TARGET) instead of reporting them.
+    #[arg(long)]
+    ignore_unknown_columns: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -74,8 +78,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let mut pending: Vec<ValidRecord> = Vec::with_capacity(CHUNK);
     let mut progress = Progress::new("scored");
     let mut rows = 0u64;
+    let unknown =
+        if args.ignore_unknown_columns { UnknownColumns::Ignore } else { UnknownColumns::Refuse };
     let result = for_each_record(&args.input, |row, record| {
         rows = row;
+        let record = unknown.apply(&bundle.schema, record);
         if let Some(valid) = validation.check(&bundle.schema, row, &record)
             && validation.all_valid()
         {
@@ -119,21 +126,27 @@ impl ScoreWriter<'_> {
         if self.format == Format::Jsonl {
             return Ok(());
         }
-        write!(out, "raw_score,probability,prediction,score")?;
+        let mut csv = CsvOut::new(out);
+        for name in ["raw_score", "probability", "prediction", "score"] {
+            csv.cell(name)?;
+        }
         if self.explain {
             for name in &self.bundle.schema.model_features {
-                write!(out, ",shap_{name}")?;
+                csv.cell(&format!("shap_{name}"))?;
             }
-            write!(out, ",shap_bias")?;
+            csv.cell("shap_bias")?;
         }
         for i in 1..=self.reasons {
-            write!(out, ",reason_{i}")?;
+            csv.cell(&format!("reason_{i}"))?;
         }
-        writeln!(out)
+        csv.end_row()?;
+        csv.flush()
     }
 
     fn write_chunk(&mut self, out: &mut impl Write, records: &[ValidRecord]) -> std::io::Result<()> {
         let scores = self.bundle.score_records(self.compiled.as_ref(), records);
+        // CSV rows of the chunk, quoted by the csv crate, then written out at once.
+        let mut csv = CsvOut::new(Vec::with_capacity(if self.format == Format::Csv { 1 << 16 } else { 0 }));
         for (record, score) in records.iter().zip(&scores) {
             let prediction = Bundle::decide(score.probability, self.threshold);
             let points = self.bundle.points(score.probability);
@@ -148,28 +161,20 @@ impl ScoreWriter<'_> {
             };
             match self.format {
                 Format::Csv => {
-                    write_float(out, score.raw_score)?;
-                    out.write_all(b",")?;
-                    write_float(out, score.probability)?;
-                    write!(out, ",{prediction},")?;
-                    write_float(out, points)?;
+                    csv.float(score.raw_score)?;
+                    csv.float(score.probability)?;
+                    csv.cell(&prediction.to_string())?;
+                    csv.float(points)?;
                     if self.explain {
                         for v in &self.phi {
-                            out.write_all(b",")?;
-                            write_float(out, *v)?;
+                            csv.float(*v)?;
                         }
                     }
                     for i in 0..self.reasons {
-                        let code = reasons.get(i).map_or("", |r| r.code.as_str());
-                        // Codes are `<model feature>.<direction>`; quote one whose feature name
-                        // holds a CSV delimiter (RFC 4180), which imported models may have.
-                        if code.contains([',', '"', '\n', '\r']) {
-                            write!(out, ",\"{}\"", code.replace('"', "\"\""))?;
-                        } else {
-                            write!(out, ",{code}")?;
-                        }
+                        // Codes are `<model feature>.<direction>`: quoted when the name needs it.
+                        csv.cell(reasons.get(i).map_or("", |r| r.code.as_str()))?;
                     }
-                    writeln!(out)?;
+                    csv.end_row()?;
                 }
                 Format::Jsonl => {
                     let mut line = serde_json::json!({
@@ -196,6 +201,6 @@ impl ScoreWriter<'_> {
                 }
             }
         }
-        Ok(())
+        out.write_all(&csv.into_inner()?)
     }
 }

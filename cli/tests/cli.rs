@@ -228,7 +228,9 @@ fn invalid_rows_are_all_named_and_nothing_is_written() {
         2,
     );
     assert!(
-        stderr.contains("unknown field") && stderr.contains(&format!("did you mean `{first}`")),
+        stderr.contains("not an input of the model")
+            && stderr.contains(&format!("did you mean `{first}`"))
+            && stderr.contains("--ignore-unknown-columns"),
         "{stderr}"
     );
 }

@@ -60,6 +60,26 @@ pub struct Metadata {
     /// (600 points at 50:1, 20 points to double the odds). See [`Bundle::score_scale`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score_scale: Option<ScoreScale>,
+    /// Which boosting iterations of the imported file the bundle scores with (early stopping);
+    /// absent in bundles made before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iterations: Option<Iterations>,
+}
+
+/// The boosting iterations an imported model keeps. A model trained with early stopping records
+/// its best iteration; the scikit-learn APIs predict with the iterations up to it, the plain
+/// boosters (XGBoost `Booster.predict`) with all of them.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Iterations {
+    /// Iterations scored (trees = iterations x trees per iteration).
+    pub used: u64,
+    /// Iterations in the model file.
+    pub in_file: u64,
+    /// The best iteration recorded in the file (0-based), if any.
+    #[serde(default)]
+    pub best_iteration: Option<u64>,
+    /// Why `used` was chosen: "all" (no best iteration, or `--all-trees`) or "best_iteration".
+    pub rule: String,
 }
 
 /// Result of the correlation-based selection of required inputs.
@@ -361,8 +381,10 @@ fn write_tree(out: &mut Vec<u8>, tree: &Tree) {
                 (0u8, missing as u8, default_left, false, threshold, 0, 0)
             }
             Split::LessThanF32 { threshold, default_left } => (1, 0, default_left, false, threshold, 0, 0),
-            Split::Categorical { bitset_start, bitset_len, in_set_left, default_left } => {
-                (2, 0, default_left, in_set_left, 0.0, bitset_start, bitset_len)
+            // The missing-type byte, unused by categorical splits, holds `strict_codes` (bundles
+            // written before it existed read as 0: LightGBM / XGBoost codes).
+            Split::Categorical { bitset_start, bitset_len, in_set_left, default_left, strict_codes } => {
+                (2, u8::from(strict_codes), default_left, in_set_left, 0.0, bitset_start, bitset_len)
             }
         };
         out.extend_from_slice(&n.feature.to_le_bytes());
@@ -405,7 +427,13 @@ fn read_tree(r: &mut Reader<'_>, t: usize) -> Result<Tree, BundleError> {
                 default_left,
             },
             (1, _) => Split::LessThanF32 { threshold, default_left },
-            (2, _) => Split::Categorical { bitset_start, bitset_len, in_set_left, default_left },
+            (2, s @ 0..=1) => Split::Categorical {
+                bitset_start,
+                bitset_len,
+                in_set_left,
+                default_left,
+                strict_codes: s == 1,
+            },
             _ => {
                 return Err(BundleError::BadNodeKind { tree: t, node: i, kind });
             }
@@ -510,6 +538,7 @@ pub(crate) mod tests {
                         bitset_len: 1,
                         in_set_left: true,
                         default_left: false,
+                        strict_codes: false,
                     },
                     left: -1,
                     right: -2,

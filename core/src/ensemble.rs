@@ -33,7 +33,18 @@ pub enum Split {
     /// Category code `trunc(v)` is looked up in the node's bitset (words `bitset_start..+len`).
     /// In the set goes left when `in_set_left` (LightGBM, scikit-learn), right otherwise (XGBoost).
     /// NaN takes the default side; negative or out-of-range codes count as "not in the set".
-    Categorical { bitset_start: u32, bitset_len: u32, in_set_left: bool, default_left: bool },
+    /// With `strict_codes` (scikit-learn) a value that is not an integer code of the bitset's
+    /// range (negative, non-integer, too large) takes the default side instead: scikit-learn
+    /// 1.9.1 encodes categorical columns with `OrdinalEncoder(handle_unknown='use_encoded_value',
+    /// unknown_value=nan)`, so such values are missing (the importer puts unknown codes inside
+    /// the range on the missing side in the bitset).
+    Categorical {
+        bitset_start: u32,
+        bitset_len: u32,
+        in_set_left: bool,
+        default_left: bool,
+        strict_codes: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -62,7 +73,8 @@ pub struct Tree {
 pub enum Arithmetic {
     /// f64: base first, then each tree in order (LightGBM, scikit-learn).
     F64,
-    /// f32, rounding after every addition (XGBoost).
+    /// f32, rounding after every addition (XGBoost), on inputs rounded to f32 first as XGBoost's
+    /// float32 input matrix holds them.
     F32,
 }
 
@@ -84,7 +96,8 @@ pub struct Ensemble {
     pub base_score: f64,
     pub arithmetic: Arithmetic,
     pub link: Link,
-    /// LightGBM's C API scores inputs with |v| <= 1e-35 as 0.0; reproduce it for parity.
+    /// LightGBM's C API scores inputs with |v| <= 1e-35 as 0.0; reproduce it for parity. (XGBoost's
+    /// own input convention, rounding to f32, goes with [`Arithmetic::F32`].)
     pub zero_small_inputs: bool,
 }
 
@@ -111,8 +124,11 @@ impl Split {
                 }
                 ((value as f32) as f64) < threshold
             }
-            Split::Categorical { bitset_start, bitset_len, in_set_left, default_left } => {
+            Split::Categorical { bitset_start, bitset_len, in_set_left, default_left, strict_codes } => {
                 if value.is_nan() {
+                    return default_left;
+                }
+                if strict_codes && !is_code_below(value, bitset_len) {
                     return default_left;
                 }
                 let in_set = category_in_bitset(value, bitset_start, bitset_len, cat_words);
@@ -120,6 +136,12 @@ impl Split {
             }
         }
     }
+}
+
+/// Whether `value` is an integer code a bitset of `len` words can hold (-0.0 is code 0).
+#[inline(always)]
+fn is_code_below(value: f64, len: u32) -> bool {
+    value >= 0.0 && value < f64::from(len) * 32.0 && libm::trunc(value) == value
 }
 
 #[inline(always)]
@@ -326,11 +348,12 @@ impl Ensemble {
         }
     }
 
-    /// Applies the model's input conventions (LightGBM's tiny-value zeroing) to a row.
+    /// Applies the model's input conventions to a row: the values the library's trees compare
+    /// (see [`InputConversion`]).
     pub(crate) fn prepare_row<'a>(&self, row: &'a [f64]) -> alloc::borrow::Cow<'a, [f64]> {
-        if self.zero_small_inputs && row.iter().any(|v| is_lightgbm_dropped(*v)) {
-            let fixed: Vec<f64> = row.iter().map(|&v| if is_lightgbm_dropped(v) { 0.0 } else { v }).collect();
-            alloc::borrow::Cow::Owned(fixed)
+        let conversion = InputConversion::of(self.arithmetic, self.zero_small_inputs);
+        if row.iter().any(|&v| conversion.changes(v)) {
+            alloc::borrow::Cow::Owned(row.iter().map(|&v| conversion.apply(v)).collect())
         } else {
             alloc::borrow::Cow::Borrowed(row)
         }
@@ -524,9 +547,14 @@ impl FlatForest {
         }
         // Codes that some bitset of a categorical feature holds: one past the highest set bit.
         let mut codes: Vec<Option<u32>> = alloc::vec![None; nf];
+        let mut strict = alloc::vec![false; nf];
         for tree in &e.trees {
             for node in &tree.nodes {
-                if let Split::Categorical { bitset_start, bitset_len, .. } = node.split {
+                if let Split::Categorical { bitset_start, bitset_len, strict_codes, .. } = node.split {
+                    if strict_codes {
+                        // Non-integer codes have no table index: these trees take the general walk.
+                        *strict.get_mut(node.feature as usize)? = true;
+                    }
                     let start = bitset_start as usize;
                     let words = tree.cat_words.get(start..start.saturating_add(bitset_len as usize))?;
                     let top = words.iter().enumerate().rev().find(|(_, w)| **w != 0);
@@ -537,6 +565,7 @@ impl FlatForest {
             }
         }
         let categories: Vec<(u32, u32, u32)> = (0..nf)
+            .filter(|&j| !strict[j])
             .filter_map(|j| Some((j, codes[j]?)))
             .filter(|&(_, c)| c <= FLAT_MAX_CODES)
             .enumerate()
@@ -678,13 +707,7 @@ impl FlatForest {
         let n = rows.len() / nf;
         out.clear();
         out.reserve(n);
-        let mut prepared: Vec<f64> = Vec::new();
-        let rows = if self.zero_small_inputs && rows.iter().any(|v| is_lightgbm_dropped(*v)) {
-            prepared.extend(rows.iter().map(|&v| if is_lightgbm_dropped(v) { 0.0 } else { v }));
-            &prepared[..]
-        } else {
-            rows
-        };
+        let conversion = InputConversion::of(self.arithmetic, self.zero_small_inputs);
         // Rows per block: a model that fits in L2 is walked over a block of rows kept in L1; a
         // larger one streams from memory once per block, so its blocks are larger (rows in L2).
         let row_budget = if self.nodes.len() * 16 <= 512 * 1024 { 24 * 1024 } else { 96 * 1024 };
@@ -701,6 +724,9 @@ impl FlatForest {
             // Whole groups; the padding rows of the last one are scored and dropped.
             let padded = len.div_ceil(FLAT_GROUP) * FLAT_GROUP;
             original[..len * nf].copy_from_slice(&rows[start * nf..(start + len) * nf]);
+            if conversion != InputConversion::None {
+                original[..len * nf].iter_mut().for_each(|v| *v = conversion.apply(*v));
+            }
             original[len * nf..padded * nf].fill(0.0);
             for (r, row) in original[..padded * nf].chunks_exact(nf).enumerate() {
                 self.extend_row(row, &mut extended[r / FLAT_GROUP * group_slots..][..stride], r % FLAT_GROUP);
@@ -743,15 +769,16 @@ impl FlatForest {
         let nf = self.num_features;
         let mut leaf = [0.0f64];
         let mut fixed: Vec<f64> = Vec::new();
+        let conversion = InputConversion::of(self.arithmetic, self.zero_small_inputs);
         let row = match row.get(..nf) {
-            Some(r) if self.zero_small_inputs && r.iter().any(|v| is_lightgbm_dropped(*v)) => {
-                fixed.extend(r.iter().map(|&v| if is_lightgbm_dropped(v) { 0.0 } else { v }));
+            Some(r) if r.iter().any(|&v| conversion.changes(v)) => {
+                fixed.extend(r.iter().map(|&v| conversion.apply(v)));
                 &fixed[..]
             }
             Some(r) => r,
             // Too short: scored as the batch path would, missing values filling the rest.
             None => {
-                fixed.extend(row.iter().copied());
+                fixed.extend(row.iter().map(|&v| conversion.apply(v)));
                 fixed.resize(nf, f64::NAN);
                 &fixed[..]
             }
@@ -1205,6 +1232,49 @@ fn is_lightgbm_dropped(v: f64) -> bool {
     libm::fabs(v) <= LIGHTGBM_ZERO_THRESHOLD && v != 0.0
 }
 
+/// What a library does to an input value before any tree sees it. Every path (single row, batch,
+/// [`FlatForest`], TreeSHAP) applies it first, so categorical codes and thresholds see the same
+/// value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InputConversion {
+    None,
+    /// LightGBM's C API (`RowFunctionFromDenseMatric`, c_api.cpp, 4.7.0) drops |v| <= 1e-35f:
+    /// the trees see 0.0.
+    DropTiny,
+    /// XGBoost (3.2.0) stores its input matrix as float32 (`DMatrix`, inplace predict): every
+    /// value, category codes included, is rounded to f32 before it is compared (0.999999999999
+    /// is category 1; 16777217 is 16777216). Ensembles with [`Arithmetic::F32`] are XGBoost's.
+    RoundToF32,
+}
+
+impl InputConversion {
+    #[inline(always)]
+    pub(crate) fn of(arithmetic: Arithmetic, zero_small_inputs: bool) -> Self {
+        match (arithmetic, zero_small_inputs) {
+            (Arithmetic::F32, _) => InputConversion::RoundToF32,
+            (Arithmetic::F64, true) => InputConversion::DropTiny,
+            (Arithmetic::F64, false) => InputConversion::None,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn apply(self, v: f64) -> f64 {
+        match self {
+            InputConversion::None => v,
+            InputConversion::DropTiny if is_lightgbm_dropped(v) => 0.0,
+            InputConversion::DropTiny => v,
+            InputConversion::RoundToF32 => f64::from(v as f32),
+        }
+    }
+
+    /// Whether [`InputConversion::apply`] changes `v` (NaN stays NaN).
+    #[inline(always)]
+    pub(crate) fn changes(self, v: f64) -> bool {
+        let w = self.apply(v);
+        !(w == v || w.is_nan())
+    }
+}
+
 /// Depth of the deepest leaf (root = depth 0 for its children count 1). Children point forward,
 /// so one pass in node order suffices.
 pub(crate) fn tree_depth(tree: &Tree) -> usize {
@@ -1252,6 +1322,7 @@ mod tests {
                         bitset_len: 1,
                         in_set_left: true,
                         default_left: false,
+                        strict_codes: false,
                     },
                     left: -1,
                     right: -2,
@@ -1306,8 +1377,13 @@ mod tests {
         e.trees[0].nodes[1].feature = 7;
         assert!(matches!(e.validate(), Err(EnsembleError::FeatureOutOfRange { .. })));
         let mut e = small();
-        e.trees[0].nodes[1].split =
-            Split::Categorical { bitset_start: 0, bitset_len: 2, in_set_left: true, default_left: false };
+        e.trees[0].nodes[1].split = Split::Categorical {
+            bitset_start: 0,
+            bitset_len: 2,
+            in_set_left: true,
+            default_left: false,
+            strict_codes: false,
+        };
         assert!(matches!(e.validate(), Err(EnsembleError::BitsetOutOfRange { .. })));
     }
 
@@ -1416,6 +1492,9 @@ mod tests {
                     bitset_len: 1 + rng.below(2) as u32,
                     in_set_left: rng.below(2) == 0,
                     default_left,
+                    // scikit-learn's rule on the wide feature only (its trees take the general
+                    // path either way, as strict features do), so others keep their tables.
+                    strict_codes: kind == WIDE && rng.below(2) == 0,
                 },
             };
             nodes.push(Node { feature, split, left: 0, right: 0, cover: 1.0 });

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use creditscore_core::import::{self, ImportedModel};
+use creditscore_core::import::{self, ImportOptions, ImportedModel};
 use creditscore_core::schema::RawValue;
 use creditscore_core::{Bundle, shap};
 
@@ -19,6 +19,19 @@ const XGBOOST: Tolerance = Tolerance { score: 1e-6, shap: 1e-5 };
 
 fn fixture_dir(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/parity").join(name)
+}
+
+/// Imports a fixture's model.txt (LightGBM, names starting with `lgbm`) or model.json (XGBoost).
+fn import_fixture(name: &str, options: &ImportOptions) -> ImportedModel {
+    let dir = fixture_dir(name);
+    let lightgbm = name.rsplit('/').next().is_some_and(|n| n.starts_with("lgbm"));
+    let imported = if lightgbm {
+        import::lightgbm::parse(&read(&dir.join("model.txt")))
+    } else {
+        let path = dir.join("model.json");
+        import::xgboost::parse_bytes(&std::fs::read(&path).expect("model.json"), options)
+    };
+    imported.unwrap_or_else(|e| panic!("{name}: import failed: {e}"))
 }
 
 fn read(path: &PathBuf) -> String {
@@ -56,19 +69,19 @@ impl MaxDiff {
 
 /// Scores every fixture row and compares with the library; returns a one-line report.
 fn check(name: &str, tol: Tolerance, shap_stride: usize) {
+    check_with(name, tol, shap_stride, &ImportOptions::default(), "expected.csv");
+}
+
+/// [`check`] with import options and another file of expected values.
+fn check_with(name: &str, tol: Tolerance, shap_stride: usize, options: &ImportOptions, expected_file: &str) {
     let dir = fixture_dir(name);
-    let model_path =
-        if dir.join("model.txt").exists() { dir.join("model.txt") } else { dir.join("model.json") };
-    let text = read(&model_path);
-    let imported: ImportedModel =
-        if name.starts_with("lgbm") { import::lightgbm::parse(&text) } else { import::xgboost::parse(&text) }
-            .unwrap_or_else(|e| panic!("{name}: import failed: {e}"));
+    let imported = import_fixture(name, options);
     let feature_names = imported.feature_names.clone();
     let mut bundle = imported.into_bundle(None).unwrap_or_else(|e| panic!("{name}: {e}"));
 
     let (header, rows) = csv(&read(&dir.join("rows.csv")));
     assert_eq!(header, feature_names, "{name}: rows.csv header = model features");
-    let (expected_header, expected) = csv(&read(&dir.join("expected.csv")));
+    let (expected_header, expected) = csv(&read(&dir.join(expected_file)));
     assert_eq!(expected_header.len(), feature_names.len() + 3);
     assert_eq!(rows.len(), expected.len(), "{name}: one expected line per row");
 
@@ -184,6 +197,68 @@ fn xgboost_numeric() {
 #[test]
 fn xgboost_categorical() {
     check("xgb_categorical", XGBOOST, 1);
+}
+
+// Import rules (fixtures of gen_import_fixtures.py).
+
+#[test]
+fn xgboost_rounds_category_codes_to_f32() {
+    check("import/xgb_category_codes", XGBOOST, 1);
+}
+
+#[test]
+fn xgboost_early_stopping_keeps_best_iteration_unless_all_trees() {
+    let m = import_fixture("import/xgb_early_stopping", &ImportOptions::default());
+    let it = m.iterations.clone();
+    assert_eq!((it.rule.as_str(), it.used), ("best_iteration", it.best_iteration.unwrap() + 1));
+    assert!(it.used < it.in_file);
+    assert_eq!(m.ensemble.trees.len() as u64, it.used);
+    let mut bundle = m.into_bundle(None).unwrap();
+    assert_eq!(bundle.meta.iterations, Some(it));
+    let bytes = bundle.to_bytes().unwrap();
+    assert_eq!(Bundle::from_bytes(&bytes).unwrap().meta.iterations, bundle.meta.iterations);
+    // XGBClassifier.predict_proba after load_model (iterations up to best_iteration).
+    check("import/xgb_early_stopping", XGBOOST, 1);
+    // Booster.predict (every tree) with --all-trees.
+    let all = ImportOptions { all_trees: true };
+    let m = import_fixture("import/xgb_early_stopping", &all);
+    assert_eq!((m.iterations.rule.as_str(), m.iterations.used), ("all", m.iterations.in_file));
+    check_with("import/xgb_early_stopping", XGBOOST, 1, &all, "expected_all.csv");
+}
+
+#[test]
+fn xgboost_ubjson_reads_like_json() {
+    let dir = fixture_dir("import/xgb_early_stopping");
+    for all_trees in [false, true] {
+        let options = ImportOptions { all_trees };
+        let json =
+            import::xgboost::parse_bytes(&std::fs::read(dir.join("model.json")).unwrap(), &options).unwrap();
+        let ubj =
+            import::xgboost::parse_bytes(&std::fs::read(dir.join("model.ubj")).unwrap(), &options).unwrap();
+        assert!(ubj.source.ends_with("ubjson"), "{}", ubj.source);
+        assert_eq!(ubj.ensemble, json.ensemble);
+        assert_eq!((ubj.feature_names, ubj.iterations), (json.feature_names, json.iterations));
+    }
+}
+
+#[test]
+fn xgboost_nan_literals_of_old_writers() {
+    check("import/xgb_nan_literals", XGBOOST, 1);
+}
+
+#[test]
+fn lightgbm_v2_header_and_single_level_category() {
+    let m = import_fixture("import/lgbm_v2_single_level", &ImportOptions::default());
+    assert_eq!(m.categorical, [false, true, true, false]);
+    assert_eq!(m.categorical_levels[1].as_deref(), Some(&["FR".to_string()][..]));
+    check("import/lgbm_v2_single_level", LIGHTGBM, 1);
+}
+
+#[test]
+fn xgboost_gblinear_is_refused_by_name() {
+    let bytes = std::fs::read(fixture_dir("import/xgb_gblinear").join("model.json")).unwrap();
+    let e = import::xgboost::parse_bytes(&bytes, &ImportOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("booster `gblinear`") && e.contains("booster='gbtree'"), "{e}");
 }
 
 #[test]

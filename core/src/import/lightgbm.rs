@@ -11,6 +11,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::{ImportError, ImportedModel};
+use crate::bundle::Iterations;
 use crate::ensemble::{Arithmetic, Ensemble, Link, MissingType, Node, Split, Tree};
 
 /// Parses the text of a LightGBM model file.
@@ -45,8 +46,17 @@ pub fn parse(text: &str) -> Result<ImportedModel, ImportError> {
         return Err(syntax(None, None, "the model has no trees".into()));
     }
 
-    let pandas = read_pandas_categorical(&mut lines)?;
-    let categorical_levels = assign_levels(&header, &trees, pandas)?;
+    let trailer = read_trailer(&mut lines)?;
+    let categorical = categorical_features(&header, &trees, &trailer)?;
+    let categorical_levels = assign_levels(&categorical, trailer.pandas)?;
+    // LightGBM's `save_model` writes the trees up to the best iteration already (the Python
+    // package passes `best_iteration` as num_iteration); the file records no best iteration.
+    let iterations = Iterations {
+        used: trees.len() as u64,
+        in_file: trees.len() as u64,
+        best_iteration: None,
+        rule: "all".into(),
+    };
 
     let ensemble = Ensemble {
         num_features,
@@ -62,6 +72,8 @@ pub fn parse(text: &str) -> Result<ImportedModel, ImportError> {
         feature_names: header.feature_names,
         categorical_levels,
         source: format!("lightgbm text model {}", header.version),
+        categorical,
+        iterations,
     })
 }
 
@@ -139,8 +151,18 @@ fn read_header(lines: &mut Lines<'_>) -> Result<Header, ImportError> {
         };
         match key {
             "version" => {
-                if value != "v3" && value != "v4" {
-                    return Err(unsupported(Some(line_no), None, format!("model format version `{value}`")));
+                // v2 (LightGBM 2.x) has the same fields as v3/v4 for everything read here, and
+                // LightGBM 4.7 loads it with the same rules.
+                if !matches!(value, "v2" | "v3" | "v4") {
+                    return Err(unsupported(
+                        Some(line_no),
+                        None,
+                        format!(
+                            "model format version `{}` (v2, v3 and v4 are read): load the model with \
+                             LightGBM 4.x and save it again with save_model('model.txt')",
+                            clip(value)
+                        ),
+                    ));
                 }
                 version = Some(value.to_string());
             }
@@ -423,6 +445,7 @@ fn read_tree(
                 bitset_len: (end - start) as u32,
                 in_set_left: true,
                 default_left: false,
+                strict_codes: false,
             }
         } else {
             if thresholds[i].is_nan() {
@@ -502,17 +525,39 @@ fn parse_array<T: core::str::FromStr>(
     Ok(out)
 }
 
-/// The JSON after `pandas_categorical:` (after the trees), if any.
 /// Category level lists and the line they were read from.
 type PandasCategorical = Option<(usize, Vec<Vec<String>>)>;
 
-fn read_pandas_categorical(lines: &mut Lines<'_>) -> Result<PandasCategorical, ImportError> {
+/// What follows the trees: the `[categorical_feature: ...]` training parameter and the Python
+/// package's `pandas_categorical:` line.
+struct Trailer {
+    /// Feature indices of `[categorical_feature: 0,3]` (empty when absent or empty), and its line.
+    categorical_feature: Option<(usize, Vec<usize>)>,
+    pandas: PandasCategorical,
+}
+
+fn read_trailer(lines: &mut Lines<'_>) -> Result<Trailer, ImportError> {
+    let mut trailer = Trailer { categorical_feature: None, pandas: None };
     while let Some((line_no, line)) = lines.next_nonblank() {
+        if let Some(list) = line.strip_prefix("[categorical_feature:").and_then(|l| l.strip_suffix(']')) {
+            let mut features = Vec::new();
+            for word in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+                features.push(word.parse::<usize>().map_err(|_| {
+                    syntax(
+                        Some(line_no),
+                        None,
+                        format!("categorical_feature entry `{}` is not a feature index", clip(word)),
+                    )
+                })?);
+            }
+            trailer.categorical_feature = Some((line_no, features));
+            continue;
+        }
         let Some(json) = line.strip_prefix("pandas_categorical:") else { continue };
         let value: serde_json::Value = serde_json::from_str(json)
             .map_err(|e| syntax(Some(line_no), None, format!("pandas_categorical is not valid JSON: {e}")))?;
         let lists = match value {
-            serde_json::Value::Null => return Ok(None),
+            serde_json::Value::Null => break,
             serde_json::Value::Array(lists) => lists,
             _ => {
                 return Err(syntax(Some(line_no), None, "pandas_categorical must be a list of lists".into()));
@@ -540,25 +585,23 @@ fn read_pandas_categorical(lines: &mut Lines<'_>) -> Result<PandasCategorical, I
             }
             out.push(names);
         }
-        return Ok(Some((line_no, out)));
+        trailer.pandas = Some((line_no, out));
+        break;
     }
-    Ok(None)
+    Ok(trailer)
 }
 
-/// LightGBM's Python package stores one level list per pandas category column, in column order;
-/// those columns are the model's categorical features (the ones whose `feature_infos` is a list
-/// of codes, or that have categorical splits).
-fn assign_levels(
+/// The model's categorical features. The training parameter `categorical_feature` lists them
+/// (the Python package passes the pandas category columns there), including columns the trees
+/// never split on, e.g. a category with a single level, whose `feature_infos` is `none`. Files
+/// without the parameters section: features with a category list in `feature_infos` or with
+/// categorical splits.
+fn categorical_features(
     header: &Header,
     trees: &[Tree],
-    pandas: PandasCategorical,
-) -> Result<Vec<Option<Vec<String>>>, ImportError> {
+    trailer: &Trailer,
+) -> Result<Vec<bool>, ImportError> {
     let n = header.feature_names.len();
-    let mut levels = alloc::vec![None; n];
-    let Some((line, lists)) = pandas else { return Ok(levels) };
-    if lists.is_empty() {
-        return Ok(levels);
-    }
     let mut categorical = alloc::vec![false; n];
     for (f, info) in header.feature_infos.iter().enumerate() {
         categorical[f] = !info.is_empty() && info != "none" && !info.starts_with('[');
@@ -570,14 +613,36 @@ fn assign_levels(
             }
         }
     }
-    let features: Vec<usize> = (0..n).filter(|&f| categorical[f]).collect();
+    if let Some((line, features)) = &trailer.categorical_feature {
+        for &f in features {
+            *categorical.get_mut(f).ok_or_else(|| {
+                syntax(Some(*line), None, format!("categorical_feature {f} is not one of the {n} features"))
+            })? = true;
+        }
+    }
+    Ok(categorical)
+}
+
+/// LightGBM's Python package stores one level list per pandas category column, in column order;
+/// those columns are the model's categorical features.
+fn assign_levels(
+    categorical: &[bool],
+    pandas: PandasCategorical,
+) -> Result<Vec<Option<Vec<String>>>, ImportError> {
+    let mut levels = alloc::vec![None; categorical.len()];
+    let Some((line, lists)) = pandas else { return Ok(levels) };
+    if lists.is_empty() {
+        return Ok(levels);
+    }
+    let features: Vec<usize> = (0..categorical.len()).filter(|&f| categorical[f]).collect();
     if features.len() != lists.len() {
         return Err(unsupported(
             Some(line),
             None,
             format!(
                 "pandas_categorical has {} level lists but the model has {} categorical features \
-                 (ordered or unused category columns cannot be mapped)",
+                 (category columns cannot be matched with their levels): retrain with the category \
+                 columns as pandas `category` dtype, or import without pandas_categorical and send codes",
                 lists.len(),
                 features.len()
             ),

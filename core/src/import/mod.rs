@@ -7,6 +7,7 @@
 
 pub mod lightgbm;
 pub mod sklearn;
+pub mod ubjson;
 pub mod xgboost;
 
 use alloc::format;
@@ -14,7 +15,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{Bundle, BundleError, FeatureSelection, Metadata, ReferenceStats};
+use crate::bundle::{Bundle, BundleError, FeatureSelection, Iterations, Metadata, ReferenceStats};
 use crate::ensemble::{Ensemble, EnsembleError};
 use crate::schema::{CategoricalSpec, InputField, InputKind, NumericSpec, Schema, SchemaError, UnknownLevel};
 
@@ -35,6 +36,20 @@ pub struct ImportedModel {
     pub categorical_levels: Vec<Option<Vec<String>>>,
     /// Library and format, e.g. "lightgbm text model v4" or "xgboost 3.2.0 json".
     pub source: String,
+    /// For each model feature, whether the model treats it as categorical: integer-coded columns
+    /// (no labels in the file) included.
+    pub categorical: Vec<bool>,
+    /// Which boosting iterations of the file the ensemble holds (early stopping).
+    pub iterations: Iterations,
+}
+
+/// Choices the importers leave to the user.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Keep every tree of a model trained with early stopping. By default the trees after the
+    /// file's best iteration are dropped, as the scikit-learn APIs predict (XGBoost's
+    /// `XGBClassifier.predict_proba` after `load_model`); `Booster.predict` uses all of them.
+    pub all_trees: bool,
 }
 
 /// What the training pipeline knows about a model and the importer cannot read from the model
@@ -164,7 +179,11 @@ impl ImportedModel {
     pub fn into_bundle(self, spec: Option<BundleSpec>) -> Result<Bundle, ImportError> {
         let mut bundle = match spec {
             None => Bundle {
-                meta: Metadata { source: self.source.clone(), ..Default::default() },
+                meta: Metadata {
+                    source: self.source.clone(),
+                    iterations: Some(self.iterations.clone()),
+                    ..Default::default()
+                },
                 schema: self.default_schema()?,
                 ensemble: self.ensemble,
                 threshold: DEFAULT_THRESHOLD,
@@ -181,6 +200,7 @@ impl ImportedModel {
                 if meta.source.is_empty() {
                     meta.source = self.source;
                 }
+                meta.iterations = Some(self.iterations);
                 Bundle {
                     meta,
                     schema,

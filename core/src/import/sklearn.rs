@@ -9,7 +9,10 @@
 //! Categories: a column fitted as integer codes (JSON numbers) keeps its codes, so the bundle's
 //! category codes are the values themselves (0..=255, scikit-learn's limit); a column fitted as
 //! pandas categories (JSON strings) is coded by position in that list, which becomes the feature's
-//! levels. Negative codes, which scikit-learn treats as missing, are never produced by a schema.
+//! levels. scikit-learn 1.9.1 encodes categorical columns with `OrdinalEncoder(handle_unknown=
+//! 'use_encoded_value', unknown_value=nan)` before its trees see them, so any value that is not
+//! exactly a known category (negative codes such as pandas' -1, non-integers such as 2.5, codes
+//! >= 256, 1e9) is missing and follows `missing_left`: the splits carry `strict_codes`.
 
 use alloc::format;
 use alloc::string::String;
@@ -17,6 +20,7 @@ use alloc::vec::Vec;
 use serde::Deserialize;
 
 use super::{ImportError, ImportedModel};
+use crate::bundle::Iterations;
 use crate::ensemble::{Arithmetic, Ensemble, Link, MissingType, Node, Split, Tree};
 
 pub const FORMAT: &str = "creditscore-sklearn-hgb";
@@ -177,11 +181,21 @@ pub fn parse(json: &str) -> Result<ImportedModel, ImportError> {
     };
     ensemble.validate().map_err(ImportError::Ensemble)?;
     let version = if model.sklearn_version.is_empty() { "(unknown version)" } else { &model.sklearn_version };
+    // scikit-learn keeps every iteration it fitted (early stopping ends the fit; predict uses
+    // all of `_predictors`).
+    let iterations = Iterations {
+        used: model.trees.len() as u64,
+        in_file: model.trees.len() as u64,
+        best_iteration: None,
+        rule: "all".into(),
+    };
     Ok(ImportedModel {
         ensemble,
         feature_names: model.feature_names,
         categorical_levels,
         source: format!("scikit-learn {version} HistGradientBoostingClassifier"),
+        categorical: codings.iter().map(Option::is_some).collect(),
+        iterations,
     })
 }
 
@@ -252,7 +266,14 @@ fn convert_tree(
                 let bitset_start = out.cat_words.len() as u32;
                 let bitset_len = words.len() as u32;
                 out.cat_words.extend_from_slice(&words);
-                Split::Categorical { bitset_start, bitset_len, in_set_left: true, default_left }
+                // Values that are not a known category are missing for scikit-learn.
+                Split::Categorical {
+                    bitset_start,
+                    bitset_len,
+                    in_set_left: true,
+                    default_left,
+                    strict_codes: true,
+                }
             } else {
                 // +inf splits "every value left, missing right": allowed, NaN is not.
                 let threshold = match tree.threshold[src].trim().parse::<f64>() {

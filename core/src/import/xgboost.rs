@@ -10,48 +10,180 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde::Deserialize;
 
-use super::{ImportError, ImportedModel};
+use super::{ImportError, ImportOptions, ImportedModel};
+use crate::bundle::Iterations;
 use crate::ensemble::{Arithmetic, Ensemble, Link, Node, Split, Tree};
 
 /// XGBoost's largest category code (categories travel as f32, exact up to 2^24).
 const MAX_CATEGORY: u64 = 1 << 24;
 
-/// Parses the JSON text of an XGBoost model.
+/// The kinds of file `Booster.save_model` has written over XGBoost's versions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    /// JSON text (`save_model("m.json")`, 1.0+).
+    Json,
+    /// Universal Binary JSON (`save_model("m.ubj")`, 1.6+; the default for other names since 2.1).
+    Ubjson,
+    /// The legacy binary format of 0.x-1.x (`.model` / `.bin`): a C struct of learner parameters
+    /// (136 bytes), then the objective name as a u64 length and bytes. XGBoost 3.x no longer
+    /// loads it either.
+    LegacyBinary,
+    Unknown,
+}
+
+/// Tells the format of a model file from its first bytes.
+pub fn detect(bytes: &[u8]) -> FileFormat {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let rest = &bytes[start..];
+    if rest.first() == Some(&b'{') {
+        let second = rest[1..].iter().find(|b| !b.is_ascii_whitespace());
+        return match second {
+            Some(b'"') | Some(b'}') if core::str::from_utf8(bytes).is_ok() => FileFormat::Json,
+            // A UBJSON object starts with a key length (an integer marker), `#`/`$` (optimized),
+            // a no-op or its end.
+            Some(b'i' | b'U' | b'I' | b'l' | b'L' | b'N' | b'#' | b'$' | b'}') => FileFormat::Ubjson,
+            _ => FileFormat::Unknown,
+        };
+    }
+    let body = bytes.strip_prefix(b"binf").unwrap_or(bytes);
+    if let Some(len) = body.get(136..144) {
+        let n = u64::from_le_bytes(len.try_into().unwrap_or([0; 8])) as usize;
+        let name = body.get(144..144 + n.min(256));
+        if (1..=256).contains(&n)
+            && name.is_some_and(|name| name.iter().all(|b| b.is_ascii_graphic()) && name.contains(&b':'))
+        {
+            return FileFormat::LegacyBinary;
+        }
+    }
+    FileFormat::Unknown
+}
+
+/// Parses the JSON text of an XGBoost model, keeping the trees the scikit-learn API predicts with.
 pub fn parse(json: &str) -> Result<ImportedModel, ImportError> {
-    let model: ModelJson = serde_json::from_str(json).map_err(|e| ImportError::Syntax {
-        line: Some(e.line()),
-        tree: None,
-        message: format!("not an XGBoost JSON model: {e}"),
-    })?;
+    parse_bytes(json.as_bytes(), &ImportOptions::default())
+}
+
+/// Parses an XGBoost model file: JSON (non-finite literals `NaN`, `Infinity` of 1.x-2.0 files
+/// accepted) or UBJSON. Legacy binary files and anything else are refused by name.
+pub fn parse_bytes(bytes: &[u8], options: &ImportOptions) -> Result<ImportedModel, ImportError> {
+    let (model, format): (ModelJson, &str) = match detect(bytes) {
+        FileFormat::Json => {
+            let text =
+                core::str::from_utf8(bytes).map_err(|_| structure(None, "the file is not UTF-8".into()))?;
+            let text = nonfinite_literals_to_null(text);
+            let model = serde_json::from_str(&text).map_err(|e| ImportError::Syntax {
+                line: Some(e.line()),
+                tree: None,
+                message: format!("not an XGBoost JSON model: {e}"),
+            })?;
+            (model, "json")
+        }
+        FileFormat::Ubjson => {
+            let value = super::ubjson::decode(bytes)
+                .map_err(|e| structure(None, format!("not an XGBoost UBJSON model: {e}")))?;
+            let model = serde_json::from_value(value)
+                .map_err(|e| structure(None, format!("not an XGBoost UBJSON model: {e}")))?;
+            (model, "ubjson")
+        }
+        FileFormat::LegacyBinary => {
+            return Err(unsupported(
+                None,
+                "legacy binary XGBoost model (the `.model`/`.bin` format of XGBoost 0.x-1.x, which \
+                 XGBoost 3.x cannot load either): re-save it with save_model('model.json') from an \
+                 XGBoost version that loads it (1.x-2.x), then import model.json"
+                    .into(),
+            ));
+        }
+        FileFormat::Unknown => {
+            return Err(structure(
+                None,
+                "not an XGBoost model: neither JSON nor UBJSON (save it with save_model('model.json'))"
+                    .into(),
+            ));
+        }
+    };
+    convert(model, format, bytes.len(), options)
+}
+
+/// `NaN`, `-NaN`, `Infinity`, `-Infinity` outside strings -> `null`: XGBoost 1.x-2.0 wrote them
+/// (e.g. as the unused condition of categorical splits); strict JSON has no such literals.
+fn nonfinite_literals_to_null(text: &str) -> alloc::borrow::Cow<'_, str> {
+    const LITERALS: [&str; 4] = ["-Infinity", "Infinity", "-NaN", "NaN"];
+    if !text.contains("NaN") && !text.contains("Infinity") {
+        return alloc::borrow::Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped, mut copied, mut i) = (false, false, 0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if let Some(lit) = LITERALS.iter().find(|l| bytes[i..].starts_with(l.as_bytes())) {
+            out.push_str(&text[copied..i]);
+            out.push_str("null");
+            i += lit.len();
+            copied = i;
+            continue;
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+    alloc::borrow::Cow::Owned(out)
+}
+
+fn convert(
+    model: ModelJson,
+    format: &str,
+    file_len: usize,
+    options: &ImportOptions,
+) -> Result<ImportedModel, ImportError> {
     let learner = model.learner;
     let version = match model.version.as_slice() {
         [a, b, c, ..] => format!("{a}.{b}.{c}"),
         _ => "(unknown version)".into(),
     };
-
+    let booster = &learner.gradient_booster;
+    if booster.name != "gbtree" {
+        let why = match booster.name.as_str() {
+            "gblinear" => "a linear model, it has no trees; train with booster='gbtree'",
+            "dart" => "dart scales trees by weights at prediction; train with booster='gbtree'",
+            _ => "train with booster='gbtree'",
+        };
+        return Err(unsupported(
+            None,
+            format!("booster `{}`: only `gbtree` is scored ({why})", booster.name),
+        ));
+    }
     if learner.objective.name != "binary:logistic" {
         return Err(unsupported(
             None,
-            format!("objective `{}`: only `binary:logistic` is scored", learner.objective.name),
+            format!(
+                "objective `{}`: only `binary:logistic` is scored (train with objective='binary:logistic')",
+                learner.objective.name
+            ),
         ));
     }
     let params = &learner.learner_model_param;
-    let num_class: u64 = count(&params.num_class, "num_class", json.len())?;
+    let num_class: u64 = count(&params.num_class, "num_class", file_len)?;
     if num_class > 1 {
-        return Err(unsupported(None, format!("multiclass models (num_class={num_class})")));
-    }
-    let num_target: u64 = count(&params.num_target, "num_target", json.len())?;
-    if num_target > 1 {
-        return Err(unsupported(None, format!("multi-target models (num_target={num_target})")));
-    }
-    let booster = &learner.gradient_booster;
-    if booster.name != "gbtree" {
         return Err(unsupported(
             None,
-            format!(
-                "booster `{}`: only `gbtree` is scored (dart weights trees, gblinear has none)",
-                booster.name
-            ),
+            format!("multiclass models (num_class={num_class}): only binary models are scored"),
+        ));
+    }
+    let num_target: u64 = count(&params.num_target, "num_target", file_len)?;
+    if num_target > 1 {
+        return Err(unsupported(
+            None,
+            format!("multi-target models (num_target={num_target}): only one target is scored"),
         ));
     }
     let Some(gbtree) = &booster.model else {
@@ -59,7 +191,7 @@ pub fn parse(json: &str) -> Result<ImportedModel, ImportError> {
     };
 
     // Features: names and types; both may be absent (a model trained on a bare matrix).
-    let num_features = count(&params.num_feature, "num_feature", json.len())? as usize;
+    let num_features = count(&params.num_feature, "num_feature", file_len)? as usize;
     let feature_names = if learner.feature_names.is_empty() {
         (0..num_features).map(|i| format!("f{i}")).collect()
     } else {
@@ -99,9 +231,10 @@ pub fn parse(json: &str) -> Result<ImportedModel, ImportError> {
     if let Some(t) = gbtree.tree_info.iter().position(|&g| g != 0) {
         return Err(unsupported(Some(t), "trees for more than one output group (multiclass)".into()));
     }
-    let mut words_left = json.len() as u64;
-    let mut trees = Vec::with_capacity(gbtree.trees.len());
-    for (t, tree) in gbtree.trees.iter().enumerate() {
+    let (iterations, kept_trees) = iterations(&learner, gbtree, options)?;
+    let mut words_left = file_len as u64;
+    let mut trees = Vec::with_capacity(kept_trees);
+    for (t, tree) in gbtree.trees.iter().enumerate().take(kept_trees) {
         trees.push(convert_tree(tree, t, num_features, &mut words_left)?);
     }
     let ensemble = Ensemble {
@@ -117,8 +250,60 @@ pub fn parse(json: &str) -> Result<ImportedModel, ImportError> {
         ensemble,
         feature_names,
         categorical_levels,
-        source: format!("xgboost {version} json"),
+        source: format!("xgboost {version} {format}"),
+        categorical: (0..num_features).map(is_categorical).collect(),
+        iterations,
     })
+}
+
+/// The iterations kept and how many trees they hold. XGBoost's scikit-learn API
+/// (`XGBModel._get_iteration_range`, 3.2.0) predicts with iterations `0..=best_iteration` when
+/// the booster has the `best_iteration` attribute (set by early stopping); `Booster.predict`
+/// with all of them. An iteration holds `num_parallel_tree` trees (`iteration_indptr` in 3.x).
+fn iterations(
+    learner: &LearnerJson,
+    gbtree: &GbtreeJson,
+    options: &ImportOptions,
+) -> Result<(Iterations, usize), ImportError> {
+    let trees = gbtree.trees.len();
+    // Tree offsets of the iterations: iteration_indptr, else num_parallel_tree per iteration.
+    let indptr: Vec<usize> = if gbtree.iteration_indptr.len() >= 2 {
+        let p = &gbtree.iteration_indptr;
+        if p[0] != 0 || p.windows(2).any(|w| w[1] <= w[0]) || p[p.len() - 1] != trees as u64 {
+            return Err(structure(None, format!("iteration_indptr does not partition the {trees} trees")));
+        }
+        p.iter().map(|&v| v as usize).collect()
+    } else {
+        let per = match &gbtree.gbtree_model_param {
+            Some(m) => count(&m.num_parallel_tree, "num_parallel_tree", trees)?.max(1) as usize,
+            None => 1,
+        };
+        if !trees.is_multiple_of(per) {
+            return Err(structure(None, format!("{trees} trees are not whole iterations of {per}")));
+        }
+        (0..=trees / per).map(|i| i * per).collect()
+    };
+    let in_file = indptr.len() - 1;
+    let best = match learner.attributes.get("best_iteration") {
+        Some(serde_json::Value::String(s)) => Some(s.trim().parse::<u64>().map_err(|_| {
+            structure(None, format!("attributes.best_iteration `{s}` is not a non-negative integer"))
+        })?),
+        Some(serde_json::Value::Number(n)) => n.as_u64(),
+        _ => None,
+    };
+    let (used, rule) = match best {
+        Some(b) if !options.all_trees && (b as usize) < in_file => (b as usize + 1, "best_iteration"),
+        Some(b) if !options.all_trees => {
+            return Err(structure(
+                None,
+                format!("attributes.best_iteration={b} but the file has {in_file} iterations"),
+            ));
+        }
+        _ => (in_file, "all"),
+    };
+    let iterations =
+        Iterations { used: used as u64, in_file: in_file as u64, best_iteration: best, rule: rule.into() };
+    Ok((iterations, indptr[used]))
 }
 
 fn unsupported(tree: Option<usize>, what: String) -> ImportError {
@@ -258,7 +443,7 @@ fn convert_tree(
         let cover = tree.sum_hessian[id] as f32 as f64;
         let left = tree.left_children[id];
         let reference: i32 = if left == -1 {
-            let value = tree.split_conditions[id] as f32;
+            let value = tree.split_conditions[id].unwrap_or(f64::NAN) as f32;
             if !value.is_finite() {
                 return Err(err(format!("leaf {id} has a non-finite value")));
             }
@@ -302,9 +487,15 @@ fn convert_tree(
                 for &c in set {
                     cat_words[bitset_start as usize + (c / 32) as usize] |= 1 << (c % 32);
                 }
-                Split::Categorical { bitset_start, bitset_len: len as u32, in_set_left: false, default_left }
+                Split::Categorical {
+                    bitset_start,
+                    bitset_len: len as u32,
+                    in_set_left: false,
+                    default_left,
+                    strict_codes: false,
+                }
             } else {
-                let threshold = tree.split_conditions[id] as f32;
+                let threshold = tree.split_conditions[id].unwrap_or(f64::NAN) as f32;
                 if threshold.is_nan() {
                     return Err(err(format!("node {id} has a NaN threshold")));
                 }
@@ -337,6 +528,9 @@ struct ModelJson {
 
 #[derive(Deserialize)]
 struct LearnerJson {
+    /// String attributes set by the training APIs, e.g. `best_iteration` from early stopping.
+    #[serde(default)]
+    attributes: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
     feature_names: Vec<String>,
     #[serde(default)]
@@ -371,11 +565,24 @@ struct BoosterJson {
 
 #[derive(Deserialize)]
 struct GbtreeJson {
+    /// Absent in a `gblinear` model (refused by name before trees are needed).
+    #[serde(default)]
     trees: Vec<TreeJson>,
+    #[serde(default)]
+    gbtree_model_param: Option<GbtreeParamJson>,
+    /// Tree offsets of each iteration (3.x).
+    #[serde(default)]
+    iteration_indptr: Vec<u64>,
     #[serde(default)]
     tree_info: Vec<i64>,
     #[serde(default)]
     cats: Option<CatsJson>,
+}
+
+#[derive(Deserialize)]
+struct GbtreeParamJson {
+    #[serde(default)]
+    num_parallel_tree: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -397,7 +604,8 @@ struct TreeJson {
     left_children: Vec<i64>,
     right_children: Vec<i64>,
     split_indices: Vec<u64>,
-    split_conditions: Vec<f64>,
+    /// `null` where the file had a non-finite literal (see [`nonfinite_literals_to_null`]).
+    split_conditions: Vec<Option<f64>>,
     default_left: Vec<Flag>,
     #[serde(default)]
     split_type: Vec<u8>,

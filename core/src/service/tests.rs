@@ -88,6 +88,7 @@ fn bundle() -> Bundle {
                         bitset_len: 1,
                         in_set_left: true,
                         default_left: false,
+                        strict_codes: false,
                     },
                     left: -2,
                     right: -3,

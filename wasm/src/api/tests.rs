@@ -52,6 +52,7 @@ fn scorer() -> Scorer {
                     bitset_len: 1,
                     in_set_left: true,
                     default_left: false,
+                    strict_codes: false,
                 },
                 left: -1,
                 right: -2,
