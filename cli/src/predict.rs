@@ -78,8 +78,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let mut pending: Vec<ValidRecord> = Vec::with_capacity(CHUNK);
     let mut progress = Progress::new("scored");
     let mut rows = 0u64;
-    let unknown =
-        if args.ignore_unknown_columns { UnknownColumns::Ignore } else { UnknownColumns::Refuse };
+    let unknown = if args.ignore_unknown_columns { UnknownColumns::Ignore } else { UnknownColumns::Refuse };
     let result = for_each_record(&args.input, |row, record| {
         rows = row;
         let record = unknown.apply(&bundle.schema, record);

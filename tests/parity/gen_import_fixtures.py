@@ -72,6 +72,28 @@ def code_probes(n_codes: int) -> list[float]:
     return out
 
 
+def code_probe_rows(X: np.ndarray, names: list[str], n_codes: int) -> pd.DataFrame:
+    """The first row of X once per code probe, in the `code` column."""
+    probes = code_probes(n_codes)
+    edge = pd.DataFrame(np.repeat(X[:1], len(probes), axis=0), columns=names)
+    edge["code"] = probes
+    return edge
+
+
+def train_on_codes(X, y, names, types, depth: int, rounds: int) -> xgb.Booster:
+    """XGBoost on a matrix whose `c` columns are category codes (partition splits)."""
+    dtrain = xgb.DMatrix(X, label=y, feature_names=names, feature_types=types, enable_categorical=True)
+    params = {
+        "objective": "binary:logistic",
+        "seed": SEED,
+        "nthread": 1,
+        "tree_method": "hist",
+        "max_depth": depth,
+        "max_cat_to_onehot": 1,
+    }
+    return xgb.train(params, dtrain, num_boost_round=rounds)
+
+
 def xgb_category_codes(rng: np.random.Generator) -> None:
     n = 3000
     codes = rng.integers(0, 7, n).astype(np.float64)
@@ -82,19 +104,9 @@ def xgb_category_codes(rng: np.random.Generator) -> None:
     y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
     X = np.c_[x0, x1, codes]
     names, types = ["x0", "x1", "code"], ["q", "q", "c"]
-    dtrain = xgb.DMatrix(X, label=y, feature_names=names, feature_types=types, enable_categorical=True)
-    params = {
-        "objective": "binary:logistic",
-        "seed": SEED,
-        "nthread": 1,
-        "tree_method": "hist",
-        "max_depth": 4,
-    }
-    booster = xgb.train({**params, "max_cat_to_onehot": 1}, dtrain, num_boost_round=30)
+    booster = train_on_codes(X, y, names, types, depth=4, rounds=30)
     base = pd.DataFrame(X[rng.choice(n, 200, replace=False)], columns=names)
-    probes = code_probes(7)
-    edge = pd.DataFrame(np.repeat(X[:1], len(probes), axis=0), columns=names)
-    edge["code"] = probes
+    edge = code_probe_rows(X, names, 7)
     numeric = threshold_rows(
         pd.DataFrame(X, columns=names), ["x0", "x1"], xgb_thresholds(booster), names, f32=True
     )
@@ -186,15 +198,7 @@ def xgb_nan_literals(rng: np.random.Generator) -> None:
     y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
     X = np.c_[x0, codes]
     names, types = ["x0", "code"], ["q", "c"]
-    dtrain = xgb.DMatrix(X, label=y, feature_names=names, feature_types=types, enable_categorical=True)
-    params = {
-        "objective": "binary:logistic",
-        "seed": SEED,
-        "nthread": 1,
-        "tree_method": "hist",
-        "max_depth": 3,
-    }
-    booster = xgb.train({**params, "max_cat_to_onehot": 1}, dtrain, num_boost_round=10)
+    booster = train_on_codes(X, y, names, types, depth=3, rounds=10)
     model = json.loads(booster.save_raw("json"))
     replaced = 0
     for tree in model["learner"]["gradient_booster"]["model"]["trees"]:
@@ -209,9 +213,7 @@ def xgb_nan_literals(rng: np.random.Generator) -> None:
     (out / "model.json").write_text(text)
     old = xgb.Booster()
     old.load_model(out / "model.json")
-    probes = code_probes(5)
-    edge = pd.DataFrame(np.repeat(X[:1], len(probes), axis=0), columns=names)
-    edge["code"] = probes
+    edge = code_probe_rows(X, names, 5)
     rows = pd.concat([pd.DataFrame(X[:150], columns=names), edge], ignore_index=True)
     write_xgb("xgb_nan_literals", old, rows, names, types, model=True)
 

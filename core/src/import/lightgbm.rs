@@ -143,7 +143,7 @@ fn read_header(lines: &mut Lines<'_>) -> Result<Header, ImportError> {
             return Err(unsupported(
                 Some(line_no),
                 None,
-                "random forest models (`average_output`, boosting=rf)".into(),
+                "random forest models (`average_output`, boosting=rf): retrain with boosting='gbdt'".into(),
             ));
         }
         let Some((key, value)) = line.split_once('=') else {
@@ -170,7 +170,9 @@ fn read_header(lines: &mut Lines<'_>) -> Result<Header, ImportError> {
                 return Err(unsupported(
                     Some(line_no),
                     None,
-                    format!("multiclass models (`{key}={value}`): only binary models are scored"),
+                    format!(
+                        "multiclass models (`{key}={value}`): only binary models are scored (objective='binary')"
+                    ),
                 ));
             }
             "max_feature_idx" => {
@@ -236,7 +238,10 @@ fn parse_objective(objective: &str, line: usize) -> Result<f64, ImportError> {
         return Err(unsupported(
             Some(line),
             None,
-            format!("objective `{}`: only `binary` (sigmoid link) is scored", clip(objective)),
+            format!(
+                "objective `{}`: only `binary` (sigmoid link) is scored (train with objective='binary')",
+                clip(objective)
+            ),
         ));
     }
     let mut sigmoid = 1.0;
@@ -306,7 +311,11 @@ fn read_tree(
             "cat_threshold" => &mut text.cat_threshold,
             "is_linear" => {
                 if value.trim() != "0" {
-                    return Err(unsupported(Some(line_no), Some(t), "linear trees (`is_linear=1`)".into()));
+                    return Err(unsupported(
+                        Some(line_no),
+                        Some(t),
+                        "linear trees (`is_linear=1`): retrain with linear_tree=False".into(),
+                    ));
                 }
                 continue;
             }

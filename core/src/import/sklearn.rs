@@ -103,7 +103,10 @@ pub fn parse(json: &str) -> Result<ImportedModel, ImportError> {
         )));
     }
     if model.loss != "log_loss" {
-        return Err(unsupported(format!("loss `{}`: only binary `log_loss` is scored", model.loss)));
+        return Err(unsupported(format!(
+            "loss `{}`: only binary `log_loss` is scored (a binary HistGradientBoostingClassifier)",
+            model.loss
+        )));
     }
     let num_features = model.feature_names.len();
     for (i, name) in model.feature_names.iter().enumerate() {
