@@ -13,6 +13,11 @@ use serde::{Deserialize, Serialize};
 /// Most issues reported for one record; the rest are counted in a final issue.
 pub const MAX_ISSUES_PER_RECORD: usize = 50;
 
+/// Largest client id accepted: 2^53 - 1, the largest integer that every JSON client (JavaScript
+/// numbers, this parser's f64) represents exactly. Ids are whole numbers in `[0, MAX_ID]`.
+pub const MAX_ID: i64 = (1 << 53) - 1;
+const ID_EXPECTED: &str = "an integer client id in [0, 9007199254740991], e.g. 100002";
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     /// Client identifier field (`SK_ID_CURR`): an integer, echoed in responses, never a feature.
@@ -23,10 +28,23 @@ pub struct Schema {
     pub derived: Vec<DerivedFeature>,
     /// Names (inputs or derived) in the model's feature order.
     pub model_features: Vec<String>,
+    /// Columns of the training data that are outcomes, not inputs (Home Credit: `TARGET`): a
+    /// record carrying one is rejected with [`IssueCode::LabelNotInput`]. Absent in bundles
+    /// written before issue 13 (empty: such a name is then an unknown field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
     /// Slot (input index, or inputs.len() + derived index) of each model feature; filled by
     /// [`Schema::resolve`].
     #[serde(skip)]
     model_slots: Vec<usize>,
+    /// Per input: whether a model feature reads it (directly or through a derived feature).
+    /// Inputs the model does not read are the rest of the dataset's column dictionary: accepted,
+    /// type-checked and logged, never scored. Filled by [`Schema::resolve`].
+    #[serde(skip)]
+    used: Vec<bool>,
+    /// Input indexes sorted by name, for lookups by name. Filled by [`Schema::resolve`].
+    #[serde(skip)]
+    by_name: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -83,9 +101,16 @@ pub struct NumericSpec {
 pub struct CategoricalSpec {
     /// Levels in code order (code = position, as pandas category codes).
     pub levels: Vec<String>,
-    /// Accepted spellings mapped to a level (e.g. "Yes" -> "Y").
+    /// Accepted spellings mapped to a level (e.g. "yes" -> "Y"); matched like levels, ignoring
+    /// case and spacing (see [`CategoricalSpec::match_value`]).
     #[serde(default)]
     pub aliases: BTreeMap<String, String>,
+    /// The dataset's own codes for "not available" (Home Credit: `XNA` in CODE_GENDER and
+    /// ORGANIZATION_TYPE, `Unknown` in NAME_FAMILY_STATUS). Scored as missing with a
+    /// `sentinel_value` warning, like the numeric `sentinel`; a code that is also one of `levels`
+    /// (the model was trained with it as a category) is scored as that level, with the warning.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<String>,
     #[serde(default)]
     pub default: Option<String>,
     /// What an unknown level does: rejected (default), or scored as missing.
@@ -161,6 +186,8 @@ pub enum IssueCode {
     OutOfRange,
     UnknownCategory,
     UnknownField,
+    /// The record carries the training label (`TARGET`), which is what the model predicts.
+    LabelNotInput,
     TooManyIssues,
 }
 
@@ -176,6 +203,8 @@ pub struct Warning {
 #[serde(rename_all = "snake_case")]
 pub enum WarningCode {
     OutsideTrainingRange,
+    /// A dataset code for "not available": the numeric `sentinel` (DAYS_EMPLOYED = 365243) or a
+    /// categorical `codes` entry (XNA, Unknown).
     SentinelValue,
     UnknownCategoryAsMissing,
 }
@@ -226,8 +255,17 @@ impl Schema {
         derived: Vec<DerivedFeature>,
         model_features: Vec<String>,
     ) -> Result<Self, SchemaError> {
-        let mut s =
-            Schema { id_field, id_required, inputs, derived, model_features, model_slots: Vec::new() };
+        let mut s = Schema {
+            id_field,
+            id_required,
+            inputs,
+            derived,
+            model_features,
+            labels: Vec::new(),
+            model_slots: Vec::new(),
+            used: Vec::new(),
+            by_name: Vec::new(),
+        };
         s.resolve()?;
         Ok(s)
     }
@@ -237,6 +275,11 @@ impl Schema {
     pub fn resolve(&mut self) -> Result<(), SchemaError> {
         let mut slots: BTreeMap<&str, usize> = BTreeMap::new();
         slots.insert(self.id_field.as_str(), usize::MAX);
+        for label in &self.labels {
+            if slots.insert(label.as_str(), usize::MAX).is_some() {
+                return Err(SchemaError::DuplicateName(label.clone()));
+            }
+        }
         for (i, f) in self.inputs.iter().enumerate() {
             if slots.insert(f.name.as_str(), i).is_some() {
                 return Err(SchemaError::DuplicateName(f.name.clone()));
@@ -305,12 +348,48 @@ impl Schema {
                 }
             }
         }
+        // An input is used when a model feature reads it, directly or through derived features
+        // (a derived feature only refers to inputs and earlier derived features).
+        let mut used = alloc::vec![false; n_inputs + self.derived.len()];
+        for &s in &model_slots {
+            used[s] = true;
+        }
+        for (j, d) in self.derived.iter().enumerate().rev() {
+            if used[n_inputs + j] {
+                for arg in d.op.arguments() {
+                    used[slots[arg]] = true;
+                }
+            }
+        }
+        used.truncate(n_inputs);
+        let mut by_name: Vec<usize> = (0..n_inputs).collect();
+        by_name.sort_by(|&a, &b| self.inputs[a].name.cmp(&self.inputs[b].name));
         self.model_slots = model_slots;
+        self.used = used;
+        self.by_name = by_name;
         Ok(())
     }
 
+    /// Index of the input called `name`.
+    fn input_index(&self, name: &str) -> Option<usize> {
+        if self.by_name.len() != self.inputs.len() {
+            // Not resolved yet (a schema built field by field): a linear search.
+            return self.inputs.iter().position(|f| f.name == name);
+        }
+        self.by_name
+            .binary_search_by(|&i| self.inputs[i].name.as_str().cmp(name))
+            .ok()
+            .map(|k| self.by_name[k])
+    }
+
     pub fn input(&self, name: &str) -> Option<&InputField> {
-        self.inputs.iter().find(|f| f.name == name)
+        self.input_index(name).map(|i| &self.inputs[i])
+    }
+
+    /// Whether the model reads input `name` (directly or through a derived feature); `false` for
+    /// a column of the dataset's dictionary the model does not use, and for unknown names.
+    pub fn is_used(&self, name: &str) -> bool {
+        self.input_index(name).is_some_and(|i| self.used.get(i).copied().unwrap_or(true))
     }
 
     /// Names a client may send, for error hints: the id and every input.
@@ -331,8 +410,16 @@ impl Schema {
         for (name, value) in fields {
             if name == self.id_field {
                 id_raw = Some(value);
-            } else if let Some(i) = self.inputs.iter().position(|f| f.name == name) {
+            } else if let Some(i) = self.input_index(name) {
                 received[i] = Some(value);
+            } else if self.labels.iter().any(|l| l == name) {
+                issues.push(
+                    path_prefix,
+                    name,
+                    IssueCode::LabelNotInput,
+                    "this is the training label (the outcome the model predicts), not an input".into(),
+                    "the record without its label".into(),
+                );
             } else {
                 let hint = match closest(name, self.known_names()) {
                     Some(c) => format!("did you mean `{c}`?"),
@@ -346,7 +433,11 @@ impl Schema {
         let mut values = alloc::vec![f64::NAN; n_inputs + self.derived.len()];
         let mut sentinel_hit = alloc::vec![false; n_inputs];
         let mut warnings = Vec::new();
+        // Warnings about inputs the model does not read would only be noise.
+        let mut unused_warnings = Vec::new();
         for (i, field) in self.inputs.iter().enumerate() {
+            let warnings =
+                if self.used.get(i).copied().unwrap_or(true) { &mut warnings } else { &mut unused_warnings };
             let present = received[i].is_some();
             let raw = match received[i] {
                 None | Some(RawValue::Null) => None,
@@ -368,17 +459,17 @@ impl Schema {
             };
             match &field.kind {
                 InputKind::Numeric(spec) => {
-                    match numeric_value(field, spec, raw, path_prefix, &mut issues, &mut warnings) {
+                    match numeric_value(field, spec, raw, path_prefix, &mut issues, warnings) {
                         NumericOutcome::Value(v) => values[i] = v,
                         NumericOutcome::Sentinel => sentinel_hit[i] = true,
                         NumericOutcome::Rejected => {}
                     }
                 }
                 InputKind::Categorical(spec) => {
-                    if let Some(code) =
-                        categorical_code(field, spec, raw, path_prefix, &mut issues, &mut warnings)
-                    {
-                        values[i] = code;
+                    match categorical_code(field, spec, raw, path_prefix, &mut issues, warnings) {
+                        NumericOutcome::Value(v) => values[i] = v,
+                        NumericOutcome::Sentinel => sentinel_hit[i] = true,
+                        NumericOutcome::Rejected => {}
                     }
                 }
             }
@@ -405,7 +496,7 @@ impl Schema {
 
     fn slot_of(&self, name: &str) -> usize {
         // References were checked in `resolve`.
-        match self.inputs.iter().position(|f| f.name == name) {
+        match self.input_index(name) {
             Some(i) => i,
             None => self.inputs.len() + self.derived.iter().position(|d| d.name == name).unwrap_or(0),
         }
@@ -426,7 +517,7 @@ impl Schema {
     }
 
     fn validate_id(&self, raw: Option<RawValue<'_>>, prefix: &str, issues: &mut Issues) -> Option<i64> {
-        let expected = "an integer client id, e.g. 100002";
+        let expected = ID_EXPECTED;
         let name = self.id_field.as_str();
         let number = match raw {
             None | Some(RawValue::Null) => None,
@@ -463,7 +554,7 @@ impl Schema {
                 }
                 None
             }
-            Some(n) if n != libm::trunc(n) || !(-9.0e15..=9.0e15).contains(&n) => {
+            Some(n) if !n.is_finite() || n != libm::trunc(n) => {
                 issues.push(
                     prefix,
                     name,
@@ -471,6 +562,19 @@ impl Schema {
                     format!("{n} is not an integer id"),
                     expected.into(),
                 );
+                None
+            }
+            Some(n) if !(0.0..=MAX_ID as f64).contains(&n) => {
+                // Above 2^53 - 1 a JSON number is no longer exact in every client (JavaScript,
+                // and this parser's f64): two ids could silently become one.
+                let reason = if n < 0.0 {
+                    String::from("a client id is not negative")
+                } else {
+                    format!(
+                        "above the largest accepted id {MAX_ID} (2^53 - 1, the largest integer every JSON client keeps exact)"
+                    )
+                };
+                issues.push(prefix, name, IssueCode::OutOfRange, reason, expected.into());
                 None
             }
             Some(n) => Some(n as i64),
@@ -572,40 +676,240 @@ fn categorical_code(
     prefix: &str,
     issues: &mut Issues,
     warnings: &mut Vec<Warning>,
-) -> Option<f64> {
-    let s = match raw {
-        RawValue::String(s) => s,
-        RawValue::Cell(s) => s.trim(),
-        other => {
-            let reason = format!("got {}, categories must be strings", other.kind_name());
-            issues.push(prefix, &field.name, IssueCode::WrongType, reason, field.kind.expected());
-            return None;
-        }
+) -> NumericOutcome {
+    let code_warning = |text: &str, outcome: &str| Warning {
+        field: field.name.clone(),
+        code: WarningCode::SentinelValue,
+        message: format!("`{text}` is the dataset's \"not available\" code: {outcome}"),
     };
-    let level = spec.aliases.get(s).map(String::as_str).unwrap_or(s);
-    if let Some(code) = spec.levels.iter().position(|l| l == level) {
-        return Some(code as f64);
-    }
-    match spec.unknown {
-        UnknownLevel::Missing => {
-            warnings.push(Warning {
-                field: field.name.clone(),
-                code: WarningCode::UnknownCategoryAsMissing,
-                message: format!("unknown level `{s}` scored as missing"),
-            });
-            Some(f64::NAN)
+    match spec.match_value(raw) {
+        LevelMatch::Level(code) => NumericOutcome::Value(code as f64),
+        LevelMatch::CodeLevel(code) => {
+            let text = raw.text().unwrap_or_default();
+            warnings.push(code_warning(text, "scored as that level, as the model was trained"));
+            NumericOutcome::Value(code as f64)
         }
-        UnknownLevel::Reject => {
-            issues.push(
-                prefix,
-                &field.name,
-                IssueCode::UnknownCategory,
-                format!("unknown level `{s}`"),
-                field.kind.expected(),
-            );
-            None
+        LevelMatch::Code => {
+            warnings.push(code_warning(raw.text().unwrap_or_default(), "scored as missing"));
+            NumericOutcome::Sentinel
+        }
+        LevelMatch::WrongType => {
+            let reason = match raw {
+                RawValue::Bool(_) => String::from("got a boolean, which this field does not take"),
+                _ => format!("got {}, categories must be strings", raw.kind_name()),
+            };
+            issues.push(prefix, &field.name, IssueCode::WrongType, reason, field.kind.expected());
+            NumericOutcome::Rejected
+        }
+        LevelMatch::Unknown => {
+            let shown = truncated(raw.text().unwrap_or_default(), 60);
+            match spec.unknown {
+                UnknownLevel::Missing => {
+                    warnings.push(Warning {
+                        field: field.name.clone(),
+                        code: WarningCode::UnknownCategoryAsMissing,
+                        message: format!("unknown level `{shown}` scored as missing"),
+                    });
+                    NumericOutcome::Value(f64::NAN)
+                }
+                UnknownLevel::Reject => {
+                    issues.push(
+                        prefix,
+                        &field.name,
+                        IssueCode::UnknownCategory,
+                        format!("unknown level `{shown}`"),
+                        field.kind.expected(),
+                    );
+                    NumericOutcome::Rejected
+                }
+            }
         }
     }
+}
+
+/// What a categorical value means for one field: see [`CategoricalSpec::match_value`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LevelMatch {
+    /// A level (its code: the position in `levels`), through its own spelling or an alias.
+    Level(usize),
+    /// One of the field's dataset codes for "not available" that the model was trained with as
+    /// a level (its code): scored as that level, and reported.
+    CodeLevel(usize),
+    /// One of the field's dataset codes for "not available": scored as missing, and reported.
+    Code,
+    /// Text that is no level, alias or code (or that matches several once case and spacing are
+    /// ignored).
+    Unknown,
+    /// Not text nor a JSON boolean (numbers, arrays, objects, null).
+    WrongType,
+}
+
+/// What one spelling stands for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Level(usize),
+    Code,
+}
+
+impl CategoricalSpec {
+    /// The meaning of a received value: the one rule for category spellings, shared by the HTTP
+    /// endpoint, the npm package and the CLI (through [`Schema::validate`]) and the drift report.
+    ///
+    /// Text (a JSON string or CSV cell) is looked up exactly among the levels, the aliases and
+    /// the dataset codes; failing that, ignoring case (Unicode lowercase), leading and trailing
+    /// whitespace and runs of inner whitespace, where it must single out one meaning (two levels
+    /// differing only in case are then ambiguous: `Unknown`). A JSON boolean is the text `true` /
+    /// `false`, so it is accepted exactly where the field declares those spellings (the Y/N flags).
+    pub fn match_value(&self, raw: RawValue<'_>) -> LevelMatch {
+        match (raw.text(), raw) {
+            // A boolean the field does not declare is a type error even where unknown levels are
+            // scored as missing: `true` is no misspelt level.
+            (Some(text), RawValue::Bool(_)) => match self.match_text(text) {
+                LevelMatch::Unknown => LevelMatch::WrongType,
+                found => found,
+            },
+            (Some(text), _) => self.match_text(text),
+            (None, _) => LevelMatch::WrongType,
+        }
+    }
+
+    /// The JSON booleans this field accepts (those its levels or aliases spell `true`/`false`).
+    pub fn accepted_booleans(&self) -> Vec<bool> {
+        [false, true]
+            .into_iter()
+            .filter(|&b| !matches!(self.match_value(RawValue::Bool(b)), LevelMatch::WrongType))
+            .collect()
+    }
+
+    /// Every spelling this field accepts (levels, aliases, dataset codes), for documentation.
+    pub fn spellings(&self) -> impl Iterator<Item = &str> {
+        self.levels.iter().chain(self.aliases.keys()).chain(self.codes.iter()).map(String::as_str)
+    }
+
+    /// [`CategoricalSpec::match_value`] for text.
+    pub fn match_text(&self, text: &str) -> LevelMatch {
+        let exact = self
+            .levels
+            .iter()
+            .position(|l| l == text)
+            .map(Target::Level)
+            .or_else(|| self.aliases.get(text).and_then(|t| self.level_of(t)))
+            .or_else(|| self.codes.iter().find(|c| *c == text).map(|c| self.code_target(c)));
+        let target = match exact {
+            Some(t) => Some(t),
+            None => {
+                let mut found: Option<Target> = None;
+                let mut ambiguous = false;
+                let candidates = self
+                    .levels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (l.as_str(), Some(Target::Level(i))))
+                    .chain(self.aliases.iter().map(|(a, t)| (a.as_str(), self.level_of(t))))
+                    .chain(self.codes.iter().map(|c| (c.as_str(), Some(self.code_target(c)))));
+                for (spelling, t) in candidates {
+                    if let Some(t) = t
+                        && same_folded(text, spelling)
+                    {
+                        ambiguous |= found.is_some_and(|f| f != t);
+                        found = Some(t);
+                    }
+                }
+                if ambiguous { None } else { found }
+            }
+        };
+        match target {
+            // A code the model knows as a level (e.g. ORGANIZATION_TYPE = XNA in a model trained
+            // with it as a category).
+            Some(Target::Level(i)) if self.codes.contains(&self.levels[i]) => LevelMatch::CodeLevel(i),
+            Some(Target::Level(i)) => LevelMatch::Level(i),
+            Some(Target::Code) => LevelMatch::Code,
+            None => LevelMatch::Unknown,
+        }
+    }
+
+    fn level_of(&self, level: &str) -> Option<Target> {
+        self.levels.iter().position(|l| l == level).map(Target::Level)
+    }
+
+    /// A dataset code is its level when the model was trained with it as one.
+    fn code_target(&self, code: &str) -> Target {
+        self.level_of(code).unwrap_or(Target::Code)
+    }
+}
+
+/// Characters `char::is_whitespace` (Unicode White_Space) accepts, as a regular-expression class
+/// that ECMA-262 and Python agree on (their `\s` differ from Rust's and from each other).
+pub const WHITESPACE_CLASS: &str =
+    "[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+
+/// A regular expression (ECMA-262 and Python syntax) that matches exactly the texts
+/// [`CategoricalSpec::match_text`] folds onto one of `spellings`: each spelling with ASCII letters
+/// in either case, inner whitespace runs of any length, whitespace around.
+pub fn folded_pattern<'a>(spellings: impl Iterator<Item = &'a str>) -> String {
+    let mut alternatives: Vec<String> = Vec::new();
+    for spelling in spellings {
+        let mut alt = String::new();
+        let mut in_space = false;
+        for c in spelling.trim().chars() {
+            if c.is_whitespace() {
+                if !in_space {
+                    alt.push_str(WHITESPACE_CLASS);
+                    alt.push('+');
+                }
+                in_space = true;
+                continue;
+            }
+            in_space = false;
+            if c.is_ascii_alphabetic() {
+                alt.push('[');
+                alt.push(c.to_ascii_uppercase());
+                alt.push(c.to_ascii_lowercase());
+                alt.push(']');
+            } else if "^$\\.*+?()[]{}|/".contains(c) {
+                alt.push('\\');
+                alt.push(c);
+            } else {
+                alt.push(c);
+            }
+        }
+        if !alternatives.contains(&alt) {
+            alternatives.push(alt);
+        }
+    }
+    format!("^{WHITESPACE_CLASS}*({}){WHITESPACE_CLASS}*$", alternatives.join("|"))
+}
+
+/// Case-, edge- and inner-whitespace-insensitive equality (see [`CategoricalSpec::match_value`]).
+fn same_folded(a: &str, b: &str) -> bool {
+    folded(a).eq(folded(b))
+}
+
+fn folded(s: &str) -> impl Iterator<Item = char> + '_ {
+    let mut after_space = false;
+    s.trim()
+        .chars()
+        .filter_map(move |c| {
+            if c.is_whitespace() {
+                (!core::mem::replace(&mut after_space, true)).then_some(' ')
+            } else {
+                after_space = false;
+                Some(c)
+            }
+        })
+        .flat_map(char::to_lowercase)
+}
+
+/// At most `max` bytes of `s`, cut on a character boundary (for echoing values in messages).
+fn truncated(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 fn fmt_opt(v: Option<f64>) -> String {
@@ -626,18 +930,25 @@ impl InputKind {
                 }
             }
             InputKind::Categorical(c) => {
+                let quoted = |v: &str| format!("\"{v}\"");
                 let mut s = String::from("one of ");
-                for (i, l) in c.levels.iter().enumerate() {
-                    if i > 0 {
-                        s.push_str(", ");
+                s.push_str(&c.levels.iter().map(|l| quoted(l)).collect::<Vec<_>>().join(", "));
+                let mut also: Vec<String> = Vec::new();
+                for level in &c.levels {
+                    let spellings: Vec<String> =
+                        c.aliases.iter().filter(|(_, t)| *t == level).map(|(a, _)| quoted(a)).collect();
+                    if !spellings.is_empty() {
+                        also.push(format!("{} for \"{level}\"", spellings.join(", ")));
                     }
-                    s.push('"');
-                    s.push_str(l);
-                    s.push('"');
                 }
-                for (alias, level) in &c.aliases {
-                    s.push_str(&format!(" (\"{alias}\" = \"{level}\")"));
+                if !also.is_empty() {
+                    s.push_str(&format!(" (also {})", also.join("; ")));
                 }
+                if !c.codes.is_empty() {
+                    let codes: Vec<String> = c.codes.iter().map(|v| quoted(v)).collect();
+                    s.push_str(&format!("; {} = not available", codes.join(", ")));
+                }
+                s.push_str("; case and spacing ignored");
                 s
             }
         }
@@ -673,7 +984,18 @@ impl DerivedOp {
     }
 }
 
-impl RawValue<'_> {
+impl<'a> RawValue<'a> {
+    /// The value as category text: strings and CSV cells as they are, JSON booleans as `true` /
+    /// `false`; `None` for anything else.
+    pub fn text(&self) -> Option<&'a str> {
+        match *self {
+            RawValue::String(s) | RawValue::Cell(s) => Some(s),
+            RawValue::Bool(true) => Some("true"),
+            RawValue::Bool(false) => Some("false"),
+            _ => None,
+        }
+    }
+
     fn kind_name(&self) -> &'static str {
         match self {
             RawValue::Null => "null",
@@ -686,7 +1008,7 @@ impl RawValue<'_> {
     }
 
     /// View of a JSON value.
-    pub fn from_json(v: &serde_json::Value) -> RawValue<'_> {
+    pub fn from_json(v: &'a serde_json::Value) -> RawValue<'a> {
         match v {
             serde_json::Value::Null => RawValue::Null,
             serde_json::Value::Bool(b) => RawValue::Bool(*b),
@@ -953,6 +1275,204 @@ mod tests {
         let mut back: Schema = serde_json::from_str(&text).unwrap();
         back.resolve().unwrap();
         assert_eq!(back, s);
+    }
+
+    /// A Home Credit-like schema with the synonyms, codes, an unused dictionary column and the
+    /// label, as train/creditscore_train/dictionary.py writes them.
+    fn home_credit() -> Schema {
+        let cat = |name: &str, levels: &[&str], aliases: &[(&str, &str)], codes: &[&str], required: bool| {
+            InputField {
+                name: name.into(),
+                required,
+                nullable: false,
+                description: String::new(),
+                kind: InputKind::Categorical(CategoricalSpec {
+                    levels: levels.iter().map(|l| String::from(*l)).collect(),
+                    aliases: aliases.iter().map(|(a, l)| (String::from(*a), String::from(*l))).collect(),
+                    codes: codes.iter().map(|c| String::from(*c)).collect(),
+                    unknown: if required { UnknownLevel::Reject } else { UnknownLevel::Missing },
+                    ..Default::default()
+                }),
+            }
+        };
+        let flag = [
+            ("yes", "Y"),
+            ("true", "Y"),
+            ("t", "Y"),
+            ("1", "Y"),
+            ("no", "N"),
+            ("false", "N"),
+            ("f", "N"),
+            ("0", "N"),
+        ];
+        let gender = [("female", "F"), ("woman", "F"), ("w", "F"), ("male", "M"), ("man", "M")];
+        let mut s = Schema::new(
+            "SK_ID_CURR".into(),
+            true,
+            vec![
+                cat("CODE_GENDER", &["F", "M"], &gender, &["XNA"], true),
+                cat("FLAG_OWN_CAR", &["N", "Y"], &flag, &[], true),
+                cat("ORGANIZATION_TYPE", &["Bank", "Business Entity Type 3", "XNA"], &[], &["XNA"], false),
+                cat("NAME_FAMILY_STATUS", &["Married", "Single / not married"], &[], &["Unknown"], false),
+                cat("NAME_TYPE_SUITE", &["Family", "Spouse, partner"], &[], &[], false),
+                // In the dictionary, not read by the model.
+                InputField {
+                    name: "APARTMENTS_AVG".into(),
+                    required: false,
+                    nullable: false,
+                    description: String::new(),
+                    kind: InputKind::Numeric(NumericSpec {
+                        valid_min: Some(0.0),
+                        valid_max: Some(1.0),
+                        ..Default::default()
+                    }),
+                },
+                cat("EMERGENCYSTATE_MODE", &["No", "Yes"], &[], &[], false),
+            ],
+            vec![],
+            vec![
+                "CODE_GENDER".into(),
+                "FLAG_OWN_CAR".into(),
+                "ORGANIZATION_TYPE".into(),
+                "NAME_FAMILY_STATUS".into(),
+                "NAME_TYPE_SUITE".into(),
+            ],
+        )
+        .unwrap();
+        s.labels = vec!["TARGET".into()];
+        s.resolve().unwrap();
+        s
+    }
+
+    fn row(s: &Schema, record: &str) -> Result<ValidRecord, Vec<FieldIssue>> {
+        s.validate_json(&json(record), "data.")
+    }
+
+    #[test]
+    fn categories_ignore_case_and_spacing_for_levels_and_aliases() {
+        let s = home_credit();
+        for (gender, car, code) in [
+            (r#""female""#, r#""true""#, [0.0, 1.0]),
+            (r#"" F ""#, r#""y""#, [0.0, 1.0]),
+            (r#""WOMAN""#, "true", [0.0, 1.0]),
+            (r#""Male""#, r#""No""#, [1.0, 0.0]),
+            (r#""m""#, "false", [1.0, 0.0]),
+            (r#""W""#, r#""F""#, [0.0, 0.0]),
+            (r#""man""#, r#"" 0""#, [1.0, 0.0]),
+        ] {
+            let r =
+                row(&s, &format!(r#"{{"SK_ID_CURR": 1, "CODE_GENDER": {gender}, "FLAG_OWN_CAR": {car}}}"#))
+                    .unwrap_or_else(|e| panic!("{gender} {car}: {e:?}"));
+            assert_eq!(r.features[..2], code, "{gender} {car}");
+            assert!(r.warnings.is_empty());
+        }
+        // Inner whitespace runs count as one space; case is ignored in multi-word levels too.
+        let r = row(
+            &s,
+            r#"{"SK_ID_CURR": 1, "CODE_GENDER": "F", "FLAG_OWN_CAR": "N", "ORGANIZATION_TYPE": "business  entity type 3", "NAME_TYPE_SUITE": "SPOUSE, PARTNER"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.features[2], 1.0);
+        assert_eq!(r.features[4], 1.0);
+    }
+
+    #[test]
+    fn ambiguous_or_undeclared_spellings_are_rejected() {
+        let s = home_credit();
+        // 0/1 and booleans mean nothing for CODE_GENDER; numbers are no category for any field.
+        for gender in [r#""0""#, r#""1""#, "true", "0", r#""femme""#, r#""f m""#] {
+            let issues =
+                row(&s, &format!(r#"{{"SK_ID_CURR": 1, "CODE_GENDER": {gender}, "FLAG_OWN_CAR": "N"}}"#))
+                    .unwrap_err();
+            assert_eq!(issues.len(), 1, "{gender}");
+            assert_eq!(issues[0].path, "data.CODE_GENDER");
+            assert!(issues[0].expected.contains("\"female\""), "{}", issues[0].expected);
+        }
+        let issues = row(&s, r#"{"SK_ID_CURR": 1, "CODE_GENDER": "F", "FLAG_OWN_CAR": 1}"#).unwrap_err();
+        assert_eq!(issues[0].code, IssueCode::WrongType);
+        // Two levels equal once case is ignored: only their exact spellings are accepted.
+        let spec = CategoricalSpec { levels: vec!["a".into(), "A".into()], ..Default::default() };
+        assert_eq!(spec.match_text("A"), LevelMatch::Level(1));
+        assert_eq!(spec.match_text(" a"), LevelMatch::Unknown);
+        assert_eq!(spec.match_value(RawValue::Null), LevelMatch::WrongType);
+    }
+
+    #[test]
+    fn dataset_codes_are_missing_with_a_warning_unless_trained_as_a_level() {
+        let s = home_credit();
+        let r = row(
+            &s,
+            r#"{"SK_ID_CURR": 1, "CODE_GENDER": "XNA", "FLAG_OWN_CAR": "N", "ORGANIZATION_TYPE": "xna", "NAME_FAMILY_STATUS": "Unknown"}"#,
+        )
+        .unwrap();
+        assert!(r.features[0].is_nan(), "CODE_GENDER XNA is missing");
+        assert_eq!(r.features[2], 2.0, "ORGANIZATION_TYPE XNA is the level the model was trained with");
+        assert!(r.features[3].is_nan(), "NAME_FAMILY_STATUS Unknown is missing");
+        let warned: Vec<(&str, WarningCode)> =
+            r.warnings.iter().map(|w| (w.field.as_str(), w.code)).collect();
+        assert_eq!(
+            warned,
+            [
+                ("CODE_GENDER", WarningCode::SentinelValue),
+                ("ORGANIZATION_TYPE", WarningCode::SentinelValue),
+                ("NAME_FAMILY_STATUS", WarningCode::SentinelValue)
+            ]
+        );
+        assert!(r.warnings[0].message.contains("scored as missing"));
+        assert!(r.warnings[1].message.contains("as the model was trained"));
+    }
+
+    #[test]
+    fn dictionary_columns_are_type_checked_not_scored() {
+        let s = home_credit();
+        assert!(s.is_used("CODE_GENDER") && !s.is_used("APARTMENTS_AVG") && !s.is_used("NOPE"));
+        let base = r#""SK_ID_CURR": 1, "CODE_GENDER": "F", "FLAG_OWN_CAR": "N""#;
+        let plain = row(&s, &format!("{{{base}}}")).unwrap();
+        let full = row(&s, &format!(r#"{{{base}, "APARTMENTS_AVG": 0.3, "EMERGENCYSTATE_MODE": "maybe"}}"#))
+            .unwrap();
+        assert_eq!(full.features.len(), 5);
+        assert!(full.features.iter().zip(&plain.features).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(full.warnings.is_empty(), "no warnings about columns the model does not read");
+        for bad in [r#""APARTMENTS_AVG": "0.3""#, r#""APARTMENTS_AVG": 1.5"#, r#""EMERGENCYSTATE_MODE": 1"#] {
+            let issues = row(&s, &format!("{{{base}, {bad}}}")).unwrap_err();
+            assert_eq!(issues.len(), 1, "{bad}");
+        }
+    }
+
+    #[test]
+    fn label_and_unknown_names_are_rejected() {
+        let s = home_credit();
+        let issues = row(
+            &s,
+            r#"{"SK_ID_CURR": 1, "CODE_GENDER": "F", "FLAG_OWN_CAR": "N", "TARGET": 0, "APARTMENTS_AVGG": 0.1}"#,
+        )
+        .unwrap_err();
+        let by_path = |p: &str| issues.iter().find(|i| i.path == p).unwrap();
+        assert_eq!(issues.len(), 2);
+        assert_eq!(by_path("data.TARGET").code, IssueCode::LabelNotInput);
+        let typo = by_path("data.APARTMENTS_AVGG");
+        assert_eq!(typo.code, IssueCode::UnknownField);
+        assert!(typo.expected.contains("`APARTMENTS_AVG`"), "{}", typo.expected);
+    }
+
+    #[test]
+    fn client_ids_are_whole_numbers_up_to_2_pow_53_minus_1() {
+        let s = home_credit();
+        let id =
+            |v: &str| row(&s, &format!(r#"{{"SK_ID_CURR": {v}, "CODE_GENDER": "F", "FLAG_OWN_CAR": "N"}}"#));
+        assert_eq!(id("9007199254740991").unwrap().id, Some(MAX_ID));
+        assert_eq!(id("0").unwrap().id, Some(0));
+        for (v, code) in [
+            ("9007199254740992", IssueCode::OutOfRange),
+            ("18446744073709551615", IssueCode::OutOfRange),
+            ("1e300", IssueCode::OutOfRange),
+            ("-1", IssueCode::OutOfRange),
+            ("1.5", IssueCode::NotInteger),
+        ] {
+            let issues = id(v).unwrap_err();
+            assert_eq!(issues[0].code, code, "{v}");
+            assert!(issues[0].expected.contains("9007199254740991"));
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from . import core_cli, metrics, models, reference, selection, sklearn_export
+from . import core_cli, dictionary, metrics, models, reference, selection, sklearn_export
 from .data import Dataset, load
 from .schema import CONTRACT_REQUIRED, ID_FIELD, build_schema, categorical_inputs, levels_of, with_required
 from .synthetic import COLUMNS, TARGET
@@ -216,7 +216,9 @@ def run(cfg: Config) -> Result:
                 "quick": cfg.quick,
             },
         },
-        "schema": schema,
+        # The served schema also knows the rest of the column dictionary, the accepted spellings
+        # and the dataset's codes (none of which changes a feature the model was trained on).
+        "schema": dictionary.complete_schema(schema),
         "threshold": threshold.threshold,
         "selection": sel.to_json(),
         "reference": reference.reference_stats(schema, train_df[inputs], tuned.oof, threshold.threshold),

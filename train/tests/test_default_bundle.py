@@ -87,3 +87,32 @@ def test_bundle_records_the_contract():
     assert {f["name"] for f in ref["features"]} >= set(CONTRACT_REQUIRED)
     assert len(ref["score"]["quantiles"]) == 101
     assert 0.0 < ref["score"]["refusal_rate"] < 1.0
+
+
+def test_bundle_knows_the_column_dictionary():
+    """Rewritten by `python -m creditscore_train.rebundle models/default.csb` (trees untouched)."""
+    from creditscore_train import dictionary, rebundle
+
+    data = BUNDLE.read_bytes()
+    assert rebundle.rebundle(data) == data, "run: python -m creditscore_train.rebundle models/default.csb"
+    h = read_header(BUNDLE)
+    names = [f["name"] for f in h["schema"]["inputs"]]
+    expected = [c.name for c in dictionary.columns() if c.kind not in ("id", "label")]
+    assert sorted(names) == sorted(expected) and len(names) == 120
+    assert h["schema"]["labels"] == ["TARGET"]
+    fields = {f["name"]: f for f in h["schema"]["inputs"]}
+    assert fields["CODE_GENDER"]["codes"] == ["XNA"]
+    assert fields["NAME_FAMILY_STATUS"]["codes"] == ["Unknown"]
+    assert "0" not in fields["CODE_GENDER"]["aliases"] and "1" not in fields["CODE_GENDER"]["aliases"]
+    assert fields["FLAG_OWN_CAR"]["aliases"]["true"] == "Y" and fields["FLAG_OWN_CAR"]["aliases"]["f"] == "N"
+
+
+def test_full_dictionary_record_scores_like_the_model_inputs_alone(cli, tmp_path):
+    """Every column of the dictionary is accepted; those the model does not read change nothing."""
+    full = dict(README_CLIENT, APARTMENTS_AVG=0.0876, FLAG_DOCUMENT_2=0)
+    full["FONDKAPREMONT_MODE"] = "reg oper account"
+    full.update(CODE_GENDER="male", FLAG_OWN_CAR=False)
+    a, b = score(cli, tmp_path, [README_CLIENT, full])
+    assert a["raw_score"] == b["raw_score"]
+    with pytest.raises(core_cli.CoreError, match="TARGET"):
+        score(cli, tmp_path, [dict(README_CLIENT, TARGET=1)])

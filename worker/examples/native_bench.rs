@@ -31,6 +31,7 @@ fn main() {
         logs_token: Some("token".into()),
         hash_client_ids: true,
         hash_key: Some("key".into()),
+        cors: Default::default(),
     };
     let mut times = Vec::with_capacity(RUNS);
     for i in 0..RUNS + 1000 {
@@ -45,6 +46,7 @@ fn main() {
                 logs_token_header: None,
                 authorization: None,
                 client_source: None,
+                origin: None,
                 body: BODY.as_bytes(),
                 declared_body_len: None,
                 request_id: &id,

@@ -11,8 +11,8 @@
 use std::sync::OnceLock;
 
 use creditscore_core::service::{
-    self, LOG_KEY_PREFIX, LogStore, MAX_BODY_BYTES, Outcome, Request as ApiRequest, Response as ApiResponse,
-    Service, Settings,
+    self, CorsOrigins, LOG_KEY_PREFIX, LogStore, MAX_BODY_BYTES, Outcome, Request as ApiRequest,
+    Response as ApiResponse, Service, Settings,
 };
 use futures_util::StreamExt;
 use futures_util::future::join_all;
@@ -28,6 +28,7 @@ const LOGS_TOKEN: &str = "LOGS_ACCESS_TOKEN";
 const HASH_KEY: &str = "LOG_HASH_KEY";
 const HASH_SWITCH: &str = "LOG_HASH_SK_ID";
 const LOGGING_SWITCH: &str = "LOG_PREDICTIONS";
+const CORS_ORIGINS: &str = "CORS_ALLOW_ORIGINS";
 
 /// Log objects fetched concurrently by `GET /logs`.
 const FETCH_BATCH: usize = 50;
@@ -84,6 +85,7 @@ fn settings(env: &Env, store: &Store) -> Settings {
         logs_token: text_binding(env, LOGS_TOKEN),
         hash_client_ids: !switched_off(env, HASH_SWITCH),
         hash_key: text_binding(env, HASH_KEY),
+        cors: text_binding(env, CORS_ORIGINS).map(|v| CorsOrigins::parse(&v)).unwrap_or_default(),
     }
 }
 
@@ -117,10 +119,11 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let settings = settings(&env, &store);
     let id = request_id(started_ms);
     let url = req.url()?;
-    let method = req.method().to_string();
+    // The method as sent: workers-rs maps methods it does not know (e.g. `QUERY`) to GET.
+    let method = req.inner().method();
     let header = |name: &str| req.headers().get(name).ok().flatten();
-    let (logs_token, authorization, source) =
-        (header("X-Logs-Token"), header("Authorization"), header("X-Client-Source"));
+    let (logs_token, authorization, source, origin) =
+        (header("X-Logs-Token"), header("Authorization"), header("X-Client-Source"), header("Origin"));
 
     // Bodies are read in chunks and kept up to the limit; the rest is drained unread, so an
     // oversized request still gets its 413 (closing early makes many clients fail to read it).
@@ -132,6 +135,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         logs_token_header: logs_token.as_deref(),
         authorization: authorization.as_deref(),
         client_source: source.as_deref(),
+        origin: origin.as_deref(),
         body: &body,
         declared_body_len: Some(body_len),
         request_id: &id,

@@ -1,13 +1,12 @@
 //! Self-description: `GET /features` and `GET /openapi.json`, both generated from the bundle's
 //! schema so they cannot drift from what validation does.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 use serde_json::{Map, Value, json};
 
 use super::{DEFAULT_LOG_TAIL, MAX_BODY_BYTES, MAX_EXPLAIN_RECORDS, MAX_LOG_TAIL, MAX_PREDICT_RECORDS};
 use crate::bundle::Bundle;
-use crate::schema::{InputField, InputKind};
+use crate::schema::{InputField, InputKind, MAX_ID, UnknownLevel, folded_pattern};
 
 fn range(min: Option<f64>, max: Option<f64>) -> Value {
     json!({"min": min, "max": max})
@@ -42,6 +41,16 @@ fn field_json(field: &InputField, with_default: bool) -> Value {
             if !c.aliases.is_empty() {
                 m.insert("aliases".into(), json!(c.aliases));
             }
+            if !c.codes.is_empty() {
+                m.insert(
+                    "codes".into(),
+                    json!({"values": c.codes, "meaning": "the dataset's \"not available\" code: scored as missing (as the level when the model was trained with it), with a warning"}),
+                );
+            }
+            let booleans = c.accepted_booleans();
+            if !booleans.is_empty() {
+                m.insert("accepts_booleans".into(), json!(booleans));
+            }
             m.insert("example".into(), json!(c.example));
             if with_default {
                 m.insert("default".into(), json!(c.default));
@@ -72,8 +81,26 @@ pub fn features_document(bundle: &Bundle, include_all: bool) -> Value {
     );
     doc.insert("required".into(), Value::Array(required.iter().map(|f| field_json(f, false)).collect()));
     if include_all {
-        let optional = schema.inputs.iter().filter(|f| !f.required).map(|f| field_json(f, true)).collect();
+        let optional = schema
+            .inputs
+            .iter()
+            .filter(|f| !f.required && schema.is_used(&f.name))
+            .map(|f| field_json(f, true))
+            .collect();
         doc.insert("optional".into(), Value::Array(optional));
+        // The rest of the dataset's column dictionary: accepted and checked, never scored.
+        let known: Vec<Value> = schema
+            .inputs
+            .iter()
+            .filter(|f| !schema.is_used(&f.name))
+            .map(|f| {
+                let mut v = field_json(f, false);
+                v["status"] = Value::from("known, not used by this model");
+                v
+            })
+            .collect();
+        doc.insert("known_not_used".into(), Value::Array(known));
+        doc.insert("labels".into(), json!(schema.labels));
         doc.insert("derived".into(), json!(schema.derived));
         doc.insert("model_features".into(), json!(schema.model_features));
         doc.insert("threshold".into(), json!(bundle.threshold));
@@ -82,13 +109,70 @@ pub fn features_document(bundle: &Bundle, include_all: bool) -> Value {
     Value::Object(doc)
 }
 
+/// JSON Schema of one input: exactly the values validation accepts (so that an OpenAPI-driven
+/// fuzzer finds no value the schema forbids but the API takes, or the reverse).
+fn input_schema(f: &InputField) -> Value {
+    let mut accepted: Vec<Value> = Vec::new();
+    match &f.kind {
+        InputKind::Numeric(n) => {
+            let mut p = Map::new();
+            p.insert("type".into(), Value::from(if n.integer { "integer" } else { "number" }));
+            if let Some(lo) = n.valid_min {
+                p.insert("minimum".into(), json!(lo));
+            }
+            if let Some(hi) = n.valid_max {
+                p.insert("maximum".into(), json!(hi));
+            }
+            accepted.push(Value::Object(p));
+            // The dataset code (DAYS_EMPLOYED = 365243) is accepted outside the valid range.
+            if let Some(code) = n.sentinel {
+                accepted.push(json!({"const": code}));
+            }
+        }
+        InputKind::Categorical(c) => {
+            match c.unknown {
+                // Any text: an unknown level is scored as missing, with a warning.
+                UnknownLevel::Missing => accepted.push(json!({"type": "string"})),
+                UnknownLevel::Reject => {
+                    accepted.push(json!({"type": "string", "pattern": folded_pattern(c.spellings())}))
+                }
+            }
+            let booleans = c.accepted_booleans();
+            if !booleans.is_empty() {
+                accepted.push(json!({"enum": booleans}));
+            }
+        }
+    }
+    if f.nullable || !f.required {
+        accepted.push(json!({"type": "null"}));
+    }
+    let mut p = Map::new();
+    if accepted.len() == 1 {
+        p = match accepted.pop() {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+    } else {
+        p.insert("anyOf".into(), Value::Array(accepted));
+    }
+    let example = match &f.kind {
+        InputKind::Numeric(n) => n.example.map(Value::from),
+        InputKind::Categorical(c) => c.example.clone().map(Value::from),
+    };
+    if let Some(e) = example {
+        p.insert("examples".into(), json!([e]));
+    }
+    p.insert("description".into(), Value::from(f.kind.expected()));
+    Value::Object(p)
+}
+
 /// JSON Schema of one client record, from the bundle's schema.
 fn record_schema(bundle: &Bundle) -> Value {
     let schema = &bundle.schema;
     let mut properties = Map::new();
     properties.insert(
         schema.id_field.clone(),
-        json!({"type": "integer", "description": "client id (echoed, never a model input)", "examples": [100002]}),
+        json!({"type": "integer", "minimum": 0, "maximum": MAX_ID, "description": "client id (echoed, never a model input); at most 2^53 - 1, the largest integer every JSON client keeps exact", "examples": [100002]}),
     );
     let mut required: Vec<&str> = Vec::new();
     if schema.id_required {
@@ -98,37 +182,7 @@ fn record_schema(bundle: &Bundle) -> Value {
         if f.required {
             required.push(&f.name);
         }
-        let mut p = Map::new();
-        let mut types: Vec<&str> = Vec::new();
-        match &f.kind {
-            InputKind::Numeric(n) => {
-                types.push(if n.integer { "integer" } else { "number" });
-                if let Some(lo) = n.valid_min {
-                    p.insert("minimum".into(), json!(lo));
-                }
-                if let Some(hi) = n.valid_max {
-                    p.insert("maximum".into(), json!(hi));
-                }
-                if let Some(e) = n.example {
-                    p.insert("examples".into(), json!([e]));
-                }
-            }
-            InputKind::Categorical(c) => {
-                types.push("string");
-                let mut accepted: Vec<&str> = c.levels.iter().map(String::as_str).collect();
-                accepted.extend(c.aliases.keys().map(String::as_str));
-                p.insert("enum".into(), json!(accepted));
-                if let Some(e) = &c.example {
-                    p.insert("examples".into(), json!([e]));
-                }
-            }
-        }
-        if f.nullable || !f.required {
-            types.push("null");
-        }
-        p.insert("type".into(), json!(types));
-        p.insert("description".into(), Value::from(f.kind.expected()));
-        properties.insert(f.name.clone(), Value::Object(p));
+        properties.insert(f.name.clone(), input_schema(f));
     }
     json!({
         "type": "object",

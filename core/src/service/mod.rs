@@ -8,6 +8,7 @@
 //! [`Service::logs_response`]). Routes, status codes and bodies are documented in docs/API.md and
 //! served as OpenAPI 3.1 by `GET /openapi.json` (built in [`openapi`]).
 
+mod cors;
 mod docs;
 mod logs;
 mod query;
@@ -29,6 +30,7 @@ use crate::predict::{Contribution, Explanation, valid_threshold};
 use crate::reasons::{DEFAULT_REASONS, Reason, reasons_wanted};
 use crate::schema::{FieldIssue, IssueCode, ValidRecord, Warning};
 
+pub use cors::CorsOrigins;
 pub use docs::{features_document, openapi};
 pub use logs::{
     LOG_KEY_PREFIX, LogError, LogRecord, client_id_hash, constant_time_eq, log_object_key, render_log_object,
@@ -74,11 +76,19 @@ pub struct Settings {
     pub hash_client_ids: bool,
     /// `LOG_HASH_KEY`: the HMAC key. With hashing on and no key, ids are not logged at all.
     pub hash_key: Option<String>,
+    /// `CORS_ALLOW_ORIGINS`: the origins whose pages may call the public routes (default none).
+    pub cors: CorsOrigins,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { log_store: LogStore::Off, logs_token: None, hash_client_ids: true, hash_key: None }
+        Settings {
+            log_store: LogStore::Off,
+            logs_token: None,
+            hash_client_ids: true,
+            hash_key: None,
+            cors: CorsOrigins::None,
+        }
     }
 }
 
@@ -107,6 +117,8 @@ pub struct Request<'a> {
     pub authorization: Option<&'a str>,
     /// `X-Client-Source` header (logged as `source`, default "api").
     pub client_source: Option<&'a str>,
+    /// `Origin` header (browsers send it on cross-origin requests; see [`CorsOrigins`]).
+    pub origin: Option<&'a str>,
     pub body: &'a [u8],
     /// `Content-Length` as declared; an adapter that refuses to read a body declared larger than
     /// [`MAX_BODY_BYTES`] passes an empty `body` and this length, and gets the 413.
@@ -252,6 +264,19 @@ impl Service {
     }
 
     pub fn handle(&self, settings: &Settings, req: &Request<'_>) -> Outcome {
+        if req.method == "OPTIONS"
+            && let Some(response) = cors::preflight(settings, req.path, req.origin)
+        {
+            return Outcome::plain(response);
+        }
+        let mut outcome = self.route(settings, req);
+        if let Outcome::Respond { response, .. } = &mut outcome {
+            cors::decorate(settings, req.path, req.origin, response);
+        }
+        outcome
+    }
+
+    fn route(&self, settings: &Settings, req: &Request<'_>) -> Outcome {
         let Some(&(_, allowed)) = ROUTES.iter().find(|(p, _)| *p == req.path) else {
             return Outcome::plain(
                 ApiError::new(404, "not_found", format!("no route {}; see GET /openapi.json", req.path))
@@ -265,7 +290,9 @@ impl Service {
                 format!("{} {} is not supported; use {allowed}", req.method, req.path),
             )
             .response();
-            response.headers.push(("Allow", allowed.to_owned()));
+            let allow =
+                if cors::takes_part(req.path) { format!("{allowed}, OPTIONS") } else { allowed.to_owned() };
+            response.headers.push(("Allow", allow));
             return Outcome::plain(response);
         }
         match req.path {

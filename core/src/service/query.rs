@@ -44,7 +44,8 @@ pub(super) fn parse(query: &str, allowed: &[&str]) -> Result<BTreeMap<String, St
 
 pub(super) fn parse_bool(v: &str) -> Option<bool> {
     match v {
-        "true" | "1" | "yes" | "" => Some(true),
+        // An empty value (`include_all=`) is not a boolean: the OpenAPI document says `boolean`.
+        "true" | "1" | "yes" => Some(true),
         "false" | "0" | "no" => Some(false),
         _ => None,
     }

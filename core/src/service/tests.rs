@@ -165,6 +165,7 @@ fn settings() -> Settings {
         logs_token: Some("s3cret".into()),
         hash_client_ids: true,
         hash_key: Some("k3y".into()),
+        cors: CorsOrigins::None,
     }
 }
 
@@ -176,10 +177,20 @@ struct Call<'a> {
     token: Option<&'a str>,
     authorization: Option<&'a str>,
     declared: Option<u64>,
+    origin: Option<&'a str>,
 }
 
 fn call<'a>(method: &'a str, path: &'a str) -> Call<'a> {
-    Call { method, path, query: "", body: Vec::new(), token: None, authorization: None, declared: None }
+    Call {
+        method,
+        path,
+        query: "",
+        body: Vec::new(),
+        token: None,
+        authorization: None,
+        declared: None,
+        origin: None,
+    }
 }
 
 impl<'a> Call<'a> {
@@ -205,6 +216,7 @@ impl<'a> Call<'a> {
                 logs_token_header: self.token,
                 authorization: self.authorization,
                 client_source: None,
+                origin: self.origin,
                 body: &self.body,
                 declared_body_len: self.declared,
                 request_id: "req-1",
@@ -540,7 +552,12 @@ fn unknown_routes_and_wrong_methods() {
     assert_eq!((resp.status, v["error"]["code"].as_str()), (404, Some("not_found")));
     let (resp, _, _) = call("GET", "/predict").respond(&s, &settings());
     assert_eq!(resp.status, 405);
-    assert_eq!(resp.headers, vec![("Allow", "POST".to_string())]);
+    assert_eq!(resp.headers, vec![("Allow", "POST, OPTIONS".to_string())]);
+    // Any method the route does not take, known to HTTP or not (schemathesis sends `QUERY`).
+    for method in ["QUERY", "PUT", "HEAD", "get"] {
+        let (resp, v, _) = call(method, "/health").respond(&s, &settings());
+        assert_eq!((resp.status, v["error"]["code"].as_str()), (405, Some("method_not_allowed")), "{method}");
+    }
     let (resp, _, _) = call("POST", "/health").respond(&s, &settings());
     assert_eq!(resp.status, 405);
     let (resp, _, _) = call("DELETE", "/logs").respond(&s, &settings());
@@ -571,8 +588,10 @@ fn health_features_and_openapi() {
     assert_eq!(v["threshold"], 0.12);
     assert_eq!(v["feature_selection"]["method"], "correlation");
     assert_eq!(v["feature_selection"]["top_n"], 8);
-    let (resp, _, _) = call("GET", "/features").query("include_all=maybe").respond(&s, &settings());
-    assert_eq!(resp.status, 422);
+    for bad in ["include_all=maybe", "include_all=", "include_all"] {
+        let (resp, _, _) = call("GET", "/features").query(bad).respond(&s, &settings());
+        assert_eq!(resp.status, 422, "{bad}");
+    }
 
     let (resp, v, _) = call("GET", "/openapi.json").respond(&s, &settings());
     assert_eq!(resp.status, 200);
@@ -582,7 +601,9 @@ fn health_features_and_openapi() {
     }
     let record = &v["components"]["schemas"]["Record"];
     assert_eq!(record["required"].as_array().unwrap().len(), 11);
-    assert_eq!(record["properties"]["FLAG_OWN_CAR"]["enum"], json!(["N", "Y"]));
+    let pattern = record["properties"]["FLAG_OWN_CAR"]["pattern"].as_str().unwrap();
+    assert!(pattern.contains("([Nn]|[Yy])"), "{pattern}");
+    assert_eq!(record["properties"]["SK_ID_CURR"]["maximum"], crate::schema::MAX_ID);
     assert_eq!(record["additionalProperties"], false);
     assert_eq!(
         v["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
@@ -719,6 +740,7 @@ fn client_source_header_is_logged() {
         logs_token_header: None,
         authorization: None,
         client_source: Some("batch-job"),
+        origin: None,
         body: &body,
         declared_body_len: None,
         request_id: "r",
@@ -830,4 +852,68 @@ fn derived_reasons_name_both_inputs_of_a_ratio() {
         "{}",
         r.sentence
     );
+}
+
+#[test]
+fn cors_origins_parse() {
+    assert_eq!(CorsOrigins::parse(""), CorsOrigins::None);
+    assert_eq!(CorsOrigins::parse(" , "), CorsOrigins::None);
+    assert_eq!(CorsOrigins::parse("https://a.example, *"), CorsOrigins::Any);
+    assert_eq!(
+        CorsOrigins::parse("https://a.example/ http://127.0.0.1:8080"),
+        CorsOrigins::List(vec!["https://a.example".into(), "http://127.0.0.1:8080".into()])
+    );
+}
+
+#[test]
+fn cors_preflight_and_headers_on_public_routes_only() {
+    let s = Service::from_bundle(bundle());
+    let header =
+        |r: &Response, name: &str| r.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+    let app = "http://127.0.0.1:5173";
+    let mut allowed = settings();
+    allowed.cors = CorsOrigins::parse(app);
+    for (path, method) in
+        [("/predict", "POST"), ("/explain", "POST"), ("/features", "GET"), ("/health", "GET")]
+    {
+        let mut c = call("OPTIONS", path);
+        c.origin = Some(app);
+        let (resp, _, logs) = c.respond(&s, &allowed);
+        assert_eq!(resp.status, 204, "{path}");
+        assert!(logs.is_empty());
+        assert_eq!(header(&resp, "Access-Control-Allow-Origin").as_deref(), Some(app));
+        assert_eq!(header(&resp, "Access-Control-Allow-Methods"), Some(format!("{method}, OPTIONS")));
+        assert!(header(&resp, "Access-Control-Allow-Headers").unwrap().contains("Content-Type"));
+        // Another origin, or no configuration: 204 without permission (the browser then blocks).
+        c.origin = Some("http://evil.example");
+        let (resp, _, _) = c.respond(&s, &allowed);
+        assert_eq!((resp.status, header(&resp, "Access-Control-Allow-Origin")), (204, None));
+        c.origin = Some(app);
+        let (resp, _, _) = c.respond(&s, &settings());
+        assert_eq!((resp.status, header(&resp, "Access-Control-Allow-Origin")), (204, None));
+    }
+    // The actual request carries the permission and exposes the request id.
+    let mut c = call("POST", "/predict").json(&json!({"data": record(json!({}))}));
+    c.origin = Some(app);
+    let (resp, _, _) = c.respond(&s, &allowed);
+    assert_eq!(resp.status, 200);
+    assert_eq!(header(&resp, "Access-Control-Allow-Origin").as_deref(), Some(app));
+    assert_eq!(header(&resp, "Access-Control-Expose-Headers").as_deref(), Some("X-Request-Id"));
+    let mut any = settings();
+    any.cors = CorsOrigins::Any;
+    let (resp, _, _) = c.respond(&s, &any);
+    assert_eq!(header(&resp, "Access-Control-Allow-Origin").as_deref(), Some("*"));
+    // Never /logs: no preflight, no headers.
+    let mut c = call("OPTIONS", "/logs");
+    c.origin = Some(app);
+    let (resp, _, _) = c.respond(&s, &any);
+    assert_eq!((resp.status, header(&resp, "Allow").as_deref()), (405, Some("GET")));
+    let mut c = call("GET", "/logs");
+    c.origin = Some(app);
+    c.token = Some("s3cret");
+    assert!(matches!(c.run(&s, &any), Outcome::ReadLogs { .. }));
+    let mut c = call("GET", "/logs");
+    c.origin = Some(app);
+    let (resp, _, _) = c.respond(&s, &any);
+    assert_eq!((resp.status, header(&resp, "Access-Control-Allow-Origin")), (401, None));
 }
