@@ -65,7 +65,7 @@ const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
  */
 export function csvToRecords(text, featuresDoc) {
   const types = new Map();
-  for (const f of [...featuresDoc.required, ...(featuresDoc.optional ?? [])]) {
+  for (const f of [...featuresDoc.required, ...(featuresDoc.optional ?? []), ...(featuresDoc.known_not_used ?? [])]) {
     types.set(f.name, f.type);
   }
   const [header, ...rows] = parseCsv(text);

@@ -127,7 +127,7 @@ describe('routes', () => {
     assert.equal(r.json.error.code, 'not_found');
     const m = await request(base, '/predict');
     assert.equal(m.status, 405);
-    assert.equal(m.headers.get('allow'), 'POST');
+    assert.equal(m.headers.get('allow'), 'POST, OPTIONS');
     const h = await request(base, '/health', { method: 'POST', body: {} });
     assert.equal(h.status, 405);
   });
