@@ -702,7 +702,7 @@ fn categorical_code(
             NumericOutcome::Rejected
         }
         LevelMatch::Unknown => {
-            let shown = truncated(raw.text().unwrap_or_default(), 60);
+            let shown = truncate(raw.text().unwrap_or_default(), 60);
             match spec.unknown {
                 UnknownLevel::Missing => {
                     warnings.push(Warning {
@@ -901,7 +901,7 @@ fn folded(s: &str) -> impl Iterator<Item = char> + '_ {
 }
 
 /// At most `max` bytes of `s`, cut on a character boundary (for echoing values in messages).
-fn truncated(s: &str, max: usize) -> &str {
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }

@@ -28,7 +28,7 @@ use crate::bundle::Bundle;
 use crate::ensemble::FlatForest;
 use crate::predict::{Contribution, Explanation, valid_threshold};
 use crate::reasons::{DEFAULT_REASONS, Reason, reasons_wanted};
-use crate::schema::{FieldIssue, IssueCode, ValidRecord, Warning};
+use crate::schema::{FieldIssue, IssueCode, ValidRecord, Warning, truncate};
 
 pub use cors::CorsOrigins;
 pub use docs::{features_document, openapi};
@@ -673,16 +673,4 @@ fn to_value<T: Serialize>(v: &T) -> Value {
 
 fn contributions_json(contributions: &[Contribution]) -> Value {
     Value::Array(contributions.iter().map(to_value).collect())
-}
-
-/// At most `max` bytes of `s`, cut on a character boundary.
-fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
