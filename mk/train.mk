@@ -9,7 +9,14 @@ CLI_BIN := target/release/creditscore
 # Where `make train` writes the bundle and card (models/ = the committed default model).
 TRAIN_OUT ?= models
 
-.PHONY: train test-train train-fixtures
+.PHONY: train test-train train-fixtures standin
+
+# A realistic stand-in for application_train.csv (122 columns, real levels, codes, TARGET):
+# `make standin` then `make train DATA=out/standin/application_train.csv`.
+STANDIN_ROWS ?= 20000
+standin: venv
+	@mkdir -p out/standin
+	cd train && ../$(PY) -m creditscore_train.standin ../out/standin/application_train.csv --rows $(STANDIN_ROWS)
 
 train: venv build
 	cd train && PYTHONPATH=. CREDITSCORE_CLI=$(CURDIR)/$(CLI_BIN) ../$(PY) -m creditscore_train \
