@@ -53,10 +53,8 @@ fn main() {
                 now_ms: 1_795_000_000_000 + i as u64,
             },
         );
-        let Outcome::Respond { response, mut logs } = outcome else {
-            unreachable!("predict never reads logs")
-        };
-        let object = service::render_log_object(&mut logs, 0);
+        let Outcome::Respond { response, logs } = outcome else { unreachable!("predict never reads logs") };
+        let object = service::render_ndjson(&logs.complete(0));
         std::hint::black_box((response, object));
         if i >= 1000 {
             times.push(t.elapsed().as_secs_f64() * 1e6);

@@ -142,11 +142,11 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         now_ms: started_ms,
     };
     match service().handle(&settings, &api_request) {
-        Outcome::Respond { response, mut logs } => {
+        Outcome::Respond { response, logs } => {
             if !logs.is_empty() {
                 let latency_us = Date::now().as_millis().saturating_sub(started_ms) * 1000;
                 let key = service::log_object_key(started_ms, &id);
-                let text = service::render_log_object(&mut logs, latency_us);
+                let text = service::render_ndjson(&logs.complete(latency_us));
                 store_log(&ctx, store, key, text);
             }
             to_response(response, &id)

@@ -76,12 +76,120 @@ pub fn log_object_key(now_ms: u64, request_id: &str) -> String {
     format!("{LOG_KEY_PREFIX}{inverted:013}_{}_{request_id}.ndjson", super::rfc3339_utc(now_ms))
 }
 
-/// The stored object of one request: its records as NDJSON, each stamped with the latency the
-/// adapter measured.
-pub fn render_log_object(records: &mut [LogRecord], latency_us: u64) -> String {
+/// What is known about one request when the service answers it: everything a log record holds
+/// except the latency, which only the adapter can measure (after the response is built).
+/// [`PendingLogs::complete`] makes the final records.
+#[derive(Clone, Debug, Default)]
+pub struct PendingLogs {
+    /// `None` when the request writes no log (e.g. `GET /health`).
+    request: Option<RequestContext>,
+    entries: Vec<Entry>,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct RequestContext {
+    pub ts: String,
+    pub request_id: String,
+    pub endpoint: &'static str,
+    pub model_version: String,
+    pub source: String,
+}
+
+#[derive(Clone, Debug)]
+pub(super) enum Entry {
+    Scored {
+        threshold: f64,
+        client_id_hash: Option<String>,
+        sk_id_curr: Option<i64>,
+        inputs: Map<String, Value>,
+        warnings: Vec<Warning>,
+        probability: f64,
+        /// Score points; `None` when not finite.
+        score: Option<f64>,
+        prediction: u8,
+        reasons: Option<Vec<String>>,
+    },
+    Failed {
+        status: u16,
+        error: LogError,
+    },
+}
+
+impl PendingLogs {
+    pub(super) fn new(request: RequestContext, entries: Vec<Entry>) -> PendingLogs {
+        PendingLogs { request: Some(request), entries }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.request.is_none() || self.entries.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        if self.request.is_some() { self.entries.len() } else { 0 }
+    }
+
+    /// The final records, stamped with `latency_us`: the time from receiving the request to
+    /// having its response, measured by the adapter (microseconds).
+    pub fn complete(self, latency_us: u64) -> Vec<LogRecord> {
+        let Some(req) = self.request else { return Vec::new() };
+        self.entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                let base = |status: u16, record_index: Option<usize>| LogRecord {
+                    ts: req.ts.clone(),
+                    request_id: req.request_id.clone(),
+                    record_index,
+                    endpoint: req.endpoint,
+                    model_version: req.model_version.clone(),
+                    threshold: None,
+                    source: req.source.clone(),
+                    status,
+                    client_id_hash: None,
+                    sk_id_curr: None,
+                    inputs: None,
+                    warnings: Vec::new(),
+                    probability: None,
+                    score: None,
+                    prediction: None,
+                    reasons: None,
+                    error: None,
+                    latency_us,
+                };
+                match entry {
+                    Entry::Scored {
+                        threshold,
+                        client_id_hash,
+                        sk_id_curr,
+                        inputs,
+                        warnings,
+                        probability,
+                        score,
+                        prediction,
+                        reasons,
+                    } => LogRecord {
+                        threshold: Some(threshold),
+                        client_id_hash,
+                        sk_id_curr,
+                        inputs: Some(inputs),
+                        warnings,
+                        probability: Some(probability),
+                        score,
+                        prediction: Some(prediction),
+                        reasons,
+                        ..base(200, Some(i))
+                    },
+                    Entry::Failed { status, error } => LogRecord { error: Some(error), ..base(status, None) },
+                }
+            })
+            .collect()
+    }
+}
+
+/// Records as NDJSON: one JSON object per line, each line ending in `\n`.
+pub fn render_ndjson(records: &[LogRecord]) -> String {
     let mut out = String::new();
-    for r in records.iter_mut() {
-        r.latency_us = latency_us;
+    for r in records {
         // A record holds only strings, integers, finite-or-null floats and JSON values.
         if let Ok(line) = serde_json::to_string(r) {
             out.push_str(&line);

@@ -33,7 +33,8 @@ use crate::schema::{FieldIssue, IssueCode, ValidRecord, Warning, truncate};
 pub use cors::CorsOrigins;
 pub use docs::{features_document, openapi};
 pub use logs::{
-    LOG_KEY_PREFIX, LogError, LogRecord, client_id_hash, constant_time_eq, log_object_key, render_log_object,
+    LOG_KEY_PREFIX, LogError, LogRecord, PendingLogs, client_id_hash, constant_time_eq, log_object_key,
+    render_ndjson,
 };
 pub use time::rfc3339_utc;
 
@@ -144,9 +145,10 @@ pub const NDJSON: &str = "application/x-ndjson";
 /// What the adapter does next.
 #[derive(Debug)]
 pub enum Outcome {
-    /// Send `response`; store `logs` (one object per request, key from [`log_object_key`],
-    /// body from [`render_log_object`]) off the response path.
-    Respond { response: Response, logs: Vec<LogRecord> },
+    /// Send `response`; then complete `logs` with the measured latency
+    /// ([`PendingLogs::complete`]) and store them off the response path (one object per request,
+    /// key from [`log_object_key`], body from [`render_ndjson`]).
+    Respond { response: Response, logs: PendingLogs },
     /// An authorised `GET /logs`: read stored objects newest first until they hold at least
     /// `tail` lines (or none are left), then call [`Service::logs_response`].
     ReadLogs { tail: usize },
@@ -154,7 +156,7 @@ pub enum Outcome {
 
 impl Outcome {
     fn plain(response: Response) -> Outcome {
-        Outcome::Respond { response, logs: Vec::new() }
+        Outcome::Respond { response, logs: PendingLogs::default() }
     }
 }
 
@@ -363,60 +365,40 @@ impl Service {
             Some(s) if !s.trim().is_empty() => truncate(s.trim(), 100),
             _ => "api",
         };
+        let request = logs::RequestContext {
+            ts,
+            request_id: req.request_id.to_owned(),
+            endpoint: endpoint.path(),
+            model_version: self.bundle().map(|b| b.meta.version.clone()).unwrap_or_default(),
+            source: source.to_owned(),
+        };
         match self.score_inner(endpoint, req) {
             Ok(Scored { response, records }) => {
-                let logs = records
+                let entries = records
                     .into_iter()
-                    .enumerate()
-                    .map(|(i, r)| LogRecord {
-                        ts: ts.clone(),
-                        request_id: req.request_id.to_owned(),
-                        record_index: Some(i),
-                        endpoint: endpoint.path(),
-                        model_version: r.model_version,
-                        threshold: Some(r.threshold),
-                        source: source.to_owned(),
-                        status: 200,
+                    .map(|r| logs::Entry::Scored {
+                        threshold: r.threshold,
                         client_id_hash: r.id.and_then(|id| logs::client_id_hash(settings, id)),
                         sk_id_curr: if settings.hash_client_ids { None } else { r.id },
-                        inputs: Some(r.inputs),
+                        inputs: r.inputs,
                         warnings: r.warnings,
-                        probability: Some(r.probability),
+                        probability: r.probability,
                         score: Some(r.score).filter(|s| s.is_finite()),
-                        prediction: Some(r.prediction),
+                        prediction: r.prediction,
                         reasons: r.reasons,
-                        error: None,
-                        latency_us: 0,
                     })
                     .collect();
-                Outcome::Respond { response, logs }
+                Outcome::Respond { response, logs: PendingLogs::new(request, entries) }
             }
             Err(e) => {
-                let record = LogRecord {
-                    ts,
-                    request_id: req.request_id.to_owned(),
-                    record_index: None,
-                    endpoint: endpoint.path(),
-                    model_version: self.bundle().map(|b| b.meta.version.clone()).unwrap_or_default(),
-                    threshold: None,
-                    source: source.to_owned(),
+                let entry = logs::Entry::Failed {
                     status: e.status,
-                    client_id_hash: None,
-                    sk_id_curr: None,
-                    inputs: None,
-                    warnings: Vec::new(),
-                    probability: None,
-                    score: None,
-                    prediction: None,
-                    reasons: None,
-                    error: Some(LogError {
-                        code: e.code,
-                        message: e.message.clone(),
-                        issues: e.details.len(),
-                    }),
-                    latency_us: 0,
+                    error: LogError { code: e.code, message: e.message.clone(), issues: e.details.len() },
                 };
-                Outcome::Respond { response: e.response(), logs: alloc::vec![record] }
+                Outcome::Respond {
+                    response: e.response(),
+                    logs: PendingLogs::new(request, alloc::vec![entry]),
+                }
             }
         }
     }
@@ -520,7 +502,6 @@ impl Service {
             inputs.remove(id_field);
             out_records.push(ScoredRecord {
                 id: record.id,
-                model_version: bundle.meta.version.clone(),
                 threshold,
                 inputs,
                 warnings: record.warnings,
@@ -557,7 +538,6 @@ struct Scored {
 
 struct ScoredRecord {
     id: Option<i64>,
-    model_version: String,
     threshold: f64,
     inputs: Map<String, Value>,
     warnings: Vec<Warning>,

@@ -232,7 +232,7 @@ impl<'a> Call<'a> {
                 } else {
                     Value::Null
                 };
-                (response, body, logs)
+                (response, body, logs.complete(0))
             }
             Outcome::ReadLogs { tail } => panic!("unexpected ReadLogs({tail})"),
         }
@@ -541,7 +541,7 @@ fn hashing_off_logs_the_raw_id_and_no_key_drops_it() {
     assert_eq!(keyless.client_id_logging(), "dropped");
     assert_eq!(off.client_id_logging(), "raw");
     assert_eq!(settings().client_id_logging(), "hmac-sha256");
-    let json = render_log_object(&mut logs.clone(), 42);
+    let json = render_ndjson(&logs);
     assert!(!json.contains("100002"), "{json}");
 }
 
@@ -688,12 +688,16 @@ fn log_keys_list_newest_first_and_records_render_as_ndjson() {
     assert_eq!(older, "logs/8204999999999_2026-11-18T11:06:40.000Z_aa.ndjson");
     let s = Service::from_bundle(bundle());
     let body = json!({"data": [record(json!({})), record(json!({}))]});
-    let (_, _, mut logs) = call("POST", "/predict").json(&body).respond(&s, &settings());
-    let text = render_log_object(&mut logs, 1234);
+    let Outcome::Respond { logs, .. } = call("POST", "/predict").json(&body).run(&s, &settings()) else {
+        panic!("predict answers")
+    };
+    assert_eq!(logs.len(), 2);
+    let text = render_ndjson(&logs.complete(1234));
     let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[1]["record_index"], 1);
     assert_eq!(lines[0]["latency_us"], 1234);
+    assert_eq!(lines[1]["latency_us"], 1234);
     assert_eq!(lines[0]["inputs"]["CODE_GENDER"], "M");
     for key in [
         "ts",
@@ -747,7 +751,7 @@ fn client_source_header_is_logged() {
         now_ms: 0,
     };
     let Outcome::Respond { logs, .. } = s.handle(&settings(), &req) else { panic!() };
-    assert_eq!(logs[0].source, "batch-job");
+    assert_eq!(logs.complete(7)[0].source, "batch-job");
 }
 
 /// The committed default model (derived ratios, categories, reference statistics).
@@ -785,7 +789,7 @@ fn predict_gives_score_points_and_reasons_equal_to_explain() {
     assert_eq!(logs[0].reasons.as_ref().unwrap(), &codes);
     assert!(logs[1].reasons.is_none());
     // Log lines carry them too.
-    let line = render_log_object(&mut logs.clone(), 5);
+    let line = render_ndjson(&logs);
     assert!(line.contains("\"score\":") && line.contains(codes[0]), "{line}");
 
     // Equal to the largest positive contributions of /explain for the same record.
