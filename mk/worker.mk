@@ -1,22 +1,28 @@
 # Edge endpoint (worker/): build with worker-build, serve locally with wrangler dev, end-to-end
 # tests in workerd (Miniflare) and a local load benchmark.
 #
-#   make serve         build and run on http://127.0.0.1:8787 (R2/KV state on disk in .wrangler/state)
+#   make serve         build if needed and run on http://127.0.0.1:8787 in workerd (Miniflare; R2/KV
+#                      state on disk in .wrangler/state)
+#   make dev           the same through `wrangler dev` (live reload on source changes)
+#   make serve-check   time from `make serve` to the first 200
 #   make test-worker   node:test end-to-end tests against the built worker
-#   make bench-worker  wasm size, cold start, /predict p50/p99 under load, native core time
+#   make bench-worker  wasm size; req/s, p50/p99, CPU per request and cold start of the worker in
+#                      workerd and behind wrangler dev against FastAPI and mlflow peers; native core time
 
 TEST_TARGETS += test-worker
 
-.PHONY: setup-worker-build worker-tools worker-build serve test-worker bench-worker
+.PHONY: setup-worker-build worker-tools worker-build serve dev serve-check test-worker setup-wrk bench-worker
 
 WORKER_BUILD_VERSION := 0.8.7
 WORKER_JS := worker/build/index.js
 WORKER_WASM := worker/build/index_bg.wasm
-WORKER_SOURCES = $(shell find core/src worker/src -name '*.rs') worker/build.rs worker/Cargo.toml \
+WORKER_SOURCES = $(shell find core/src worker/src -name '*.rs') worker/build.rs worker/Cargo.toml Cargo.toml \
 	core/Cargo.toml Cargo.lock $(wildcard models/default.csb)
 WRANGLER := ./node_modules/.bin/wrangler
 SERVE_HOST := 127.0.0.1
 SERVE_PORT := 8787
+# Where local R2/KV/Queue state lives (wrangler's --persist-to layout: $(SERVE_STATE)/v3).
+SERVE_STATE ?= .wrangler/state
 # Other components add the steps `make serve` needs before starting (e.g. the demo's assets:
 # `SERVE_DEPS += www-assets`). Expanded in the recipe, so fragments read after this one count.
 SERVE_DEPS ?=
@@ -47,15 +53,35 @@ $(WORKER_JS): $(WORKER_SOURCES)
 		"$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" > $@
 	@echo "created .dev.vars (LOGS_ACCESS_TOKEN and LOG_HASH_KEY for local serving)"
 
+# `make serve`: workerd through Miniflare with wrangler.toml's bindings (worker/serve.mjs), no
+# proxy in front and no rebuild when nothing changed. `make dev`: `wrangler dev` on the same state,
+# with live reload (its [build] command and file watcher), slower per request.
 serve: worker-build .dev.vars
 	@$(if $(strip $(SERVE_DEPS)),$(MAKE) --no-print-directory $(SERVE_DEPS))
 	@echo "creditscore: serving on http://$(SERVE_HOST):$(SERVE_PORT)/ (demo page at /, API: /health /features /predict /explain /logs /openapi.json)"
-	@echo "             logs token: $$(sed -n 's/^LOGS_ACCESS_TOKEN=//p' .dev.vars) (from .dev.vars); R2 state in .wrangler/state"
-	$(WRANGLER) dev --ip $(SERVE_HOST) --port $(SERVE_PORT) --persist-to .wrangler/state
+	@echo "             logs token: $$(sed -n 's/^LOGS_ACCESS_TOKEN=//p' .dev.vars) (from .dev.vars); R2 state in $(SERVE_STATE)"
+	@exec node worker/serve.mjs --host $(SERVE_HOST) --port $(SERVE_PORT) --persist-to $(SERVE_STATE)
+
+dev: worker-build .dev.vars
+	@$(if $(strip $(SERVE_DEPS)),$(MAKE) --no-print-directory $(SERVE_DEPS))
+	@# wrangler would fetch Request.cf data from the internet at start: Miniflare's built-in one.
+	CLOUDFLARE_CF_FETCH_ENABLED=false $(WRANGLER) dev --ip $(SERVE_HOST) --port $(SERVE_PORT) --persist-to $(SERVE_STATE)
+
+# Time from `make serve` to the first 200 of GET /health and of GET / on a spare port (warm
+# checkout: nothing to rebuild). Prints the numbers; fails only if it never answers.
+serve-check: worker-build .dev.vars
+	node tests/worker/serve_start.mjs
 
 test-worker: worker-build build
 	node --test --test-concurrency=1 tests/worker/*.test.mjs
 
-bench-worker: worker-build
-	node tests/worker/bench.mjs
+# wrk (Debian) is the one load generator for every system `make bench-worker` compares.
+setup-wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+
+# The product (workerd), the dev stack (wrangler dev) and the peers (FastAPI + LightGBM, mlflow
+# models serve) under the same load, interleaved: bench/bench_worker.py. BENCH_WORKER_ARGS=--help.
+bench-worker: worker-build build venv setup-wrk
+	@w=$(WORKER_WASM); echo "worker wasm: $$(wc -c < $$w) bytes raw, $$(gzip -9c $$w | wc -c) bytes gzip"
+	$(PY) bench/bench_worker.py $(BENCH_WORKER_ARGS)
 	cargo run --release --quiet -p creditscore-worker --example native_bench

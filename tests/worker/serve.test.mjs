@@ -1,6 +1,7 @@
-// What `make serve` runs: `wrangler dev` with the repository's wrangler.toml (its [build] command,
-// the R2 binding simulated on disk, the www/ assets), checked on a spare port: the demo page, the
-// seed README request verbatim, and prediction logs surviving a restart.
+// What `make serve` runs (worker/serve.mjs: workerd through Miniflare with wrangler.toml's
+// bindings) and what `make dev` runs (`wrangler dev`, with its [build] command), checked on a spare
+// port: the demo page, the seed README request verbatim, and prediction logs kept on disk, read
+// back by `wrangler dev` from the same state folder (restart, and one state for both commands).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -24,14 +25,20 @@ function freePort() {
   });
 }
 
-async function startWrangler(stateDir) {
+/** `kind`: 'serve' (worker/serve.mjs, as `make serve`) or 'dev' (`wrangler dev`, as `make dev`). */
+async function startServer(kind, stateDir) {
   const [port, inspector] = [await freePort(), await freePort()];
-  const child = spawn(
-    process.execPath,
-    [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
-      '--persist-to', stateDir, '--var', `LOGS_ACCESS_TOKEN:${TOKEN}`, '--var', 'LOG_HASH_KEY:serve-key'],
-    { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const vars = ['--var', `LOGS_ACCESS_TOKEN:${TOKEN}`, '--var', 'LOG_HASH_KEY:serve-key'];
+  const args =
+    kind === 'serve'
+      ? [path.join(ROOT, 'worker', 'serve.mjs'), '--port', String(port), '--persist-to', stateDir, ...vars]
+      : [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
+          '--persist-to', stateDir, ...vars];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -39,7 +46,7 @@ async function startWrangler(stateDir) {
   // Generous: when sources changed since `make worker-build`, wrangler rebuilds first (wasm-opt is slow).
   const deadline = Date.now() + 600000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited: ${output}`);
+    if (child.exitCode !== null) throw new Error(`${kind} exited: ${output}`);
     try {
       const r = await request(base, '/health');
       if (r.status === 200) break;
@@ -48,7 +55,7 @@ async function startWrangler(stateDir) {
     }
     if (Date.now() > deadline) {
       child.kill('SIGTERM');
-      throw new Error(`wrangler dev not ready after 600 s: ${output}`);
+      throw new Error(`${kind} not ready after 600 s: ${output}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -61,9 +68,9 @@ async function startWrangler(stateDir) {
   return { base, stop };
 }
 
-test('wrangler dev serves the demo page, the API, and keeps logs on disk across restarts', { timeout: 1500000 }, async () => {
+test('make serve serves the demo page and the API; make dev reads its logs from disk after a restart', { timeout: 1500000 }, async () => {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'creditscore-serve-'));
-  let server = await startWrangler(stateDir);
+  let server = await startServer('serve', stateDir);
   try {
     const page = await request(server.base, '/');
     assert.equal(page.status, 200);
@@ -93,9 +100,9 @@ test('wrangler dev serves the demo page, the API, and keeps logs on disk across 
     assert.equal((await logsFor(server.base)).length, 1);
 
     await server.stop();
-    server = await startWrangler(stateDir);
+    server = await startServer('dev', stateDir);
     const again = await logsFor(server.base);
-    assert.equal(again.length, 1, 'the log record survived the restart (R2 state on disk)');
+    assert.equal(again.length, 1, 'the log record survived the restart (R2 state on disk, shared by serve and dev)');
   } finally {
     await server.stop();
     rmSync(stateDir, { recursive: true, force: true });

@@ -1,0 +1,93 @@
+// `make serve`: the built worker (worker/build/) in workerd through Miniflare, with the bindings,
+// vars, assets and secrets (.dev.vars) that `wrangler dev` would give it, as wrangler's own
+// `unstable_getMiniflareWorkerOptions` reads them from wrangler.toml (one source of truth for
+// both). Importing wrangler costs ~2 s of CPU, so its answer is cached in
+// .wrangler/serve-options.json (owner-only: it holds the .dev.vars secrets) and recomputed only
+// when wrangler.toml, .dev.vars or the installed wrangler is newer.
+//
+// Why not `wrangler dev` (still `make dev`, for live reload): its proxy worker, inspector and file
+// watcher sit in front of every request (measured by `make bench-worker`), and it runs the
+// [build] command at every start. State is kept where `wrangler dev --persist-to DIR` keeps it
+// (DIR/v3), so `make serve` and `make dev` share the same R2/KV/Queue data.
+//
+//   node worker/serve.mjs [--host 127.0.0.1] [--port 8787] [--persist-to .wrangler/state]
+//                         [--var NAME:VALUE ...] [--quiet]
+//
+// Prints "workerd ready on http://HOST:PORT" when serving; stops cleanly on SIGINT/SIGTERM.
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Log, LogLevel, Miniflare } from 'miniflare';
+
+const started = performance.now();
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values: opts } = parseArgs({
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '8787' },
+    'persist-to': { type: 'string', default: '.wrangler/state' },
+    var: { type: 'string', multiple: true, default: [] },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+// wrangler resolves paths (main, assets, .dev.vars) against the config's folder; Miniflare
+// against the working directory: run from the root so both agree.
+process.chdir(ROOT);
+
+const CACHE = path.join(ROOT, '.wrangler', 'serve-options.json');
+const SOURCES = ['wrangler.toml', '.dev.vars', 'node_modules/wrangler/package.json'];
+
+/** wrangler.toml (+ .dev.vars) as Miniflare worker options, from the cache when it is fresh. */
+async function workerConfig() {
+  const mtime = (file) => (existsSync(file) ? statSync(file).mtimeMs : 0);
+  if (existsSync(CACHE) && SOURCES.every((f) => mtime(path.join(ROOT, f)) <= mtime(CACHE))) {
+    return JSON.parse(readFileSync(CACHE, 'utf8'));
+  }
+  const { unstable_getMiniflareWorkerOptions } = await import('wrangler');
+  const { workerOptions, main } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
+  const config = { workerOptions, main };
+  mkdirSync(path.dirname(CACHE), { recursive: true });
+  writeFileSync(CACHE, JSON.stringify(config), { mode: 0o600 });
+  return config;
+}
+
+const { workerOptions, main } = await workerConfig();
+const scriptPath = path.resolve(ROOT, main);
+if (!existsSync(scriptPath)) {
+  console.error(`${main} is missing: run \`make worker-build\` first`);
+  process.exit(1);
+}
+const bindings = { ...workerOptions.bindings };
+for (const pair of opts.var) {
+  const at = pair.indexOf(':');
+  if (at < 1) {
+    console.error(`--var ${pair}: expected NAME:VALUE`);
+    process.exit(2);
+  }
+  bindings[pair.slice(0, at)] = pair.slice(at + 1);
+}
+
+const mf = new Miniflare({
+  host: opts.host,
+  port: Number(opts.port),
+  // Offline-safe: never fetch Request.cf data from the internet (Miniflare's built-in stand-in).
+  cf: false,
+  // Miniflare's own warnings and errors; the worker's console output goes to stdout/stderr.
+  log: new Log(LogLevel.WARN),
+  defaultPersistRoot: path.join(path.resolve(ROOT, opts['persist-to']), 'v3'),
+  workers: [{ name: 'creditscore', ...workerOptions, bindings, modules: true, scriptPath }],
+});
+const url = await mf.ready;
+const ms = (performance.now() - started).toFixed(0);
+if (!opts.quiet) console.log(`creditscore: workerd ready on ${url.href.replace(/\/$/, '')} in ${ms} ms (Ctrl-C stops)`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await mf.dispose();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
