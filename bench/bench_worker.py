@@ -51,19 +51,16 @@ CLI = Path(os.environ.get("CREDITSCORE_CLI", ROOT / "target" / "release" / "cred
 VENV_BIN = Path(sys.executable).parent
 NODE = shutil.which("node") or "node"
 TICK = os.sysconf("SC_CLK_TCK")
-SEED_CLIENT = {
-    "SK_ID_CURR": 100002,
-    "EXT_SOURCE_2": 0.61,
-    "EXT_SOURCE_3": 0.75,
-    "AMT_ANNUITY": 24700.5,
-    "EXT_SOURCE_1": 0.45,
-    "CODE_GENDER": "M",
-    "DAYS_EMPLOYED": -637,
-    "AMT_CREDIT": 406597.5,
-    "AMT_GOODS_PRICE": 351000.0,
-    "DAYS_BIRTH": -9461,
-    "FLAG_OWN_CAR": "N",
-}
+
+
+def seed_client() -> dict:
+    """The seed README's example client, from the one copy the npm, browser and worker tests use."""
+    script = "import('./tests/npm/fixtures.mjs').then((m) => console.log(JSON.stringify(m.SEED_CLIENT)))"
+    return json.loads(
+        subprocess.run([NODE, "-e", script], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    )
+
+
 SECRETS = ["--var", "LOGS_ACCESS_TOKEN:bench-token", "--var", "LOG_HASH_KEY:bench-hash-key"]
 
 
@@ -206,7 +203,7 @@ def wrk_script(body: bytes) -> Path:
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
-def run_wrk(system: System, script: Path, conns: int, seconds: float) -> dict:
+def run_wrk(system: System, script: Path, conns: int, seconds: int) -> dict:
     cpu0 = system.cpu_seconds()
     out = subprocess.run(
         ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", str(script), system.url],
@@ -232,12 +229,13 @@ def run_wrk(system: System, script: Path, conns: int, seconds: float) -> dict:
 
 
 def systems(header: dict, only: set[str] | None) -> list[System]:
-    record = json.dumps({"data": SEED_CLIENT}).encode()
+    client = seed_client()
+    record = json.dumps({"data": client}).encode()
     features = FeatureMap(header["schema"])
     mlflow_body = json.dumps(
         # NaN for a missing value, as Python's json module writes it: mlflow reads it as a float
         # (null would make the column an object column, which LightGBM rejects).
-        {"dataframe_split": {"columns": features.names, "data": [features.features(SEED_CLIENT)]}}
+        {"dataframe_split": {"columns": features.names, "data": [features.features(client)]}}
     ).encode()
     state = tempfile.mkdtemp(prefix="creditscore-bench-state-")
     wrangler = str(ROOT / "node_modules" / "wrangler" / "bin" / "wrangler.js")
@@ -299,7 +297,7 @@ def systems(header: dict, only: set[str] | None) -> list[System]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=4.0, help="wrk duration per round and system")
+    ap.add_argument("--seconds", type=int, default=4, help="wrk duration per round and system")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--only", help="comma-separated substrings of system names")
     ap.add_argument("--json", type=Path, default=WORK / "results.json")
@@ -315,7 +313,7 @@ def main() -> None:
             s.start()
             print(f"started {s.name}: first 200 after {s.cold_start_ms:.0f} ms", flush=True)
         for s in chosen:  # warm-up (JIT, caches, first log writes)
-            run_wrk(s, scripts[s.name], 8, 1.0)
+            run_wrk(s, scripts[s.name], 8, 1)
         for conns in (1, 32):
             runs: dict[str, list[dict]] = {s.name: [] for s in chosen}
             for r in range(args.rounds):
@@ -340,7 +338,7 @@ def print_table(results: dict, args) -> None:
     load = os.getloadavg()[0]
     print(
         f"\nPOST /predict, seed README client; wrk -t1, {args.rounds} interleaved rounds "
-        f"of {args.seconds:g} s, medians; "
+        f"of {args.seconds} s, medians; "
         f"{os.cpu_count()} cores shared by wrk and the servers (load average {load:.1f} at the end)"
     )
     print("| system | in flight | req/s | p50 ms | p99 ms | CPU ms/req | cold start ms |")
