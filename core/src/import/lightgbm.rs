@@ -746,6 +746,32 @@ pandas_categorical:[[\"a\", \"b\", \"c\", \"d\", \"e\"]]
 ";
 
     #[test]
+    fn format_versions_v2_to_v4_are_read_others_refused_with_a_remedy() {
+        let base = parse(EXAMPLE).unwrap();
+        for v in ["v2", "v3"] {
+            let m = parse(&EXAMPLE.replace("version=v4", &format!("version={v}"))).unwrap();
+            assert_eq!((m.ensemble, m.source), (base.ensemble.clone(), format!("lightgbm text model {v}")));
+        }
+        let e = parse(&EXAMPLE.replace("version=v4", "version=v1")).unwrap_err().to_string();
+        assert!(e.contains("`v1`") && e.contains("save_model('model.txt')"), "{e}");
+    }
+
+    #[test]
+    fn categorical_feature_parameter_names_unsplit_categories() {
+        // `zeros` is a category with one level: no split, feature_infos `none`.
+        let text = EXAMPLE.replace(
+            "\nend of trees",
+            "\nend of trees\n\nparameters:\n[categorical_feature: 2,3]\nend of parameters\n\n\
+             pandas_categorical:[[\"only\"], [\"a\", \"b\", \"c\", \"d\", \"e\"]]",
+        );
+        let m = parse(&text).unwrap();
+        assert_eq!(m.categorical, [false, false, true, true]);
+        assert_eq!(m.categorical_levels[2].as_deref(), Some(&["only".to_string()][..]));
+        let bad = text.replace("[categorical_feature: 2,3]", "[categorical_feature: 9]");
+        assert!(parse(&bad).is_err());
+    }
+
+    #[test]
     fn parses_the_documented_example() {
         let m = parse(EXAMPLE).unwrap();
         assert_eq!(m.feature_names, ["x0", "x1", "zeros", "cat"]);

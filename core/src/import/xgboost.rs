@@ -716,6 +716,56 @@ mod tests {
         }
     }
     #[test]
+    fn nonfinite_literals_become_null_outside_strings_only() {
+        let text = r#"{"a":[NaN,-Infinity,Infinity,1.5,-NaN],"NaN":"Infinity \"NaN\"","b":NaN}"#;
+        assert_eq!(
+            nonfinite_literals_to_null(text),
+            r#"{"a":[null,null,null,1.5,null],"NaN":"Infinity \"NaN\"","b":null}"#
+        );
+        // A feature named NaN keeps its name; the 1.x condition literal is read.
+        let old = EXAMPLE.replace(r#""x1""#, r#""NaN""#).replace("1e-45,", "NaN,");
+        let m = parse(&old).unwrap();
+        assert_eq!(m.feature_names[1], "NaN");
+        assert_eq!(m.ensemble, parse(EXAMPLE).unwrap().ensemble);
+    }
+
+    #[test]
+    fn formats_are_told_apart() {
+        assert_eq!(detect(EXAMPLE.as_bytes()), FileFormat::Json);
+        assert_eq!(detect(b"  {}"), FileFormat::Json);
+        assert_eq!(detect(b"{L\x00\x00\x00\x00\x00\x00\x00\x07learner{}}"), FileFormat::Ubjson);
+        let mut legacy = alloc::vec![0u8; 136];
+        legacy.extend_from_slice(&15u64.to_le_bytes());
+        legacy.extend_from_slice(b"binary:logistic");
+        assert_eq!(detect(&legacy), FileFormat::LegacyBinary);
+        let mut binf = b"binf".to_vec();
+        binf.extend_from_slice(&legacy);
+        assert_eq!(detect(&binf), FileFormat::LegacyBinary);
+        assert_eq!(detect(b"tree\nversion=v4\n"), FileFormat::Unknown);
+        let e = parse_bytes(&legacy, &ImportOptions::default()).unwrap_err().to_string();
+        assert!(e.contains("legacy binary XGBoost model") && e.contains("save_model('model.json')"), "{e}");
+        assert!(
+            parse_bytes(b"tree\n", &ImportOptions::default())
+                .unwrap_err()
+                .to_string()
+                .contains("neither JSON")
+        );
+    }
+
+    #[test]
+    fn best_iteration_must_lie_in_the_file() {
+        let with = |best: &str| {
+            EXAMPLE.replace(r#""attributes":{}"#, &format!(r#""attributes":{{"best_iteration":"{best}"}}"#))
+        };
+        let m = parse(&with("0")).unwrap();
+        assert_eq!((m.ensemble.trees.len(), m.iterations.used, m.iterations.in_file), (1, 1, 2));
+        let all = parse_bytes(with("0").as_bytes(), &ImportOptions { all_trees: true }).unwrap();
+        assert_eq!((all.ensemble.trees.len(), all.iterations.rule.as_str()), (2, "all"));
+        assert!(parse(&with("2")).is_err());
+        assert!(parse(&with("x")).is_err());
+    }
+
+    #[test]
     fn random_byte_edits_never_panic() {
         crate::import::random_byte_edits(EXAMPLE, |text| {
             let _ = parse(text);
