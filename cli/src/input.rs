@@ -265,7 +265,8 @@ impl UnknownColumns {
     }
 }
 
-/// The CLI's words for an unknown column: the core's hint names the HTTP API's field list.
+/// The CLI's words for an unknown column or a label column: the core's hint names the HTTP API's
+/// field list, the CLI has `--ignore-unknown-columns`.
 fn cli_hint(mut issue: FieldIssue) -> FieldIssue {
     if issue.code == IssueCode::UnknownField {
         issue.reason = "not an input of the model (nor the id)".into();
@@ -274,6 +275,8 @@ fn cli_hint(mut issue: FieldIssue) -> FieldIssue {
         } else {
             "an input of the model; pass --ignore-unknown-columns to leave other columns out".into()
         };
+    } else if issue.code == IssueCode::LabelNotInput {
+        issue.expected = format!("{}, or pass --ignore-unknown-columns to leave it out", issue.expected);
     }
     issue
 }
