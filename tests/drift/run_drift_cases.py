@@ -167,11 +167,12 @@ def score_drift(binary, name, logs, reference, expect_score, expect_version_note
           and abs(refusal.get("reference_rate", -1) - ref_rate) < 1e-12,
           f"{name}: refusal rate {refusal.get('reference_rate')} -> {refusal.get('current_rate')} "
           f"(pandas {ref_rate:.4f} -> {cur_rate:.4f})")
-    # Pooled two-proportion z-test (statsmodels proportions_ztest), by hand with scipy's normal.
+    # Two-proportion test with Yates' correction = scipy's chi2_contingency(correction=True) on counts.
     n1 = len(recs)
-    pooled = (ref_rate * ref_n + cur_rate * n1) / (ref_n + n1)
-    z = (cur_rate - ref_rate) / math.sqrt(pooled * (1 - pooled) * (1 / ref_n + 1 / n1))
-    p = 2 * stats.norm.sf(abs(z))
+    ref_refused = int(round(ref_rate * ref_n))
+    cur_refused = int(sum(x["prediction"] for x in recs))
+    p = stats.chi2_contingency([[ref_refused, ref_n - ref_refused], [cur_refused, n1 - cur_refused]],
+                               correction=True).pvalue
     check(abs(refusal.get("pvalue", -1) - p) <= 1e-9 + 1e-6 * p, f"{name}: refusal p {refusal.get('pvalue')} vs scipy {p}")
     check(refusal.get("status") == "drift", f"{name}: refusal rate status drift ({refusal.get('status')})")
     comp = sc.get("comparison") or {}

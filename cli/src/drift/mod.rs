@@ -11,6 +11,8 @@
 mod html;
 mod logs;
 mod reference;
+#[cfg(test)]
+mod simulation;
 
 use std::fs::File;
 use std::io::{BufReader, IsTerminal, Write};
@@ -23,7 +25,7 @@ use creditscore_core::drift::monitor::{
 use creditscore_core::drift::numeric::PSI_BINS;
 use creditscore_core::drift::stats::PSI_EPSILON;
 use creditscore_core::drift::{
-    self, CategoricalAccumulator, Comparison, FeatureDrift, NumericAccumulator, NumericReference,
+    self, CategoricalAccumulator, Comparison, Config, FeatureDrift, NumericAccumulator, NumericReference,
     RateComparison, Status, Verdict, compare_categorical, compare_numeric,
 };
 use serde::Serialize;
@@ -53,9 +55,62 @@ pub struct Args {
     /// Output directory (created if needed).
     #[arg(long)]
     out: PathBuf,
-    /// Exit with code 3 when any feature has status `drift` (for schedulers).
+    /// Exit with code 3 when the overall status is `drift` (for schedulers).
     #[arg(long)]
     fail_on_drift: bool,
+    /// Only records at or after this time (RFC 3339, or a date = its midnight UTC). Records
+    /// without a readable time are then left out (and counted).
+    #[arg(long, value_parser = parse_bound)]
+    since: Option<i64>,
+    /// Only records before this time (RFC 3339, or a date = its midnight UTC).
+    #[arg(long, value_parser = parse_bound)]
+    until: Option<i64>,
+    /// Compare only these inputs (comma-separated names); default: every input with a reference.
+    #[arg(long, value_delimiter = ',')]
+    features: Option<Vec<String>>,
+    /// Fewer current values than this: `insufficient_data` (default: docs/DRIFT.md, Config).
+    #[arg(long)]
+    min_rows: Option<u64>,
+    /// PSI at or above which a significant shift is `drift` (`watch` from half of it).
+    #[arg(long)]
+    psi_threshold: Option<f64>,
+    /// Significance level of the Benjamini-Hochberg adjusted p-values.
+    #[arg(long)]
+    alpha: Option<f64>,
+    /// Inputs that must drift for the inputs alone to make the overall status `drift`.
+    #[arg(long)]
+    min_drift_features: Option<usize>,
+}
+
+fn parse_bound(s: &str) -> Result<i64, String> {
+    logs::parse_timestamp(s).map(|(t, _)| t).ok_or_else(|| {
+        format!("`{s}` is not an RFC 3339 time or a date (e.g. 2026-11-20 or 2026-11-20T08:00:00Z)")
+    })
+}
+
+/// The report's thresholds: the defaults of [`Config`], overridden by the options given.
+fn config(args: &Args) -> Result<Config, CliError> {
+    let mut cfg = Config::default();
+    if let Some(n) = args.min_rows {
+        cfg.min_current_rows = n.max(1);
+    }
+    if let Some(x) = args.psi_threshold {
+        if !(x.is_finite() && x > 0.0) {
+            return Err(CliError::Usage(format!("--psi-threshold {x}: must be a positive number")));
+        }
+        cfg.psi_drift = x;
+        cfg.psi_watch = x / 2.0;
+    }
+    if let Some(a) = args.alpha {
+        if !(a > 0.0 && a < 1.0) {
+            return Err(CliError::Usage(format!("--alpha {a}: must be in (0, 1)")));
+        }
+        cfg.alpha = a;
+    }
+    if let Some(n) = args.min_drift_features {
+        cfg.min_drift_inputs = n.max(1);
+    }
+    Ok(cfg)
 }
 
 enum Accumulator {
@@ -78,6 +133,8 @@ struct LogStats {
     first_ts: Option<i64>,
     last_ts: Option<i64>,
     without_ts: u64,
+    /// Records left out by --since/--until (or without a time while a window is given).
+    outside_window: u64,
     /// Timestamps without a zone, read as UTC.
     ts_naive: u64,
     /// Timestamps that could not be read (the record is kept, without a time).
@@ -101,82 +158,30 @@ struct LogStats {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
+    let cfg = config(&args)?;
     let bundle = crate::input::load_bundle(&args.bundle)?;
-    let refs = reference::load(&bundle, args.reference.as_deref())?;
-    let mut accumulators: Vec<Accumulator> = refs
-        .features
-        .iter()
-        .map(|f| match &f.kind {
-            FeatureKind::Numeric { reference, sentinel } => {
-                Accumulator::Numeric(NumericAccumulator::new(reference), *sentinel)
-            }
-            FeatureKind::Categorical { reference, aliases } => {
-                Accumulator::Categorical(CategoricalAccumulator::new(reference), aliases.clone())
-            }
-        })
-        .collect();
-    let score_reference = refs
-        .score
-        .as_ref()
-        .map(|s| s.reference.clone())
-        .unwrap_or(NumericReference::Sample { sorted: vec![], missing: 0 });
-    let mut score_acc = NumericAccumulator::new(&score_reference);
-    let stats = read_logs(&args.logs, &refs, &mut accumulators, &mut score_acc)?;
-
-    let mut features: Vec<FeatureDrift> = refs
-        .features
-        .iter()
-        .zip(&accumulators)
-        .zip(&stats.sent)
-        .map(|((spec, acc), &sent)| {
-            let comparison = match (&spec.kind, acc) {
-                (FeatureKind::Numeric { reference, .. }, Accumulator::Numeric(a, _)) => {
-                    Comparison::Numeric(compare_numeric(reference, a))
-                }
-                (FeatureKind::Categorical { reference, .. }, Accumulator::Categorical(a, _)) => {
-                    Comparison::Categorical(compare_categorical(reference, a))
-                }
-                _ => unreachable!("accumulators are built from the same specs"),
-            };
-            let mut f = FeatureDrift::new(spec.name.clone(), comparison);
-            f.sent_share = (stats.scored > 0).then(|| sent as f64 / stats.scored as f64);
-            f
-        })
-        .collect();
-    drift::assess(&mut features);
-    // The reference scores are comparable with the logged ones only when the clients send every
-    // input the reference was scored with (an unsent input is missing for the model in
-    // production, not in the reference).
-    let unsent: Vec<&str> =
-        features.iter().filter(|f| f.status == Status::NotSent).map(|f| f.name.as_str()).collect();
-    let score_unsent: Vec<String> = refs
-        .score
-        .as_ref()
-        .map(|s| s.inputs.iter().filter(|n| unsent.contains(&n.as_str())).cloned().collect())
-        .unwrap_or_default();
-    let score = refs.score.as_ref().map(|s| {
-        let mut f = [FeatureDrift::new(
-            String::from("predicted probability"),
-            Comparison::Numeric(compare_numeric(&s.reference, &score_acc)),
-        )];
-        drift::assess(&mut f);
-        let [f] = f;
-        f
-    });
-    let refusal = refs.score.as_ref().and_then(|r| {
-        let rate = r.refusal_rate?;
-        Some(drift::compare_rate(rate, r.rows, stats.refused, stats.with_prediction))
-    });
-    let comparable = score_unsent.is_empty();
-    let verdict = drift::verdict(
-        &features,
-        score.as_ref().filter(|_| comparable),
-        refusal.as_ref().filter(|_| comparable),
-        1,
-    );
-
-    let judged = Judgement { features, score, refusal, score_unsent, verdict };
-    let summary = build_summary(&args, &bundle, &refs, &stats, judged);
+    let mut refs = reference::load(&bundle, args.reference.as_deref())?;
+    if let Some(names) = &args.features {
+        if let Some(bad) = names.iter().find(|n| !refs.features.iter().any(|f| &f.name == *n)) {
+            let known: Vec<&str> = refs.features.iter().map(|f| f.name.as_str()).collect();
+            let hint = creditscore_core::schema::closest(bad, known.iter().copied())
+                .map_or(String::new(), |c| format!(" (did you mean `{c}`?)"));
+            return Err(CliError::Usage(format!(
+                "--features: `{bad}` is not an input with a reference{hint}"
+            )));
+        }
+        refs.features.retain(|f| names.contains(&f.name));
+    }
+    let (reader, total): (Box<dyn std::io::Read>, Option<u64>) = if args.logs == Path::new("-") {
+        (Box::new(std::io::stdin().lock()), None)
+    } else {
+        let file = File::open(&args.logs).map_err(CliError::io(&args.logs))?;
+        let len = file.metadata().ok().map(|m| m.len());
+        (Box::new(file), len)
+    };
+    let (stats, judged) =
+        analyse(&refs, &cfg, reader, total, (args.since, args.until)).map_err(CliError::io(&args.logs))?;
+    let summary = build_summary(&args, &bundle, &refs, &stats, judged, cfg);
     std::fs::create_dir_all(&args.out).map_err(CliError::io(&args.out))?;
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| CliError::Other(e.to_string()))?;
     write_atomic(&args.out.join("drift_summary.json"), &json)?;
@@ -201,6 +206,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
     if stats.records == 0 {
         let _ = std::io::stdout().flush();
         let why = match stats.malformed_examples.first() {
+            _ if stats.outside_window > 0 => {
+                format!("all {} records are outside --since/--until", stats.outside_window)
+            }
             Some(m) => format!(
                 "{} of {} lines are malformed (line {}: {})",
                 stats.malformed, stats.lines, m.line, m.reason
@@ -218,6 +226,90 @@ pub fn run(args: Args) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Reads the logs and judges them against the reference: the whole report but its writing.
+fn analyse(
+    refs: &References,
+    cfg: &Config,
+    input: Box<dyn std::io::Read + '_>,
+    total: Option<u64>,
+    window: (Option<i64>, Option<i64>),
+) -> std::io::Result<(LogStats, Judgement)> {
+    let mut accumulators: Vec<Accumulator> = refs
+        .features
+        .iter()
+        .map(|f| match &f.kind {
+            FeatureKind::Numeric { reference, sentinel } => {
+                Accumulator::Numeric(NumericAccumulator::new(reference), *sentinel)
+            }
+            FeatureKind::Categorical { reference, aliases } => {
+                Accumulator::Categorical(CategoricalAccumulator::new(reference), aliases.clone())
+            }
+        })
+        .collect();
+    let score_reference = refs
+        .score
+        .as_ref()
+        .map(|s| s.reference.clone())
+        .unwrap_or(NumericReference::Sample { sorted: vec![], missing: 0 });
+    let mut score_acc = NumericAccumulator::new(&score_reference);
+    let stats = read_logs(input, total, refs, &mut accumulators, &mut score_acc, window)?;
+
+    let mut features: Vec<FeatureDrift> = refs
+        .features
+        .iter()
+        .zip(&accumulators)
+        .zip(&stats.sent)
+        .map(|((spec, acc), &sent)| {
+            let comparison = match (&spec.kind, acc) {
+                (FeatureKind::Numeric { reference, .. }, Accumulator::Numeric(a, _)) => {
+                    Comparison::Numeric(compare_numeric(reference, a))
+                }
+                (FeatureKind::Categorical { reference, .. }, Accumulator::Categorical(a, _)) => {
+                    Comparison::Categorical(compare_categorical(reference, a, cfg.min_expected_count))
+                }
+                _ => unreachable!("accumulators are built from the same specs"),
+            };
+            let mut f = FeatureDrift::new(spec.name.clone(), comparison);
+            f.sent_share = (stats.scored > 0).then(|| sent as f64 / stats.scored as f64);
+            f
+        })
+        .collect();
+    // The reference scores are comparable with the logged ones only when the clients send every
+    // input the reference was scored with (an unsent input is missing for the model in
+    // production, not in the reference).
+    let unsent: Vec<String> = features
+        .iter()
+        .filter(|f| f.sent_share.is_some_and(|s| s < cfg.not_sent_max_share))
+        .map(|f| f.name.clone())
+        .collect();
+    let score_unsent: Vec<String> = refs
+        .score
+        .as_ref()
+        .map(|s| s.inputs.iter().filter(|n| unsent.contains(n)).cloned().collect())
+        .unwrap_or_default();
+    let comparable = score_unsent.is_empty();
+    let mut score = refs.score.as_ref().map(|s| {
+        FeatureDrift::new(
+            String::from("predicted probability"),
+            Comparison::Numeric(compare_numeric(&s.reference, &score_acc)),
+        )
+    });
+    let mut refusal = refs.score.as_ref().and_then(|r| {
+        let rate = r.refusal_rate?;
+        Some(drift::compare_rate(rate, r.rows, stats.refused, stats.with_prediction))
+    });
+    let verdict = if comparable {
+        drift::judge(&mut features, score.as_mut(), refusal.as_mut(), cfg)
+    } else {
+        // Shown, not judged: judged apart so that they do not enter the inputs' adjustment.
+        let v = drift::judge(&mut features, None, None, cfg);
+        drift::judge(&mut [], score.as_mut(), refusal.as_mut(), cfg);
+        v
+    };
+
+    Ok((stats, Judgement { features, score, refusal, score_unsent, verdict }))
+}
+
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).map_err(CliError::io(&tmp))?;
@@ -225,18 +317,13 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 }
 
 fn read_logs(
-    path: &Path,
+    reader: Box<dyn std::io::Read + '_>,
+    total: Option<u64>,
     refs: &References,
     accumulators: &mut [Accumulator],
     score_acc: &mut NumericAccumulator,
-) -> Result<LogStats, CliError> {
-    let (reader, total): (Box<dyn std::io::Read>, Option<u64>) = if path == Path::new("-") {
-        (Box::new(std::io::stdin().lock()), None)
-    } else {
-        let file = File::open(path).map_err(CliError::io(path))?;
-        let len = file.metadata().ok().map(|m| m.len());
-        (Box::new(file), len)
-    };
+    (since, until): (Option<i64>, Option<i64>),
+) -> std::io::Result<LogStats> {
     let mut lines = LineReader::new(BufReader::with_capacity(1 << 20, reader));
     let index: std::collections::HashMap<&str, usize> =
         refs.features.iter().enumerate().map(|(i, f)| (f.name.as_str(), i)).collect();
@@ -257,6 +344,7 @@ fn read_logs(
         first_ts: None,
         last_ts: None,
         without_ts: 0,
+        outside_window: 0,
         ts_naive: 0,
         ts_unreadable: 0,
         ts_unreadable_examples: Vec::new(),
@@ -275,7 +363,7 @@ fn read_logs(
     let mut progress = ProgressBar::new(total);
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {
-        let line = lines.next_line(&mut buf).map_err(CliError::io(path))?;
+        let line = lines.next_line(&mut buf)?;
         let malformed = |s: &mut LogStats, reason: String| {
             s.malformed += 1;
             if s.malformed_examples.len() < MAX_MALFORMED_EXAMPLES {
@@ -309,8 +397,6 @@ fn read_logs(
                 continue;
             }
         };
-        s.records += 1;
-        let mut duplicates = u64::from(record.duplicate_keys);
         let epoch = match record.ts.as_deref() {
             None => None,
             Some(ts) => match logs::parse_timestamp(ts) {
@@ -330,6 +416,15 @@ fn read_logs(
                 }
             },
         };
+        if since.is_some() || until.is_some() {
+            let inside = epoch.is_some_and(|t| since.is_none_or(|a| t >= a) && until.is_none_or(|b| t < b));
+            if !inside {
+                s.outside_window += 1;
+                continue;
+            }
+        }
+        s.records += 1;
+        let mut duplicates = u64::from(record.duplicate_keys);
         match epoch {
             Some(t) => {
                 s.first_ts = Some(s.first_ts.map_or(t, |f| f.min(t)));
@@ -513,6 +608,8 @@ pub struct LogSummary {
     pub first_ts: Option<String>,
     pub last_ts: Option<String>,
     pub records_without_ts: u64,
+    /// Records left out by --since/--until.
+    pub records_outside_window: u64,
     /// Timestamps without a time zone, read as UTC.
     pub records_with_naive_ts: u64,
     /// Records kept without a time because their `ts` could not be read.
@@ -550,21 +647,16 @@ pub struct Skipped {
 
 #[derive(Serialize)]
 pub struct Thresholds {
-    pub min_current_rows: u64,
-    pub psi_watch: f64,
-    pub psi_drift: f64,
+    /// Every threshold of the verdict (defaults from `Config`, overridden by options).
+    #[serde(flatten)]
+    pub config: Config,
     pub psi_bins: usize,
     pub psi_epsilon: f64,
-    pub alpha_bh_adjusted: f64,
-    pub ks_watch_effect: f64,
-    pub ks_drift_effect: f64,
-    pub cohens_w_watch_effect: f64,
-    pub cohens_w_drift_effect: f64,
-    pub missing_rate_watch: f64,
-    pub missing_rate_drift: f64,
-    pub not_sent_max_share: f64,
-    pub refusal_watch_cohens_h: f64,
-    pub refusal_drift_cohens_h: f64,
+    /// `--since` / `--until` as given (RFC 3339 UTC).
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// `--features`, when given.
+    pub features: Option<Vec<String>>,
 }
 
 #[derive(Serialize)]
@@ -641,6 +733,7 @@ fn build_summary(
     refs: &References,
     s: &LogStats,
     judged: Judgement,
+    config: Config,
 ) -> Summary {
     let Judgement { features, score, refusal, score_unsent, verdict } = judged;
     let mut headline: Vec<String> = Vec::new();
@@ -712,6 +805,7 @@ fn build_summary(
             first_ts: s.first_ts.map(format_ts),
             last_ts: s.last_ts.map(format_ts),
             records_without_ts: s.without_ts,
+            records_outside_window: s.outside_window,
             records_with_naive_ts: s.ts_naive,
             records_with_unreadable_ts: s.ts_unreadable,
             unreadable_ts_examples: s.ts_unreadable_examples.clone(),
@@ -730,21 +824,12 @@ fn build_summary(
         },
         reference: ReferenceSummary { origin: refs.origin.clone(), exact_ks: refs.exact },
         thresholds: Thresholds {
-            min_current_rows: drift::MIN_CURRENT_ROWS,
-            psi_watch: drift::PSI_WATCH,
-            psi_drift: drift::PSI_DRIFT,
+            config,
             psi_bins: PSI_BINS,
             psi_epsilon: PSI_EPSILON,
-            alpha_bh_adjusted: drift::ALPHA,
-            ks_watch_effect: drift::KS_WATCH_EFFECT,
-            ks_drift_effect: drift::KS_DRIFT_EFFECT,
-            cohens_w_watch_effect: drift::W_WATCH_EFFECT,
-            cohens_w_drift_effect: drift::W_DRIFT_EFFECT,
-            missing_rate_watch: drift::MISSING_WATCH,
-            missing_rate_drift: drift::MISSING_DRIFT,
-            not_sent_max_share: drift::NOT_SENT_MAX_SHARE,
-            refusal_watch_cohens_h: drift::REFUSAL_WATCH_EFFECT,
-            refusal_drift_cohens_h: drift::REFUSAL_DRIFT_EFFECT,
+            since: args.since.map(format_ts),
+            until: args.until.map(format_ts),
+            features: args.features.clone(),
         },
         features,
         skipped_features: refs

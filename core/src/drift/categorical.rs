@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use serde::Serialize;
 
 use super::numeric::PsiBin;
-use super::stats::{chi_square_gof, psi};
+use super::stats::{chi_square_homogeneity, psi};
 
 /// Most distinct unknown levels remembered by name (the rest are only counted).
 pub const MAX_UNKNOWN_LEVELS: usize = 20;
@@ -89,7 +89,8 @@ pub struct ChiSquare {
     pub statistic: f64,
     pub pvalue: f64,
     pub dof: usize,
-    /// Cohen's w = sqrt(statistic / n): the effect size, independent of the sample size.
+    /// Cohen's w = sqrt(sum (current share - reference share)^2 / reference share) over the bins
+    /// the reference has: the effect size, independent of the sample sizes.
     pub cohens_w: f64,
 }
 
@@ -101,58 +102,81 @@ pub struct CategoricalComparison {
     pub reference_missing_rate: f64,
     pub current_missing_rate: f64,
     pub psi: Option<f64>,
-    /// One bin per level, then "(unknown)" for levels the reference does not have.
+    /// One bin per level expected at least `min_expected_count` times in the current window, then
+    /// OTHER pooling the rarer levels and the levels the reference does not have (when any).
     pub bins: Vec<PsiBin>,
-    /// Over the levels the reference has (share > 0); unknown levels are excluded here and show
-    /// up in the PSI and in `unknown_share`.
+    /// Two-sample chi-square test of homogeneity over the same bins (reference counts = shares
+    /// times reference values).
     pub chi_square: Option<ChiSquare>,
     pub unknown_share: f64,
     pub unknown_levels: BTreeMap<String, u64>,
+    /// Levels pooled into OTHER because they are rare.
+    pub pooled_levels: Vec<String>,
 }
 
+/// Compares the current level counts with the reference (see the module docs of `drift`): levels
+/// whose expected current count (reference share x current values) is below `min_expected_count`
+/// are pooled into OTHER with the unknown levels, so that one applicant in a 0.02 % level is not
+/// a drift; PSI and the chi-square test of homogeneity run over the pooled bins.
 pub fn compare_categorical(
     reference: &CategoricalReference,
     current: &CategoricalAccumulator,
+    min_expected_count: f64,
 ) -> CategoricalComparison {
     let n_cur = current.non_missing();
     let rows = n_cur + current.missing;
     let share = |c: u64| if n_cur == 0 { 0.0 } else { c as f64 / n_cur as f64 };
-    let mut bins: Vec<PsiBin> = reference
-        .levels
-        .iter()
-        .enumerate()
-        .map(|(i, level)| PsiBin {
+    let mut bins: Vec<PsiBin> = Vec::new();
+    let mut counts: Vec<(f64, f64)> = Vec::new();
+    let (mut other_ref, mut other_cur) = (0.0, current.unknown);
+    let mut pooled = Vec::new();
+    for (i, level) in reference.levels.iter().enumerate() {
+        let r = reference.shares.get(i).copied().unwrap_or(0.0);
+        if r * (n_cur as f64) < min_expected_count {
+            other_ref += r;
+            other_cur += current.counts[i];
+            if r > 0.0 || current.counts[i] > 0 {
+                pooled.push(level.clone());
+            }
+            continue;
+        }
+        bins.push(PsiBin {
             label: level.clone(),
-            reference_share: reference.shares.get(i).copied().unwrap_or(0.0),
+            reference_share: r,
             current_share: share(current.counts[i]),
-        })
-        .collect();
-    bins.push(PsiBin {
-        label: String::from("(unknown)"),
-        reference_share: 0.0,
-        current_share: share(current.unknown),
-    });
-    let psi_value = if n_cur > 0 {
+        });
+        counts.push((r * reference.non_missing as f64, current.counts[i] as f64));
+    }
+    if other_ref > 0.0 || other_cur > 0 {
+        let label = if pooled.is_empty() {
+            String::from("OTHER (levels not in the reference)")
+        } else {
+            alloc::format!("OTHER ({} rare levels, and unknown ones)", pooled.len())
+        };
+        bins.push(PsiBin { label, reference_share: other_ref, current_share: share(other_cur) });
+        counts.push((other_ref * reference.non_missing as f64, other_cur as f64));
+    }
+    let psi_value = if n_cur > 0 && bins.len() > 1 {
         let r: Vec<f64> = bins.iter().map(|b| b.reference_share).collect();
         let c: Vec<f64> = bins.iter().map(|b| b.current_share).collect();
         Some(psi(&r, &c))
     } else {
         None
     };
-    let mut observed = Vec::new();
-    let mut expected = Vec::new();
-    for (i, &s) in reference.shares.iter().enumerate() {
-        if s > 0.0 {
-            observed.push(current.counts[i]);
-            expected.push(s);
-        }
-    }
-    let known: u64 = observed.iter().sum();
-    let chi_square = chi_square_gof(&observed, &expected).map(|(statistic, pvalue, dof)| ChiSquare {
+    let (r, c): (Vec<f64>, Vec<f64>) = counts.into_iter().unzip();
+    let chi_square = chi_square_homogeneity(&r, &c).map(|(statistic, pvalue, dof)| ChiSquare {
         statistic,
         pvalue,
         dof,
-        cohens_w: libm::sqrt(statistic / known as f64),
+        cohens_w: libm::sqrt(
+            bins.iter()
+                .filter(|b| b.reference_share > 0.0)
+                .map(|b| {
+                    (b.current_share - b.reference_share) * (b.current_share - b.reference_share)
+                        / b.reference_share
+                })
+                .sum::<f64>(),
+        ),
     });
     CategoricalComparison {
         reference_non_missing: reference.non_missing,
@@ -165,6 +189,7 @@ pub fn compare_categorical(
         chi_square,
         unknown_share: share(current.unknown),
         unknown_levels: current.unknown_names.clone(),
+        pooled_levels: pooled,
     }
 }
 
@@ -183,8 +208,8 @@ mod tests {
         }
         shifted.push("X");
         shifted.push_missing();
-        let a = compare_categorical(&r, &same);
-        let b = compare_categorical(&r, &shifted);
+        let a = compare_categorical(&r, &same, 5.0);
+        let b = compare_categorical(&r, &shifted, 5.0);
         assert!(a.psi.unwrap() < 1e-6);
         assert!(a.chi_square.as_ref().unwrap().pvalue > 0.99);
         assert!(b.psi.unwrap() > 0.2);

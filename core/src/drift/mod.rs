@@ -2,28 +2,34 @@
 //! training data (the bundle's reference statistics, or a reference sample). Pure functions and
 //! streaming accumulators, no I/O: the CLI feeds them, a browser or the worker could too.
 //!
-//! Per feature:
-//! - numeric: two-sample KS statistic and p-value as `scipy.stats.ks_2samp` ([`ks`]), exact
-//!   against a reference sample, approximate (labelled) against the bundle's percentiles; PSI on
-//!   reference-decile bins ([`numeric::PSI_BINS`] bins, shares floored at
-//!   [`stats::PSI_EPSILON`]); change of missing rate;
-//! - categorical: PSI over the levels plus an "unknown" bin, chi-square goodness of fit against the
-//!   reference shares, Cohen's w; change of missing rate.
+//! Tests per input (docs/DRIFT.md gives the reason for each choice):
+//! - numeric: two-sample KS as `scipy.stats.ks_2samp` ([`ks`]), exact against a reference
+//!   sample; against the bundle's percentiles the statistic is approximate and its p-value is not
+//!   used (shown as approximate). PSI on reference-decile bins ([`numeric::PSI_BINS`] bins, shares
+//!   floored at [`stats::PSI_EPSILON`]), judged against its sampling distribution: without drift
+//!   n PSI is asymptotically χ²(B - 1) like Pearson's statistic on the same bins (Yurdakul 2018,
+//!   "Statistical properties of the population stability index"); Pearson's chi-square test of
+//!   those bins (two-sample with a reference sample) gives the p-value, as its tail is accurate at
+//!   small n, so PSI alone never alarms on the noise of a small window;
+//! - categorical: levels whose expected current count is below [`Config::min_expected_count`]
+//!   are pooled into OTHER (with unknown levels); two-sample chi-square test of homogeneity
+//!   (`scipy.stats.chi2_contingency(correction=False)` on reference and current counts), Cohen's
+//!   w; PSI over the pooled levels, judged as above;
+//! - missing rate (absent, null, sentinel, non-finite): two-proportion z-test;
+//! - the score distribution is judged like a numeric input, the refusal rate by a two-proportion
+//!   z-test with Cohen's h ([`compare_rate`]).
 //!
-//! The KS and chi-square p-values of all features are adjusted together with Benjamini-Hochberg.
+//! Multiple testing, in two stages (see [`judge`]): the tests of one input are one family
+//! (Bonferroni within it); the families of the whole report (every input, the score, the refusal
+//! rate) are adjusted together with Benjamini-Hochberg, which keeps the chance of any false alarm
+//! near [`Config::alpha`] when nothing drifts (measured: cli/src/drift/simulation.rs). A test alarms when its adjusted p < alpha AND its effect
+//! reaches the floor (PSI, KS D, Cohen's w, missing-rate change, Cohen's h): `drift` from the drift
+//! floor, `watch` from the watch floor. The floor keeps very large log volumes, where any tiny
+//! difference is "significant", from alerting on differences nobody should act on.
 //!
-//! Alert levels ([`Status`]), per feature, the worst that applies:
-//! - `insufficient_data`: fewer than [`MIN_CURRENT_ROWS`] current rows with a value (for the
-//!   distribution tests) or in total (for the missing rate): no alert is raised on those numbers.
-//! - `drift`: PSI >= [`PSI_DRIFT`]; or adjusted p < [`ALPHA`] with a large effect (KS D >=
-//!   [`KS_DRIFT_EFFECT`], Cohen's w >= [`W_DRIFT_EFFECT`]); or a missing rate that moved by at least
-//!   [`MISSING_DRIFT`] (absolute).
-//! - `watch`: PSI >= [`PSI_WATCH`]; or adjusted p < [`ALPHA`] with at least a small effect (D >=
-//!   [`KS_WATCH_EFFECT`], w >= [`W_WATCH_EFFECT`]); or a missing rate moved by >= [`MISSING_WATCH`].
-//! - `ok` otherwise.
-//!
-//! The minimum effect keeps very large log volumes, where any tiny difference is "significant",
-//! from alerting on differences nobody should act on.
+//! Statuses ([`Status`]): `drift`, `watch`, `ok`; `insufficient_data` (fewer than
+//! [`Config::min_current_rows`] current values); `reference_too_small` (fewer than
+//! [`Config::min_reference_rows`] reference values); `not_sent` (the clients do not send it).
 
 pub mod categorical;
 pub mod ks;
@@ -42,29 +48,68 @@ pub use categorical::{
     CategoricalAccumulator, CategoricalComparison, CategoricalReference, compare_categorical,
 };
 pub use ks::{KsMethod, KsResult, ks_2samp};
+use numeric::PsiBin;
 pub use numeric::{NumericAccumulator, NumericComparison, NumericReference, compare_numeric};
 
-/// Fewer current rows than this: "insufficient data" instead of a verdict.
-pub const MIN_CURRENT_ROWS: u64 = 100;
-pub const PSI_WATCH: f64 = 0.1;
-pub const PSI_DRIFT: f64 = 0.2;
-/// Significance level applied to Benjamini-Hochberg adjusted p-values.
-pub const ALPHA: f64 = 0.05;
-pub const KS_WATCH_EFFECT: f64 = 0.05;
-pub const KS_DRIFT_EFFECT: f64 = 0.1;
-pub const W_WATCH_EFFECT: f64 = 0.1;
-pub const W_DRIFT_EFFECT: f64 = 0.3;
-pub const MISSING_WATCH: f64 = 0.05;
-pub const MISSING_DRIFT: f64 = 0.10;
-/// An input whose key is present in fewer than this share of the scored records is "not sent by
-/// the clients" (an optional input nobody sends): reported once, and left out of the verdict.
-/// Clients that omit a missing value still send the input in the records where they have it.
-pub const NOT_SENT_MAX_SHARE: f64 = 0.01;
-/// Smallest effect (Cohen's h, |2 asin √p1 - 2 asin √p0|) of a refusal-rate change that can be
-/// `drift` when significant: 0.2 is Cohen's "small" effect (31 % -> 41 %, 16 % -> 24 %).
-pub const REFUSAL_DRIFT_EFFECT: f64 = 0.2;
-/// Smallest Cohen's h that can be `watch` (31 % -> 36 %).
-pub const REFUSAL_WATCH_EFFECT: f64 = 0.1;
+/// Every threshold of the drift report with its default: the one place they are set. The CLI
+/// overrides some from its options and prints them all in the report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Config {
+    /// Fewer current values than this: `insufficient_data` instead of a verdict (default 100).
+    pub min_current_rows: u64,
+    /// Fewer reference values than this: `reference_too_small` (default 100).
+    pub min_reference_rows: u64,
+    /// Significance level of the Benjamini-Hochberg adjusted p-values (default 0.05).
+    pub alpha: f64,
+    /// PSI effect floors (defaults 0.1 / 0.2, the usual credit-scoring rule of thumb).
+    pub psi_watch: f64,
+    pub psi_drift: f64,
+    /// KS D effect floors (defaults 0.05 / 0.1).
+    pub ks_watch_effect: f64,
+    pub ks_drift_effect: f64,
+    /// Cohen's w effect floors of the categorical chi-square (defaults 0.1 / 0.3: small / medium).
+    pub cohens_w_watch: f64,
+    pub cohens_w_drift: f64,
+    /// Missing-rate change floors, absolute (defaults 0.05 / 0.10).
+    pub missing_watch: f64,
+    pub missing_drift: f64,
+    /// An input whose key is present in fewer than this share of the scored records is "not sent
+    /// by the clients" and not judged (default 0.01). Clients that omit a missing value still send
+    /// the input in the records where they have it.
+    pub not_sent_max_share: f64,
+    /// Cohen's h floors of a refusal-rate change (defaults 0.1 / 0.2: 31 % -> 36 % / -> 41 %).
+    pub refusal_watch_h: f64,
+    pub refusal_drift_h: f64,
+    /// Categorical levels expected fewer times than this in the current window are pooled into
+    /// OTHER (default 5, Cochran's rule for chi-square tests).
+    pub min_expected_count: f64,
+    /// Inputs that must drift for the inputs alone to make the overall status `drift` (default 1;
+    /// fewer drifting inputs make it `watch`).
+    pub min_drift_inputs: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            min_current_rows: 100,
+            min_reference_rows: 100,
+            alpha: 0.05,
+            psi_watch: 0.1,
+            psi_drift: 0.2,
+            ks_watch_effect: 0.05,
+            ks_drift_effect: 0.1,
+            cohens_w_watch: 0.1,
+            cohens_w_drift: 0.3,
+            missing_watch: 0.05,
+            missing_drift: 0.10,
+            not_sent_max_share: 0.01,
+            refusal_watch_h: 0.1,
+            refusal_drift_h: 0.2,
+            min_expected_count: 5.0,
+            min_drift_inputs: 1,
+        }
+    }
+}
 
 /// Alert level; the declaration order is the report order (most urgent first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -73,6 +118,8 @@ pub enum Status {
     Drift,
     Watch,
     InsufficientData,
+    /// Too few reference values to compare with: not a verdict.
+    ReferenceTooSmall,
     Ok,
     /// The clients do not send this input (absent from nearly every record): not a verdict.
     NotSent,
@@ -84,6 +131,7 @@ impl Status {
             Status::Drift => "drift",
             Status::Watch => "watch",
             Status::InsufficientData => "insufficient_data",
+            Status::ReferenceTooSmall => "reference_too_small",
             Status::Ok => "ok",
             Status::NotSent => "not_sent",
         }
@@ -97,16 +145,30 @@ pub enum Comparison {
     Categorical(CategoricalComparison),
 }
 
+/// One test of a feature: its effect, p-value, and the p-value after Benjamini-Hochberg over the
+/// whole report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TestResult {
+    /// `ks`, `psi`, `chi_square` or `missing_rate`.
+    pub test: &'static str,
+    /// KS D, PSI, Cohen's w, or the absolute missing-rate change.
+    pub effect: f64,
+    pub pvalue: f64,
+    pub p_adjusted: f64,
+    pub status: Status,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FeatureDrift {
     pub name: String,
     pub status: Status,
     /// Why the status is what it is, in words.
     pub reasons: Vec<String>,
-    /// The feature's test p-value (KS or chi-square) after Benjamini-Hochberg.
+    /// Smallest adjusted p-value of the feature's tests.
     pub p_adjusted: Option<f64>,
+    pub tests: Vec<TestResult>,
     /// Share of the records whose `inputs` hold this key (even as `null`); `None` when unknown.
-    /// Below [`NOT_SENT_MAX_SHARE`] the input has status `not_sent`.
+    /// Below [`Config::not_sent_max_share`] the input has status `not_sent`.
     pub sent_share: Option<f64>,
     #[serde(flatten)]
     pub comparison: Comparison,
@@ -119,119 +181,213 @@ impl FeatureDrift {
             status: Status::Ok,
             reasons: Vec::new(),
             p_adjusted: None,
+            tests: Vec::new(),
             sent_share: None,
             comparison,
         }
     }
 
-    /// The clients do not send this input (see [`NOT_SENT_MAX_SHARE`]).
-    pub fn not_sent(&self) -> bool {
-        self.sent_share.is_some_and(|s| s < NOT_SENT_MAX_SHARE)
+    fn counts(&self) -> (u64, u64, u64, f64, f64) {
+        match &self.comparison {
+            Comparison::Numeric(c) => (
+                c.reference_non_missing,
+                c.current_non_missing,
+                c.current_rows,
+                c.reference_missing_rate,
+                c.current_missing_rate,
+            ),
+            Comparison::Categorical(c) => (
+                c.reference_non_missing,
+                c.current_non_missing,
+                c.current_rows,
+                c.reference_missing_rate,
+                c.current_missing_rate,
+            ),
+        }
     }
 
-    fn pvalue(&self) -> Option<f64> {
-        if self.not_sent() {
-            return None;
-        }
+    fn psi(&self) -> Option<f64> {
         match &self.comparison {
-            Comparison::Numeric(c) if c.current_non_missing >= MIN_CURRENT_ROWS => c.ks.map(|k| k.pvalue),
-            Comparison::Categorical(c) if c.current_non_missing >= MIN_CURRENT_ROWS => {
-                c.chi_square.as_ref().map(|x| x.pvalue)
-            }
-            _ => None,
+            Comparison::Numeric(c) => c.psi,
+            Comparison::Categorical(c) => c.psi,
         }
+    }
+
+    /// The feature's tests (p-values not yet adjusted), per the rules of the module docs.
+    fn plan_tests(&mut self, cfg: &Config) {
+        self.tests.clear();
+        self.reasons.clear();
+        if self.sent_share.is_some_and(|s| s < cfg.not_sent_max_share) {
+            let share = self.sent_share.unwrap_or(0.0) * 100.0;
+            self.status = Status::NotSent;
+            self.reasons
+                .push(format!("not sent by the clients (present in {share:.1} % of records): not judged"));
+            return;
+        }
+        let (n_ref, n_cur, rows, ref_missing, cur_missing) = self.counts();
+        if n_ref < cfg.min_reference_rows {
+            self.status = Status::ReferenceTooSmall;
+            self.reasons
+                .push(format!("{n_ref} reference values (< {}): not compared", cfg.min_reference_rows));
+            return;
+        }
+        let mut push = |test, effect: f64, pvalue: f64| {
+            if pvalue.is_finite() {
+                self.tests.push(TestResult { test, effect, pvalue, p_adjusted: pvalue, status: Status::Ok });
+            }
+        };
+        if rows >= cfg.min_current_rows && ref_missing < 1.0 {
+            // Reference rows behind the missing rate: the non-missing values and the missing ones.
+            let ref_rows = libm::round(n_ref as f64 / (1.0 - ref_missing)) as u64;
+            let missing = libm::round(cur_missing * rows as f64) as u64;
+            let (p, _) = stats::two_proportion_test(ref_missing, ref_rows, missing, rows);
+            push("missing_rate", libm::fabs(cur_missing - ref_missing), p);
+        }
+        if n_cur < cfg.min_current_rows {
+            return;
+        }
+        // PSI's significance: Pearson's chi-square test on the PSI's own bins (n PSI is
+        // asymptotically the same statistic, but its chi-square tail is 2.5 times too light at
+        // n = 100 with 10 bins; Pearson's is within 10 %).
+        let binned = |bins: &[PsiBin]| {
+            let r: Vec<f64> = bins.iter().map(|b| b.reference_share * n_ref as f64).collect();
+            let c: Vec<f64> = bins.iter().map(|b| b.current_share * n_cur as f64).collect();
+            stats::chi_square_homogeneity(&r, &c).map_or(f64::NAN, |x| x.1)
+        };
+        match &self.comparison {
+            Comparison::Numeric(c) => {
+                if let (Some(k), false) = (c.ks, c.ks_approximate) {
+                    push("ks", k.statistic, k.pvalue);
+                }
+                if let Some(psi) = c.psi {
+                    push("psi", psi, binned(&c.psi_bins));
+                }
+            }
+            Comparison::Categorical(c) => {
+                if let Some(x) = &c.chi_square {
+                    push("chi_square", x.cohens_w, x.pvalue);
+                    // Same bins, same test: PSI is judged on the chi-square's p-value.
+                    if let Some(psi) = c.psi {
+                        push("psi", psi, x.pvalue);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Status and reasons from the adjusted p-values of the planned tests.
+    fn conclude(&mut self, cfg: &Config) {
+        if matches!(self.status, Status::NotSent | Status::ReferenceTooSmall) {
+            return;
+        }
+        let (_, n_cur, _, ref_missing, cur_missing) = self.counts();
+        let mut worst = Status::Ok;
+        let mut reasons: Vec<(Status, String)> = Vec::new();
+        for t in &mut self.tests {
+            let (watch, drift) = match t.test {
+                "ks" => (cfg.ks_watch_effect, cfg.ks_drift_effect),
+                "psi" => (cfg.psi_watch, cfg.psi_drift),
+                "chi_square" => (cfg.cohens_w_watch, cfg.cohens_w_drift),
+                _ => (cfg.missing_watch, cfg.missing_drift),
+            };
+            let significant = t.p_adjusted < cfg.alpha;
+            t.status = if significant && t.effect >= drift {
+                Status::Drift
+            } else if significant && t.effect >= watch {
+                Status::Watch
+            } else {
+                Status::Ok
+            };
+            if t.status != Status::Ok {
+                let p = fmt_p(t.p_adjusted);
+                let text = match t.test {
+                    "ks" => format!("KS D {:.3} (adjusted p {p})", t.effect),
+                    "psi" => format!(
+                        "PSI {:.3} >= {} (adjusted p {p})",
+                        t.effect,
+                        if t.status == Status::Drift { drift } else { watch }
+                    ),
+                    "chi_square" => format!("level shares moved: Cohen's w {:.3} (adjusted p {p})", t.effect),
+                    _ => format!(
+                        "missing rate {:.1} % -> {:.1} % (adjusted p {p})",
+                        ref_missing * 100.0,
+                        cur_missing * 100.0
+                    ),
+                };
+                reasons.push((t.status, text));
+                worst = worst.min(t.status);
+            }
+        }
+        self.p_adjusted = self.tests.iter().map(|t| t.p_adjusted).reduce(f64::min);
+        if worst == Status::Ok && n_cur < cfg.min_current_rows {
+            worst = Status::InsufficientData;
+            reasons.push((
+                Status::InsufficientData,
+                format!("{n_cur} current values (< {}): distribution not tested", cfg.min_current_rows),
+            ));
+        }
+        reasons.sort_by_key(|r| r.0);
+        self.status = worst;
+        self.reasons = reasons.into_iter().map(|(_, t)| t).collect();
     }
 }
 
-/// Adjusts the p-values of all features together (Benjamini-Hochberg), then sets each feature's
-/// status and reasons, and sorts the features most urgent first (then by PSI, then by name).
-pub fn assess(features: &mut [FeatureDrift]) {
-    let raw: Vec<f64> = features.iter().map(|f| f.pvalue().unwrap_or(f64::NAN)).collect();
+/// Judges every feature and the score distribution, and sets their statuses (the refusal rate
+/// comes judged from [`compare_rate`] and is adjusted here too): all p-values adjusted together
+/// (Benjamini-Hochberg), then each test against its effect floor. Features are sorted most urgent
+/// first (then by PSI, then by name). Returns the overall [`Verdict`].
+pub fn judge(
+    features: &mut [FeatureDrift],
+    mut score: Option<&mut FeatureDrift>,
+    mut refusal: Option<&mut RateComparison>,
+    cfg: &Config,
+) -> Verdict {
+    for f in features.iter_mut() {
+        f.plan_tests(cfg);
+    }
+    if let Some(s) = score.as_deref_mut() {
+        s.plan_tests(cfg);
+    }
+    // Two stages (Benjamini & Bogomolov 2014, "Selective inference on multiple families of
+    // hypotheses"): each feature is a family whose p-value is the Bonferroni minimum of its tests;
+    // the families (features, score, refusal rate) are adjusted together with Benjamini-Hochberg;
+    // within the R of M families found significant, a test counts at level alpha R / M.
+    let family_p = |f: &FeatureDrift| {
+        let k = f.tests.len() as f64;
+        f.tests.iter().map(|t| (t.pvalue * k).min(1.0)).reduce(f64::min).unwrap_or(f64::NAN)
+    };
+    let mut raw: Vec<f64> = features.iter().chain(score.as_deref()).map(family_p).collect();
+    if let Some(r) = refusal.as_deref() {
+        raw.push(if r.current_rows >= cfg.min_current_rows { r.pvalue } else { f64::NAN });
+    }
     let adjusted = stats::benjamini_hochberg(&raw);
-    for (f, p) in features.iter_mut().zip(adjusted) {
-        f.p_adjusted = if p.is_nan() { None } else { Some(p) };
-        let (status, reasons) = judge(f);
-        f.status = status;
-        f.reasons = reasons;
+    let families = adjusted.iter().filter(|p| !p.is_nan()).count() as f64;
+    let selected = adjusted.iter().filter(|&&p| p < cfg.alpha).count() as f64;
+    let mut next = adjusted.into_iter();
+    for f in features.iter_mut().chain(score.as_deref_mut()) {
+        let family = next.next().unwrap_or(f64::NAN);
+        let k = f.tests.len() as f64;
+        for t in &mut f.tests {
+            let bonferroni = (t.pvalue * k).min(1.0);
+            t.p_adjusted = if family < cfg.alpha {
+                (bonferroni * families / selected).min(1.0)
+            } else {
+                family.max(bonferroni)
+            };
+        }
+        f.conclude(cfg);
+    }
+    if let Some(r) = refusal.as_deref_mut() {
+        r.p_adjusted = next.next().unwrap_or(f64::NAN);
+        r.conclude(cfg);
     }
     features.sort_by(|a, b| {
-        a.status.cmp(&b.status).then(psi_of(b).total_cmp(&psi_of(a))).then_with(|| a.name.cmp(&b.name))
+        a.status
+            .cmp(&b.status)
+            .then(b.psi().unwrap_or(0.0).total_cmp(&a.psi().unwrap_or(0.0)))
+            .then_with(|| a.name.cmp(&b.name))
     });
-}
-
-fn psi_of(f: &FeatureDrift) -> f64 {
-    match &f.comparison {
-        Comparison::Numeric(c) => c.psi,
-        Comparison::Categorical(c) => c.psi,
-    }
-    .unwrap_or(0.0)
-}
-
-fn judge(f: &FeatureDrift) -> (Status, Vec<String>) {
-    if f.not_sent() {
-        let share = f.sent_share.unwrap_or(0.0) * 100.0;
-        return (
-            Status::NotSent,
-            alloc::vec![format!("not sent by the clients (present in {share:.1} % of records): not judged")],
-        );
-    }
-    let (n_cur, rows, psi, ref_missing, cur_missing) = match &f.comparison {
-        Comparison::Numeric(c) => {
-            (c.current_non_missing, c.current_rows, c.psi, c.reference_missing_rate, c.current_missing_rate)
-        }
-        Comparison::Categorical(c) => {
-            (c.current_non_missing, c.current_rows, c.psi, c.reference_missing_rate, c.current_missing_rate)
-        }
-    };
-    let mut levels: Vec<(Status, String)> = Vec::new();
-    if rows >= MIN_CURRENT_ROWS {
-        let delta = cur_missing - ref_missing;
-        let text = format!("missing rate {:.1} % -> {:.1} %", ref_missing * 100.0, cur_missing * 100.0);
-        if delta.abs() >= MISSING_DRIFT {
-            levels.push((Status::Drift, text));
-        } else if delta.abs() >= MISSING_WATCH {
-            levels.push((Status::Watch, text));
-        }
-    }
-    let enough = n_cur >= MIN_CURRENT_ROWS;
-    if !enough {
-        levels.push((
-            Status::InsufficientData,
-            format!("{n_cur} current values (< {MIN_CURRENT_ROWS}): distribution not tested"),
-        ));
-    } else {
-        if let Some(psi) = psi {
-            if psi >= PSI_DRIFT {
-                levels.push((Status::Drift, format!("PSI {psi:.3} >= {PSI_DRIFT}")));
-            } else if psi >= PSI_WATCH {
-                levels.push((Status::Watch, format!("PSI {psi:.3} >= {PSI_WATCH}")));
-            }
-        }
-        if let Some(p) = f.p_adjusted.filter(|&p| p < ALPHA) {
-            let (effect, name, watch, drift) = match &f.comparison {
-                Comparison::Numeric(c) => {
-                    (c.ks.map_or(0.0, |k| k.statistic), "KS D", KS_WATCH_EFFECT, KS_DRIFT_EFFECT)
-                }
-                Comparison::Categorical(c) => (
-                    c.chi_square.as_ref().map_or(0.0, |x| x.cohens_w),
-                    "Cohen's w",
-                    W_WATCH_EFFECT,
-                    W_DRIFT_EFFECT,
-                ),
-            };
-            let text = format!("adjusted p {p:.2e} < {ALPHA} with {name} {effect:.3}");
-            if effect >= drift {
-                levels.push((Status::Drift, text));
-            } else if effect >= watch {
-                levels.push((Status::Watch, text));
-            }
-        }
-    }
-    let worst = levels.iter().map(|(s, _)| *s).min().unwrap_or(Status::Ok);
-    // A missing-rate alert outranks "insufficient data"; otherwise report what applies.
-    let reasons =
-        levels.into_iter().filter(|(s, _)| *s <= Status::InsufficientData).map(|(_, t)| t).collect();
-    (worst, reasons)
+    verdict(features, score.as_deref(), refusal.as_deref(), cfg.min_drift_inputs)
 }
 
 /// A rate compared with its reference (the refusal rate): two-proportion z-test.
@@ -244,6 +400,8 @@ pub struct RateComparison {
     pub current_rows: u64,
     /// Two-sided p-value of the pooled two-proportion z-test (normal approximation).
     pub pvalue: f64,
+    /// After Benjamini-Hochberg with the report's other tests (set by [`judge`]).
+    pub p_adjusted: f64,
     /// Effect size: Cohen's h = |2 asin √current - 2 asin √reference|.
     pub cohens_h: f64,
     pub status: Status,
@@ -251,11 +409,9 @@ pub struct RateComparison {
 }
 
 /// Compares `current_count / current_rows` with a reference rate measured on `reference_rows`
-/// rows: pooled two-proportion z-test, z = (p1 - p0) / sqrt(p (1 - p) (1/n0 + 1/n1)), p-value
-/// 2 Φ(-|z|) = erfc(|z| / √2) (as `statsmodels.stats.proportion.proportions_ztest`). Status
-/// `drift` when p < [`ALPHA`] and Cohen's h >= [`REFUSAL_DRIFT_EFFECT`], `watch` from
-/// [`REFUSAL_WATCH_EFFECT`], `insufficient_data` below [`MIN_CURRENT_ROWS`] rows. The effect
-/// floor keeps a large log volume from alerting on a change nobody should act on.
+/// rows ([`stats::two_proportion_test`]); [`judge`] then sets the status: `drift` when the
+/// adjusted p < alpha and Cohen's h >= [`Config::refusal_drift_h`], `watch` from
+/// [`Config::refusal_watch_h`], `insufficient_data` below [`Config::min_current_rows`] rows.
 pub fn compare_rate(
     reference_rate: f64,
     reference_rows: u64,
@@ -263,50 +419,45 @@ pub fn compare_rate(
     current_rows: u64,
 ) -> RateComparison {
     let current_rate = if current_rows == 0 { f64::NAN } else { current_count as f64 / current_rows as f64 };
-    let (n0, n1) = (reference_rows as f64, current_rows as f64);
-    let pooled = (reference_rate * n0 + current_count as f64) / (n0 + n1);
-    let se = libm::sqrt(pooled * (1.0 - pooled) * (1.0 / n0 + 1.0 / n1));
-    let diff = current_rate - reference_rate;
-    let h =
-        libm::fabs(2.0 * libm::asin(libm::sqrt(current_rate)) - 2.0 * libm::asin(libm::sqrt(reference_rate)));
-    let pvalue = if current_rows == 0 || reference_rows == 0 {
-        f64::NAN
-    } else if se > 0.0 {
-        libm::erfc(libm::fabs(diff / se) / core::f64::consts::SQRT_2)
-    } else if diff == 0.0 {
-        1.0
-    } else {
-        0.0
-    };
-    let text = format!(
-        "refusal rate {:.1} % -> {:.1} % (p {})",
-        reference_rate * 100.0,
-        current_rate * 100.0,
-        fmt_p(pvalue)
-    );
-    let (status, reasons) = if current_rows < MIN_CURRENT_ROWS || reference_rows == 0 {
-        (
-            Status::InsufficientData,
-            alloc::vec![format!(
-                "{current_rows} scored records (< {MIN_CURRENT_ROWS}): refusal rate not tested"
-            )],
-        )
-    } else if pvalue < ALPHA && h >= REFUSAL_DRIFT_EFFECT {
-        (Status::Drift, alloc::vec![text])
-    } else if pvalue < ALPHA && h >= REFUSAL_WATCH_EFFECT {
-        (Status::Watch, alloc::vec![text])
-    } else {
-        (Status::Ok, Vec::new())
-    };
+    let (pvalue, h) = stats::two_proportion_test(reference_rate, reference_rows, current_count, current_rows);
     RateComparison {
         reference_rate,
         reference_rows,
         current_rate,
         current_rows,
         pvalue,
+        p_adjusted: pvalue,
         cohens_h: h,
-        status,
-        reasons,
+        status: Status::Ok,
+        reasons: Vec::new(),
+    }
+}
+
+impl RateComparison {
+    fn conclude(&mut self, cfg: &Config) {
+        let text = format!(
+            "refusal rate {:.1} % -> {:.1} % (adjusted p {})",
+            self.reference_rate * 100.0,
+            self.current_rate * 100.0,
+            fmt_p(self.p_adjusted)
+        );
+        let significant = self.p_adjusted < cfg.alpha;
+        (self.status, self.reasons) = if self.current_rows < cfg.min_current_rows || self.reference_rows == 0
+        {
+            (
+                Status::InsufficientData,
+                alloc::vec![format!(
+                    "{} scored records (< {}): refusal rate not tested",
+                    self.current_rows, cfg.min_current_rows
+                )],
+            )
+        } else if significant && self.cohens_h >= cfg.refusal_drift_h {
+            (Status::Drift, alloc::vec![text])
+        } else if significant && self.cohens_h >= cfg.refusal_watch_h {
+            (Status::Watch, alloc::vec![text])
+        } else {
+            (Status::Ok, Vec::new())
+        };
     }
 }
 
@@ -346,7 +497,7 @@ pub struct Verdict {
 /// distribution or the refusal rate drifts; else `watch` when anything is `watch` or drifts
 /// (fewer inputs than `min_drift_inputs`); else `ok` when something could be judged; else
 /// `insufficient_data`. Inputs that are `not_sent` never count.
-pub fn verdict(
+fn verdict(
     features: &[FeatureDrift],
     score: Option<&FeatureDrift>,
     refusal: Option<&RateComparison>,
@@ -355,7 +506,7 @@ pub fn verdict(
     let count = |s: Status| features.iter().filter(|f| f.status == s).count();
     let (drifting, watch, not_sent) = (count(Status::Drift), count(Status::Watch), count(Status::NotSent));
     let judged =
-        features.iter().filter(|f| !matches!(f.status, Status::NotSent | Status::InsufficientData)).count();
+        features.iter().filter(|f| matches!(f.status, Status::Drift | Status::Watch | Status::Ok)).count();
     let min_drift_inputs = min_drift_inputs.max(1);
     let mut parts: Vec<(Status, String)> = Vec::new();
     if drifting > 0 {
@@ -386,7 +537,7 @@ pub fn verdict(
     }
     parts.sort_by_key(|p| p.0);
     let anything_judged = judged > 0
-        || score.is_some_and(|s| !matches!(s.status, Status::InsufficientData | Status::NotSent))
+        || score.is_some_and(|s| matches!(s.status, Status::Drift | Status::Watch | Status::Ok))
         || refusal.is_some_and(|r| r.status != Status::InsufficientData);
     let status = match parts.first() {
         Some((s, _)) => *s,
@@ -425,7 +576,7 @@ mod tests {
             numeric_feature("few", 30.0, 50),
             numeric_feature("slight", 1.0, 20_000),
         ];
-        assess(&mut features);
+        let v = judge(&mut features, None, None, &Config::default());
         let by = |n: &str| features.iter().find(|f| f.name == n).unwrap();
         assert_eq!(by("stable").status, Status::Ok, "{:?}", by("stable").reasons);
         assert_eq!(by("shifted").status, Status::Drift);
@@ -433,6 +584,7 @@ mod tests {
         // 1 % shift of a uniform: significant with 20k rows, but below the minimum effect.
         assert_eq!(by("slight").status, Status::Ok, "{:?}", by("slight").reasons);
         assert_eq!(features[0].name, "shifted");
+        assert_eq!((v.status, v.inputs_drifting, v.inputs_judged), (Status::Drift, 1, 3));
     }
 
     #[test]
@@ -440,25 +592,34 @@ mod tests {
         let mut silent = numeric_feature("silent", 0.0, 0);
         silent.sent_share = Some(0.0);
         let mut features = [numeric_feature("stable", 0.0, 20_000), silent];
-        assess(&mut features);
+        let v = judge(&mut features, None, None, &Config::default());
         assert_eq!(features[1].status, Status::NotSent);
-        let v = verdict(&features, None, None, 1);
         assert_eq!((v.status, v.inputs_judged, v.inputs_not_sent), (Status::Ok, 1, 1));
     }
 
     #[test]
+    fn small_reference_is_not_compared() {
+        let reference = NumericReference::from_values((0..40).map(f64::from));
+        let mut acc = NumericAccumulator::new(&reference);
+        (0..1000).for_each(|i| acc.push(f64::from(i % 40) + 100.0));
+        let mut f = [FeatureDrift::new("x".into(), Comparison::Numeric(compare_numeric(&reference, &acc)))];
+        let v = judge(&mut f, None, None, &Config::default());
+        assert_eq!(f[0].status, Status::ReferenceTooSmall);
+        assert_eq!(v.status, Status::InsufficientData);
+    }
+
+    #[test]
     fn refusal_rate_enters_the_verdict() {
-        // Pooled z = 26.08663140827364, 2 * scipy.stats.norm.sf(z) = 5.170225905429319e-150;
+        // scipy.stats.chi2_contingency([[165, 835], [746, 254]], correction=True).pvalue =
+        // 1.669156843916518e-149 (the continuity-corrected two-proportion test);
         // Cohen's h = 1.2485943320219328.
-        let r = compare_rate(0.165, 1000, 746, 1000);
-        assert_eq!(r.status, Status::Drift);
-        assert!((r.pvalue / 5.170_225_905_429_319e-150 - 1.0).abs() < 1e-6, "{}", r.pvalue);
+        let mut r = compare_rate(0.165, 1000, 746, 1000);
+        assert!((r.pvalue / 1.669_156_843_916_518e-149 - 1.0).abs() < 1e-6, "{}", r.pvalue);
         assert!((r.cohens_h - 1.248_594_332_021_932_8).abs() < 1e-12);
-        let same = compare_rate(0.165, 1000, 170, 1000);
-        assert_eq!(same.status, Status::Ok);
+        let mut same = compare_rate(0.165, 1000, 170, 1000);
         let mut features = [numeric_feature("stable", 0.0, 20_000)];
-        assess(&mut features);
-        assert_eq!(verdict(&features, None, Some(&r), 1).status, Status::Drift);
-        assert_eq!(verdict(&features, None, Some(&same), 1).status, Status::Ok);
+        assert_eq!(judge(&mut features, None, Some(&mut r), &Config::default()).status, Status::Drift);
+        assert_eq!(r.status, Status::Drift);
+        assert_eq!(judge(&mut features, None, Some(&mut same), &Config::default()).status, Status::Ok);
     }
 }

@@ -329,6 +329,20 @@ fn psi_cut_indices(reference: &NumericReference, edges: &[f64]) -> Vec<usize> {
             cuts.push(k);
         }
     }
+    // A constant reference (or one whose deciles all sit on its largest value) still gets a bin
+    // above that value, so that current values beyond it give a PSI above 0.
+    if cuts.is_empty() && !edges.is_empty() {
+        let top = match reference {
+            NumericReference::Sample { sorted, .. } => sorted.last().copied(),
+            NumericReference::Quantiles { quantiles, .. } => quantiles.last().copied(),
+        };
+        if let Some(top) = top {
+            let k = edges.partition_point(|&e| e < top);
+            if k < edges.len() {
+                cuts.push(k);
+            }
+        }
+    }
     cuts
 }
 
@@ -419,6 +433,17 @@ mod tests {
         assert!((e.ks.unwrap().statistic - a.ks.unwrap().statistic).abs() <= 0.011);
         assert!((e.psi.unwrap() - a.psi.unwrap()).abs() < 0.02, "{:?} {:?}", e.psi, a.psi);
         assert_eq!(e.psi_bins.len(), PSI_BINS);
+    }
+
+    #[test]
+    fn psi_on_a_constant_reference_sees_new_values() {
+        let r = NumericReference::from_values([3.0; 500]);
+        let mut acc = NumericAccumulator::new(&r);
+        (0..200).for_each(|i| acc.push(if i % 2 == 0 { 3.0 } else { 7.0 }));
+        let c = compare_numeric(&r, &acc);
+        // Bins (-inf, 3] and (3, inf): shares 1, 0 against 0.5, 0.5 (0 floored at 1e-4).
+        let expected = (0.5 - 1.0) * libm::log(0.5) + (0.5 - 1e-4) * libm::log(0.5 / 1e-4);
+        assert!((c.psi.unwrap() - expected).abs() < 1e-12, "{:?}", c.psi);
     }
 
     #[test]
