@@ -1,5 +1,6 @@
-"""Batch scoring speed: LightGBM's own `Booster.predict` (one thread) against `creditscore bench`
-on the same models and rows, in one run.
+"""Batch scoring speed: LightGBM's own `Booster.predict` against `creditscore bench` on the same
+models and rows, in one run: on one thread, and on every thread (LightGBM `num_threads=0`, its
+default: OpenMP on all cores; creditscore `bench --threads` default: all cores).
 
     make bench                       # builds the release CLI, then runs this script
     .venv/bin/python bench/bench_vs_lightgbm.py [--rows N] [--seconds S] [--cli PATH]
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -123,16 +125,17 @@ def write_rows(path: Path, x: np.ndarray, categorical: bool = False) -> None:
 
 
 def time_lightgbm(
-    booster: lgb.Booster, x: np.ndarray, seconds: float
+    booster: lgb.Booster, x: np.ndarray, seconds: float, num_threads: int = 1
 ) -> tuple[float, float]:
-    """Fastest full-batch prediction on one thread, ns/row: (wall-clock, thread CPU time)."""
-    booster.predict(x[:100], num_threads=1)
+    """Fastest full-batch prediction, ns/row: (wall-clock, thread CPU time). The CPU time is only
+    meaningful on one thread (`num_threads=1`; 0 = LightGBM's default, every core)."""
+    booster.predict(x[:100], num_threads=num_threads)
     wall = cpu = float("inf")
     start = time.perf_counter()
     runs = 0
     while runs < 3 or time.perf_counter() - start < seconds:
         t, c = time.perf_counter(), time.thread_time()
-        booster.predict(x, num_threads=1)
+        booster.predict(x, num_threads=num_threads)
         cpu = min(cpu, (time.thread_time() - c) / len(x) * 1e9)
         wall = min(wall, (time.perf_counter() - t) / len(x) * 1e9)
         runs += 1
@@ -179,6 +182,7 @@ def main() -> None:
             check=True,
         )
         lgb_ns = time_lightgbm(booster, x_spec, args.seconds)
+        lgb_all_ns, _ = time_lightgbm(booster, x_spec, args.seconds, num_threads=0)
         out = subprocess.run(
             [
                 args.cli,
@@ -215,7 +219,7 @@ def main() -> None:
         ours_p = np.loadtxt(scores, delimiter=",", skiprows=1, usecols=1)
         diff = float(np.max(np.abs(ours_p - booster.predict(x_spec, num_threads=1))))
         ours["max_abs_diff"] = diff
-        results.append((spec, lgb_ns, ours))
+        results.append((spec, lgb_ns, ours, lgb_all_ns))
 
     print()
     print(
@@ -227,7 +231,7 @@ def main() -> None:
         f" {'LightGBM CPU':>13s} {'ours CPU':>9s} {'CPU ratio':>9s} {'target':>6s}"
         f" {'single ns/row':>14s} {'load ms':>8s} {'max |p diff|':>12s}"
     )
-    for spec, (lgb_wall, lgb_cpu), ours in results:
+    for spec, (lgb_wall, lgb_cpu), ours, _ in results:
         target = spec["target"]
         wall_ratio = lgb_wall / ours["batch_ns_per_row"]
         our_cpu = ours.get("batch_cpu_ns_per_row")
@@ -242,6 +246,23 @@ def main() -> None:
                 if target is None or max(wall_ratio, cpu_ratio) >= target
                 else "   (below target)"
             )
+        )
+
+    threads = results[0][2]["threads"]
+    print()
+    print(
+        f"{args.rows} rows, every thread (creditscore {threads} threads, `predict`'s chunks; "
+        f"LightGBM num_threads=0 on {os.cpu_count()} cores), wall-clock, fastest pass"
+    )
+    print(
+        f"{'model':16s} {'LightGBM ns/row':>16s} {'creditscore ns/row':>19s} {'ratio':>7s}"
+        f" {'ours 1 thr':>11s} {'ours scaling':>12s}"
+    )
+    for spec, _, ours, lgb_all in results:
+        par = ours["parallel_ns_per_row"]
+        print(
+            f"{spec['name']:16s} {lgb_all:16.1f} {par:19.1f} {lgb_all / par:6.2f}x"
+            f" {ours['batch_ns_per_row']:11.1f} {ours['batch_ns_per_row'] / par:11.2f}x"
         )
 
 

@@ -66,53 +66,177 @@ pub fn for_each_record(
     path: &Path,
     mut each: impl FnMut(u64, Record<'_>) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
-    let file = File::open(path).map_err(CliError::io(path))?;
-    match Format::of(path) {
-        Format::Csv => {
-            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(BufReader::new(file));
-            let headers = reader
-                .headers()
-                .map_err(|e| CliError::Parse { path: path.into(), line: 1, reason: e.to_string() })?
-                .clone();
-            let mut record = csv::StringRecord::new();
-            let mut row = 0u64;
-            loop {
-                let more = reader.read_record(&mut record).map_err(|e| CliError::Parse {
-                    path: path.into(),
-                    line: e.position().map_or(row + 2, |p| p.line()),
-                    reason: e.to_string(),
-                })?;
-                if !more {
-                    return Ok(());
-                }
-                row += 1;
-                let fields = headers.iter().zip(record.iter()).map(|(h, v)| (h, RawValue::Cell(v))).collect();
-                each(row, Record::Fields(fields))?;
-            }
-        }
-        Format::Jsonl => {
-            let mut reader = BufReader::new(file);
-            let mut line = String::new();
-            let (mut row, mut line_no) = (0u64, 0u64);
-            loop {
-                line.clear();
-                if reader.read_line(&mut line).map_err(CliError::io(path))? == 0 {
-                    return Ok(());
-                }
-                line_no += 1;
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let value: serde_json::Value = serde_json::from_str(&line).map_err(|e| CliError::Parse {
-                    path: path.into(),
-                    line: line_no,
-                    reason: format!("not a JSON record: {e}"),
-                })?;
-                row += 1;
-                each(row, Record::Json(&value))?;
-            }
-        }
+    let mut reader = ChunkReader::open(path)?;
+    while let Some(chunk) = reader.next_chunk(CHUNK_ROWS)? {
+        reader.layout.for_each_in(&chunk, &mut each)?;
     }
+    Ok(())
+}
+
+/// Rows read per chunk: what one worker validates and scores at a time.
+pub const CHUNK_ROWS: usize = 4096;
+
+/// Up to [`CHUNK_ROWS`] rows of the input, owned, so that they can be parsed, validated and
+/// scored away from the thread that reads the file.
+pub struct Chunk {
+    /// 1-based data row of the first row of the chunk.
+    first_row: u64,
+    rows: ChunkRows,
+}
+
+enum ChunkRows {
+    Csv(Vec<csv::StringRecord>),
+    /// (1-based line number, line) of each non-blank line, parsed by [`ChunkReader::for_each_in`].
+    Jsonl(Vec<(u64, String)>),
+}
+
+/// Reads a CSV or JSONL input file chunk by chunk (see [`for_each_record`] for the formats).
+pub struct ChunkReader {
+    pub layout: Layout,
+    source: Source,
+    rows: u64,
+}
+
+/// What it takes to turn a chunk into records: the file (for error messages) and the CSV header.
+#[derive(Clone)]
+pub struct Layout {
+    path: PathBuf,
+    /// `None` for JSONL.
+    headers: Option<csv::StringRecord>,
+}
+
+enum Source {
+    Csv(Box<csv::Reader<BufReader<File>>>),
+    Jsonl { reader: BufReader<File>, line_no: u64 },
+}
+
+impl ChunkReader {
+    pub fn open(path: &Path) -> Result<Self, CliError> {
+        let file = File::open(path).map_err(CliError::io(path))?;
+        let (source, headers) = match Format::of(path) {
+            Format::Csv => {
+                let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(BufReader::new(file));
+                let headers = reader
+                    .headers()
+                    .map_err(|e| CliError::Parse { path: path.into(), line: 1, reason: e.to_string() })?
+                    .clone();
+                (Source::Csv(Box::new(reader)), Some(headers))
+            }
+            Format::Jsonl => (Source::Jsonl { reader: BufReader::new(file), line_no: 0 }, None),
+        };
+        Ok(ChunkReader { layout: Layout { path: path.into(), headers }, source, rows: 0 })
+    }
+
+    /// The next (at most `max_rows`) rows, or `None` at the end of the file. CSV syntax errors are
+    /// reported here; JSON lines are parsed by [`Layout::for_each_in`].
+    pub fn next_chunk(&mut self, max_rows: usize) -> Result<Option<Chunk>, CliError> {
+        let first_row = self.rows + 1;
+        let rows = match &mut self.source {
+            Source::Csv(reader) => {
+                let mut records = Vec::with_capacity(max_rows);
+                while records.len() < max_rows {
+                    let mut record = csv::StringRecord::new();
+                    let more = reader.read_record(&mut record).map_err(|e| CliError::Parse {
+                        path: self.layout.path.clone(),
+                        line: e.position().map_or(self.rows + 2, |p| p.line()),
+                        reason: e.to_string(),
+                    })?;
+                    if !more {
+                        break;
+                    }
+                    self.rows += 1;
+                    records.push(record);
+                }
+                (!records.is_empty()).then_some(ChunkRows::Csv(records))
+            }
+            Source::Jsonl { reader, line_no } => {
+                let mut lines = Vec::with_capacity(max_rows);
+                while lines.len() < max_rows {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).map_err(CliError::io(&self.layout.path))? == 0 {
+                        break;
+                    }
+                    *line_no += 1;
+                    if !line.trim().is_empty() {
+                        self.rows += 1;
+                        lines.push((*line_no, line));
+                    }
+                }
+                (!lines.is_empty()).then_some(ChunkRows::Jsonl(lines))
+            }
+        };
+        Ok(rows.map(|rows| Chunk { first_row, rows }))
+    }
+}
+
+impl Layout {
+    /// Calls `each(row, record)` for every row of `chunk` (read by this reader), in order.
+    pub fn for_each_in(
+        &self,
+        chunk: &Chunk,
+        mut each: impl FnMut(u64, Record<'_>) -> Result<(), CliError>,
+    ) -> Result<(), CliError> {
+        match (&chunk.rows, &self.headers) {
+            (ChunkRows::Csv(records), Some(headers)) => {
+                for (row, record) in (chunk.first_row..).zip(records) {
+                    let fields =
+                        headers.iter().zip(record.iter()).map(|(h, v)| (h, RawValue::Cell(v))).collect();
+                    each(row, Record::Fields(fields))?;
+                }
+            }
+            (ChunkRows::Jsonl(lines), _) => {
+                for (row, (line_no, line)) in (chunk.first_row..).zip(lines) {
+                    let value: serde_json::Value =
+                        serde_json::from_str(line).map_err(|e| CliError::Parse {
+                            path: self.path.clone(),
+                            line: *line_no,
+                            reason: format!("not a JSON record: {e}"),
+                        })?;
+                    each(row, Record::Json(&value))?;
+                }
+            }
+            // A CSV chunk is only made by a reader that has read the header.
+            (ChunkRows::Csv(_), None) => {}
+        }
+        Ok(())
+    }
+}
+
+/// Processes the chunks of `reader` on the current rayon pool and hands the results to `sink` in
+/// input order. At most `2 * in_flight` chunks are held at once (`in_flight` being worked on while
+/// the next `in_flight` are read), so memory stays bounded on a file of any size. `work` must be a
+/// pure function of its chunk for the output not to depend on the number of threads.
+pub fn ordered_chunks<T: Send>(
+    reader: &mut ChunkReader,
+    in_flight: usize,
+    work: impl Fn(&Layout, &Chunk) -> Result<T, CliError> + Sync,
+    mut sink: impl FnMut(T) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    use rayon::prelude::*;
+    fn read(reader: &mut ChunkReader, n: usize) -> Result<Vec<Chunk>, CliError> {
+        let mut window = Vec::with_capacity(n);
+        while window.len() < n
+            && let Some(chunk) = reader.next_chunk(CHUNK_ROWS)?
+        {
+            window.push(chunk);
+        }
+        Ok(window)
+    }
+    let in_flight = in_flight.max(1);
+    let layout = reader.layout.clone();
+    let mut window = read(reader, in_flight)?;
+    while !window.is_empty() {
+        // Reading the next window overlaps with working on this one.
+        let (next, results) = rayon::join(
+            || read(reader, in_flight),
+            || window.par_iter().map(|c| work(&layout, c)).collect::<Vec<_>>(),
+        );
+        for result in results {
+            sink(result?)?;
+        }
+        window = next?;
+    }
+    Ok(())
 }
 
 /// Collects invalid rows; once one row is invalid, nothing is written.
@@ -131,13 +255,18 @@ impl Validation {
         match record.validate(schema) {
             Ok(valid) => Some(valid),
             Err(issues) => {
-                if self.invalid.len() < MAX_ROWS_REPORTED {
-                    self.invalid.push((row, issues.into_iter().map(cli_hint).collect()));
-                } else {
-                    self.more += 1;
-                }
+                self.reject(row, issues);
                 None
             }
+        }
+    }
+
+    /// Records an invalid row found elsewhere (by a worker thread); rows must come in input order.
+    pub fn reject(&mut self, row: u64, issues: Vec<FieldIssue>) {
+        if self.invalid.len() < MAX_ROWS_REPORTED {
+            self.invalid.push((row, issues.into_iter().map(cli_hint).collect()));
+        } else {
+            self.more += 1;
         }
     }
 
@@ -279,4 +408,24 @@ fn cli_hint(mut issue: FieldIssue) -> FieldIssue {
         issue.expected = format!("{}, or pass --ignore-unknown-columns to leave it out", issue.expected);
     }
     issue
+}
+
+/// `--threads N` of the scoring commands.
+#[derive(clap::Args)]
+pub struct Threads {
+    /// Worker threads (default: every core the OS reports, or RAYON_NUM_THREADS when set). The
+    /// output is the same, bit for bit and row for row, for any N.
+    #[arg(long, value_name = "N")]
+    threads: Option<std::num::NonZeroUsize>,
+}
+
+impl Threads {
+    pub fn pool(&self) -> Result<rayon::ThreadPool, CliError> {
+        // 0 asks rayon for its default (RAYON_NUM_THREADS, else available_parallelism).
+        let n = self.threads.map_or(0, std::num::NonZeroUsize::get);
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| CliError::Other(format!("cannot start {n} worker threads: {e}")))
+    }
 }

@@ -30,7 +30,7 @@ struct Cli {
 enum Command {
     /// Turn a LightGBM text model or an XGBoost JSON model into a bundle.
     Import(import::Args),
-    /// Measure scoring speed (single-record and batch, one thread) and bundle load time.
+    /// Measure scoring speed (single-record and batch on one thread, batch on every thread) and bundle load time.
     Bench(bench::Args),
     /// Score rows (CSV or JSONL) with a bundle; optionally explain each score (SHAP).
     Predict(predict::Args),

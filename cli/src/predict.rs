@@ -1,17 +1,18 @@
 //! `creditscore predict`: batch scoring of a CSV or JSONL file.
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use creditscore_core::ensemble::FlatForest;
 use creditscore_core::predict::valid_threshold;
+use creditscore_core::schema::FieldIssue;
 use creditscore_core::{Bundle, ValidRecord};
 
 use crate::error::CliError;
-use crate::input::{AtomicOutput, CsvOut, Format, UnknownColumns, Validation, for_each_record, load_bundle};
+use crate::input::{
+    AtomicOutput, Chunk, ChunkReader, CsvOut, Format, Layout, Threads, UnknownColumns, Validation,
+    load_bundle, ordered_chunks,
+};
 use crate::progress::Progress;
-
-/// Rows validated before each batch is scored.
-const CHUNK: usize = 4096;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -42,6 +43,8 @@ pub struct Args {
     /// the model (e.g. TARGET) instead of reporting them.
     #[arg(long)]
     ignore_unknown_columns: bool,
+    #[command(flatten)]
+    threads: Threads,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,9 +61,10 @@ pub fn run(args: Args) -> Result<(), CliError> {
     if !valid_threshold(threshold) {
         return Err(CliError::Usage(format!("--threshold {threshold} is not in [0, 1]")));
     }
+    let pool = args.threads.pool()?;
     let format = Format::of(&args.out);
     let mut out = AtomicOutput::create(&args.out)?;
-    let mut writer = ScoreWriter {
+    let writer = ScoreWriter {
         bundle: &bundle,
         compiled: bundle.ensemble.flatten(),
         format,
@@ -68,35 +72,37 @@ pub fn run(args: Args) -> Result<(), CliError> {
         threshold,
         reasons: args.reasons.min(bundle.schema.num_model_features()),
         reasons_for: args.reasons_for,
-        phi: Vec::new(),
+        unknown: if args.ignore_unknown_columns { UnknownColumns::Ignore } else { UnknownColumns::Refuse },
     };
     if let Err(e) = writer.header(&mut out.writer).map_err(CliError::io(&args.out)) {
         out.abandon();
         return Err(e);
     }
     let mut validation = Validation::new(&args.input);
-    let mut pending: Vec<ValidRecord> = Vec::with_capacity(CHUNK);
     let mut progress = Progress::new("scored");
     let mut rows = 0u64;
-    let unknown = if args.ignore_unknown_columns { UnknownColumns::Ignore } else { UnknownColumns::Refuse };
-    let result = for_each_record(&args.input, |row, record| {
-        rows = row;
-        let record = unknown.apply(&bundle.schema, record);
-        if let Some(valid) = validation.check(&bundle.schema, row, &record)
-            && validation.all_valid()
-        {
-            pending.push(valid);
-            if pending.len() == CHUNK {
-                writer.write_chunk(&mut out.writer, &pending).map_err(CliError::io(&args.out))?;
-                pending.clear();
-            }
-        }
-        progress.update(row, None);
-        Ok(())
-    })
-    .and_then(|()| validation.finish())
-    .and_then(|()| writer.write_chunk(&mut out.writer, &pending).map_err(CliError::io(&args.out)));
-    match result {
+    let result = ChunkReader::open(&args.input).and_then(|mut reader| {
+        pool.install(|| {
+            // Workers validate, score and format whole chunks; this thread writes them in order.
+            ordered_chunks(
+                &mut reader,
+                2 * pool.current_num_threads(),
+                |layout, chunk| writer.chunk(layout, chunk, &args.out),
+                |done: ScoredChunk| {
+                    rows = done.last_row;
+                    for (row, issues) in done.invalid {
+                        validation.reject(row, issues);
+                    }
+                    if validation.all_valid() {
+                        out.writer.write_all(&done.text).map_err(CliError::io(&args.out))?;
+                    }
+                    progress.update(rows, None);
+                    Ok(())
+                },
+            )
+        })
+    });
+    match result.and_then(|()| validation.finish()) {
         Ok(()) => {
             progress.finish(rows);
             out.commit()
@@ -108,6 +114,15 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
 }
 
+/// One chunk of input, validated, scored and formatted by a worker.
+struct ScoredChunk {
+    last_row: u64,
+    /// Invalid rows (1-based) and their issues; when any, `text` is empty.
+    invalid: Vec<(u64, Vec<FieldIssue>)>,
+    /// The output lines of the chunk.
+    text: Vec<u8>,
+}
+
 struct ScoreWriter<'b> {
     bundle: &'b Bundle,
     /// The model compiled once for every chunk.
@@ -117,7 +132,7 @@ struct ScoreWriter<'b> {
     threshold: f64,
     reasons: usize,
     reasons_for: ReasonsFor,
-    phi: Vec<f64>,
+    unknown: UnknownColumns,
 }
 
 impl ScoreWriter<'_> {
@@ -142,7 +157,26 @@ impl ScoreWriter<'_> {
         csv.flush()
     }
 
-    fn write_chunk(&mut self, out: &mut impl Write, records: &[ValidRecord]) -> std::io::Result<()> {
+    /// Validates every row of `chunk`, then scores and formats them when all are valid.
+    fn chunk(&self, layout: &Layout, chunk: &Chunk, out_path: &Path) -> Result<ScoredChunk, CliError> {
+        let mut valid = Vec::new();
+        let mut done = ScoredChunk { last_row: 0, invalid: Vec::new(), text: Vec::new() };
+        layout.for_each_in(chunk, |row, record| {
+            done.last_row = row;
+            match self.unknown.apply(&self.bundle.schema, record).validate(&self.bundle.schema) {
+                Ok(v) => valid.push(v),
+                Err(issues) => done.invalid.push((row, issues)),
+            }
+            Ok(())
+        })?;
+        if done.invalid.is_empty() {
+            self.write_chunk(&mut done.text, &valid).map_err(CliError::io(out_path))?;
+        }
+        Ok(done)
+    }
+
+    fn write_chunk(&self, out: &mut impl Write, records: &[ValidRecord]) -> std::io::Result<()> {
+        let mut phi = Vec::new();
         let scores = self.bundle.score_records(self.compiled.as_ref(), records);
         // CSV rows of the chunk, quoted by the csv crate, then written out at once.
         let mut csv = CsvOut::new(Vec::with_capacity(if self.format == Format::Csv { 1 << 16 } else { 0 }));
@@ -151,10 +185,10 @@ impl ScoreWriter<'_> {
             let points = self.bundle.points(score.probability);
             let want_reasons = self.reasons > 0 && (prediction == 1 || self.reasons_for == ReasonsFor::All);
             if self.explain || want_reasons {
-                self.bundle.shap_values(record, &mut self.phi);
+                self.bundle.shap_values(record, &mut phi);
             }
             let reasons = if want_reasons {
-                self.bundle.reasons_from_shap(record, &self.phi, self.reasons)
+                self.bundle.reasons_from_shap(record, &phi, self.reasons)
             } else {
                 Vec::new()
             };
@@ -165,7 +199,7 @@ impl ScoreWriter<'_> {
                     csv.cell(&prediction.to_string())?;
                     csv.float(points)?;
                     if self.explain {
-                        for v in &self.phi {
+                        for v in &phi {
                             csv.float(*v)?;
                         }
                     }
@@ -191,7 +225,7 @@ impl ScoreWriter<'_> {
                     }
                     if self.explain {
                         let names = self.bundle.schema.model_features.iter().map(String::as_str);
-                        for (name, v) in names.chain(["bias"]).zip(&self.phi) {
+                        for (name, v) in names.chain(["bias"]).zip(&phi) {
                             line[format!("shap_{name}")] = serde_json::json!(v);
                         }
                     }
