@@ -15,6 +15,7 @@ each a folder with `logs.jsonl` and, where needed, `reference.csv`:
 - refusal-doubled: the reference inputs, refusal decisions of twice the reference rate;
 - nan-infinity: Python's json.dumps output with NaN in EXT_SOURCE_3, Infinity in AMT_CREDIT, the
   literal 1e400 in AMT_ANNUITY, plus repeated keys (top level and inputs);
+- same-data: one sample as reference and as logs, levels in other case and an unknown level;
 - naive-timestamps: `ts` without a zone, with `+0000`, with and without fractional seconds;
 - all-malformed: no usable line; empty: no line at all.
 
@@ -187,6 +188,22 @@ def main():
     write_jsonl(out / "naive-timestamps" / "logs.jsonl", [
         log_line(i, r, p, threshold, version, ts=forms[i % 4](START + timedelta(minutes=20 * i, seconds=i % 7)))
         for i, (r, p) in enumerate(zip(recs, probs))])
+
+    # The same records as reference and as logs, with levels in other case/spacing and a level the
+    # schema does not know: identical data must not drift (one raw-value rule on both sides).
+    recs = draw_records(header, 1500, seed=50)
+    rng = random.Random(51)
+    for r in recs:
+        u = rng.random()
+        if u < 0.1:
+            r["CODE_GENDER"] = " " + r["CODE_GENDER"].lower()
+        elif u < 0.2:
+            r["CODE_GENDER"] = "XNA-unknown"
+    probs = score(a.bin, a.bundle, [dict(r, CODE_GENDER="F") for r in recs], out)
+    d = out / "same-data"
+    d.mkdir(exist_ok=True)
+    write_reference(d / "reference.csv", recs)
+    write_jsonl(d / "logs.jsonl", [log_line(i, r, p, threshold, version) for i, (r, p) in enumerate(zip(recs, probs))])
 
     write_jsonl(out / "all-malformed" / "logs.jsonl",
                 ["{not json", "[1, 2]", "{}", '{"probability": "high"}', "plain text"])

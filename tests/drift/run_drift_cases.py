@@ -240,6 +240,21 @@ def timestamps(binary, name, logs, reference=None):
           f"{name}: {naive} naive timestamps counted and said to be UTC ({lg.get('records_with_naive_ts')})")
 
 
+def same_data(binary, d):
+    r, s, _ = run_case(binary, d / "logs.jsonl", OUT / "report-same-data", d / "reference.csv")
+    f = features(s).get("CODE_GENDER", {})
+    unknown = next((b for b in f.get("bins", []) if b["label"].startswith("OTHER")), {})
+    ref = pd.read_csv(d / "reference.csv")
+    share = float((ref["CODE_GENDER"] == "XNA-unknown").mean())
+    check(f.get("status") == "ok" and abs(unknown.get("reference_share", -1) - share) < 1e-12
+          and abs(unknown.get("current_share", -1) - share) < 1e-12 and f.get("psi", 1) < 1e-12,
+          f"same data as reference and logs: CODE_GENDER ok, unknown level {share:.3f} on both sides "
+          f"(got {f.get('status')}, {unknown}, PSI {f.get('psi')})")
+    inputs = {n: x["status"] for n, x in features(s).items() if x["status"] != "not_sent"}
+    check(r.returncode == 0 and all(v == "ok" for v in inputs.values()),
+          f"same data: every input ok, exit 0 (exit {r.returncode}: {inputs})")
+
+
 def unusable(binary, name, logs):
     for flag in (False, True):
         r, _, _ = run_case(binary, logs, OUT / f"report-{name}", fail_on_drift=flag)
@@ -264,6 +279,7 @@ def main():
     d = OUT / "nan-infinity"
     nan_infinity(binary, "nan-infinity", d / "logs.jsonl", duplicates=int((d / "duplicates.txt").read_text()))
     timestamps(binary, "naive-timestamps", OUT / "naive-timestamps" / "logs.jsonl")
+    same_data(binary, OUT / "same-data")
     unusable(binary, "all-malformed", OUT / "all-malformed" / "logs.jsonl")
     unusable(binary, "empty", OUT / "empty" / "logs.jsonl")
 

@@ -69,7 +69,7 @@ pub enum InputValue<'a> {
     /// `NaN`, `Infinity`, `-Infinity` or an out-of-range literal such as `1e400`.
     NonFinite,
     Text(Cow<'a, str>),
-    Bool,
+    Bool(bool),
     Null,
     /// An array or object: no feature takes it.
     Other,
@@ -292,8 +292,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for InputValue<'a> {
             fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
                 Ok(InputValue::Null)
             }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(InputValue::Bool)
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
+                Ok(InputValue::Bool(b))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -597,7 +597,7 @@ mod tests {
         }
         assert!(matches!(&inputs[4].1, InputValue::Text(t) if t == "NaN, x"));
         assert!(matches!(inputs[5].1, InputValue::Number(v) if v == -1500.0));
-        assert!(matches!(inputs[6].1, InputValue::Bool));
+        assert!(matches!(inputs[6].1, InputValue::Bool(true)));
         assert!(parse_line(br#"{"probability":NaN,"inputs":{}}"#, &mut scratch).is_err());
         // A line that is broken for another reason stays malformed, with serde_json's first message.
         let Err(e) = parse_line(br#"{"probability":0.2,"inputs":{"A":NaN}"#, &mut scratch) else {

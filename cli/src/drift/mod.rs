@@ -31,8 +31,9 @@ use creditscore_core::drift::{
 use serde::Serialize;
 
 use crate::error::CliError;
+use creditscore_core::schema::RawValue;
 use logs::{CappedCounter, InputValue, Line, LineReader, MAX_MALFORMED_EXAMPLES, MalformedLine, Num, TsForm};
-use reference::{FeatureKind, References};
+use reference::{FeatureKind, Level, References};
 
 /// Exit code when `--fail-on-drift` is given and the overall status is `drift`.
 pub const DRIFT_EXIT_CODE: i32 = 3;
@@ -115,7 +116,7 @@ fn config(args: &Args) -> Result<Config, CliError> {
 
 enum Accumulator {
     Numeric(NumericAccumulator, Option<f64>),
-    Categorical(CategoricalAccumulator, std::collections::BTreeMap<String, String>),
+    Categorical(CategoricalAccumulator, creditscore_core::schema::CategoricalSpec),
 }
 
 /// Everything gathered from the logs in one pass.
@@ -241,8 +242,8 @@ fn analyse(
             FeatureKind::Numeric { reference, sentinel } => {
                 Accumulator::Numeric(NumericAccumulator::new(reference), *sentinel)
             }
-            FeatureKind::Categorical { reference, aliases } => {
-                Accumulator::Categorical(CategoricalAccumulator::new(reference), aliases.clone())
+            FeatureKind::Categorical { reference, spec } => {
+                Accumulator::Categorical(CategoricalAccumulator::new(reference), spec.clone())
             }
         })
         .collect();
@@ -498,13 +499,21 @@ fn read_logs(
                     s.non_finite.add(name);
                 }
                 (Accumulator::Numeric(a, _), InputValue::Null) => a.push_missing(),
-                (Accumulator::Categorical(a, aliases), InputValue::Text(t)) => {
-                    let FeatureKind::Categorical { reference, .. } = &refs.features[i].kind else {
-                        unreachable!("accumulators are built from the same specs")
+                // Categories through the scorer's own rule (aliases, case, codes, booleans).
+                (Accumulator::Categorical(a, spec), InputValue::Text(_) | InputValue::Bool(_)) => {
+                    let raw = match value {
+                        InputValue::Text(t) => RawValue::String(t),
+                        InputValue::Bool(b) => RawValue::Bool(*b),
+                        _ => RawValue::Null,
                     };
-                    match reference::resolve_level(t, &reference.levels, aliases) {
-                        Some(k) => a.push(&reference.levels[k]),
-                        None => a.push(t),
+                    match reference::level_of(spec, raw) {
+                        Level::Known(k) => a.push(&spec.levels[k]),
+                        Level::Unknown => a.push(raw.text().unwrap_or("")),
+                        Level::Missing => a.push_missing(),
+                        Level::WrongType => {
+                            a.push_missing();
+                            s.type_mismatches.add(name);
+                        }
                     }
                 }
                 (Accumulator::Categorical(a, _), InputValue::Null) => a.push_missing(),

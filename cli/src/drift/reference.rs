@@ -4,19 +4,26 @@
 //! computed with the bundle). A Parquet cell is read as the text a CSV would hold (null = empty),
 //! so both formats go through the same validation.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use creditscore_core::Bundle;
 use creditscore_core::bundle::ReferenceDistribution;
 use creditscore_core::drift::{CategoricalReference, NumericReference};
-use creditscore_core::schema::{InputKind, RawValue};
+use creditscore_core::schema::{CategoricalSpec, InputKind, LevelMatch, RawValue};
 
 use crate::error::CliError;
 
 pub enum FeatureKind {
-    Numeric { reference: NumericReference, sentinel: Option<f64> },
-    Categorical { reference: CategoricalReference, aliases: BTreeMap<String, String> },
+    Numeric {
+        reference: NumericReference,
+        sentinel: Option<f64>,
+    },
+    /// `spec` is the schema's own: values are matched with [`CategoricalSpec::match_value`], the
+    /// rule the scorer uses (aliases, case, spacing, dataset codes, booleans).
+    Categorical {
+        reference: CategoricalReference,
+        spec: CategoricalSpec,
+    },
 }
 
 pub struct FeatureSpec {
@@ -167,10 +174,10 @@ impl ParquetRows {
     }
 }
 
-fn input_aliases(bundle: &Bundle, name: &str) -> BTreeMap<String, String> {
+fn input_spec(bundle: &Bundle, name: &str) -> CategoricalSpec {
     match bundle.schema.input(name).map(|f| &f.kind) {
-        Some(InputKind::Categorical(c)) => c.aliases.clone(),
-        _ => BTreeMap::new(),
+        Some(InputKind::Categorical(c)) => c.clone(),
+        _ => CategoricalSpec::default(),
     }
 }
 
@@ -225,8 +232,9 @@ fn from_bundle(bundle: &Bundle) -> Result<References, CliError> {
                         shares,
                         non_missing,
                         missing_rate: f.missing_rate,
+                        unknown_share: 0.0,
                     },
-                    aliases: input_aliases(bundle, &f.name),
+                    spec: input_spec(bundle, &f.name),
                 }
             }
         };
@@ -252,7 +260,7 @@ fn from_bundle(bundle: &Bundle) -> Result<References, CliError> {
 
 enum Column {
     Numeric { values: Vec<f64>, sentinel: Option<f64> },
-    Categorical { levels: Vec<String>, aliases: BTreeMap<String, String>, counts: Vec<u64>, missing: u64 },
+    Categorical { spec: CategoricalSpec, counts: Vec<u64>, unknown: u64, missing: u64 },
 }
 
 /// Reads a reference sample row by row: `next_row` fills the cells of the next row (in `headers`
@@ -271,9 +279,9 @@ fn from_sample(
         let col = match &field.kind {
             InputKind::Numeric(n) => Column::Numeric { values: Vec::new(), sentinel: n.sentinel },
             InputKind::Categorical(c) => Column::Categorical {
-                levels: c.levels.clone(),
-                aliases: c.aliases.clone(),
+                spec: c.clone(),
                 counts: vec![0; c.levels.len()],
+                unknown: 0,
                 missing: 0,
             },
         };
@@ -303,10 +311,13 @@ fn from_sample(
                     let v = parse_number(cell);
                     values.push(if v.is_some() && v == *sentinel { f64::NAN } else { v.unwrap_or(f64::NAN) });
                 }
-                Column::Categorical { levels, aliases, counts, missing } => {
-                    match resolve_level(cell, levels, aliases) {
-                        Some(k) => counts[k] += 1,
-                        None => *missing += 1,
+                // Through the scorer's own rule; a level the schema does not know counts as an
+                // unknown level, as it does in the logs (not as missing).
+                Column::Categorical { spec, counts, unknown, missing } => {
+                    match level_of(spec, RawValue::Cell(cell)) {
+                        Level::Known(k) => counts[k] += 1,
+                        Level::Unknown => *unknown += 1,
+                        Level::Missing | Level::WrongType => *missing += 1,
                     }
                 }
             }
@@ -322,9 +333,9 @@ fn from_sample(
             Column::Numeric { values, sentinel } => {
                 FeatureKind::Numeric { reference: NumericReference::from_values(values), sentinel }
             }
-            Column::Categorical { levels, aliases, counts, missing } => FeatureKind::Categorical {
-                reference: CategoricalReference::from_counts(levels, &counts, missing),
-                aliases,
+            Column::Categorical { spec, counts, unknown, missing } => FeatureKind::Categorical {
+                reference: CategoricalReference::from_counts(spec.levels.clone(), &counts, unknown, missing),
+                spec,
             },
         };
         features.push(FeatureSpec { name, kind });
@@ -396,20 +407,36 @@ pub fn parse_number(cell: &str) -> Option<f64> {
     }
 }
 
-/// Level index of a value, through the schema's aliases.
-pub fn resolve_level(value: &str, levels: &[String], aliases: &BTreeMap<String, String>) -> Option<usize> {
-    if value.is_empty() {
-        return None;
+/// What a categorical value is for the drift report.
+#[derive(Debug, PartialEq)]
+pub enum Level {
+    /// A level of the schema (its code), through [`CategoricalSpec::match_value`].
+    Known(usize),
+    /// Text that is no level, alias or code.
+    Unknown,
+    /// Empty, or one of the field's "not available" dataset codes scored as missing.
+    Missing,
+    /// Not text nor an accepted boolean.
+    WrongType,
+}
+
+/// The level of a raw value by the scorer's own rule ([`CategoricalSpec::match_value`]).
+pub fn level_of(spec: &CategoricalSpec, raw: RawValue<'_>) -> Level {
+    if raw.text().is_some_and(|t| t.trim().is_empty()) {
+        return Level::Missing;
     }
-    levels.iter().position(|l| l == value).or_else(|| {
-        let target = aliases.get(value)?;
-        levels.iter().position(|l| l == target)
-    })
+    match spec.match_value(raw) {
+        LevelMatch::Level(k) | LevelMatch::CodeLevel(k) => Level::Known(k),
+        LevelMatch::Code => Level::Missing,
+        LevelMatch::Unknown => Level::Unknown,
+        LevelMatch::WrongType => Level::WrongType,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     #[test]
     fn numbers_and_levels() {
@@ -417,11 +444,16 @@ mod tests {
         assert_eq!(parse_number("NaN"), None);
         assert_eq!(parse_number("1e3"), Some(1000.0));
         assert_eq!(parse_number("inf"), None);
-        let levels = vec![String::from("N"), String::from("Y")];
-        let aliases = BTreeMap::from([(String::from("Yes"), String::from("Y"))]);
-        assert_eq!(resolve_level("Y", &levels, &aliases), Some(1));
-        assert_eq!(resolve_level("Yes", &levels, &aliases), Some(1));
-        assert_eq!(resolve_level("maybe", &levels, &aliases), None);
-        assert_eq!(resolve_level("", &levels, &aliases), None);
+        let spec = CategoricalSpec {
+            levels: vec![String::from("N"), String::from("Y")],
+            aliases: BTreeMap::from([(String::from("Yes"), String::from("Y"))]),
+            ..CategoricalSpec::default()
+        };
+        assert_eq!(level_of(&spec, RawValue::Cell("Y")), Level::Known(1));
+        assert_eq!(level_of(&spec, RawValue::Cell(" yes ")), Level::Known(1));
+        assert_eq!(level_of(&spec, RawValue::String("Yes")), Level::Known(1));
+        assert_eq!(level_of(&spec, RawValue::Cell("maybe")), Level::Unknown);
+        assert_eq!(level_of(&spec, RawValue::Cell("")), Level::Missing);
+        assert_eq!(level_of(&spec, RawValue::Number(1.0)), Level::WrongType);
     }
 }

@@ -20,15 +20,19 @@ pub struct CategoricalReference {
     pub levels: Vec<String>,
     /// Share of each level among non-missing reference values.
     pub shares: Vec<f64>,
-    /// Non-missing reference rows (for display; the test treats the shares as known).
+    /// Non-missing reference rows, levels the schema does not know included.
     pub non_missing: u64,
     pub missing_rate: f64,
+    /// Share of the non-missing reference values that are no level of the schema (pooled into
+    /// OTHER with the current window's unknown levels).
+    pub unknown_share: f64,
 }
 
 impl CategoricalReference {
-    /// From counted reference values (levels in schema order).
-    pub fn from_counts(levels: Vec<String>, counts: &[u64], missing: u64) -> Self {
-        let total: u64 = counts.iter().sum();
+    /// From counted reference values (levels in schema order), values that are no level, and
+    /// missing values.
+    pub fn from_counts(levels: Vec<String>, counts: &[u64], unknown: u64, missing: u64) -> Self {
+        let total: u64 = counts.iter().sum::<u64>() + unknown;
         let shares = counts.iter().map(|&c| if total == 0 { 0.0 } else { c as f64 / total as f64 }).collect();
         let rows = total + missing;
         CategoricalReference {
@@ -36,6 +40,7 @@ impl CategoricalReference {
             shares,
             non_missing: total,
             missing_rate: if rows == 0 { 0.0 } else { missing as f64 / rows as f64 },
+            unknown_share: if total == 0 { 0.0 } else { unknown as f64 / total as f64 },
         }
     }
 }
@@ -128,7 +133,7 @@ pub fn compare_categorical(
     let share = |c: u64| if n_cur == 0 { 0.0 } else { c as f64 / n_cur as f64 };
     let mut bins: Vec<PsiBin> = Vec::new();
     let mut counts: Vec<(f64, f64)> = Vec::new();
-    let (mut other_ref, mut other_cur) = (0.0, current.unknown);
+    let (mut other_ref, mut other_cur) = (reference.unknown_share, current.unknown);
     let mut pooled = Vec::new();
     for (i, level) in reference.levels.iter().enumerate() {
         let r = reference.shares.get(i).copied().unwrap_or(0.0);
@@ -199,7 +204,7 @@ mod tests {
 
     #[test]
     fn shifted_levels_raise_psi_and_chi_square() {
-        let r = CategoricalReference::from_counts(vec!["F".into(), "M".into()], &[658, 342], 0);
+        let r = CategoricalReference::from_counts(vec!["F".into(), "M".into()], &[658, 342], 0, 0);
         let mut same = CategoricalAccumulator::new(&r);
         let mut shifted = CategoricalAccumulator::new(&r);
         for i in 0..1000 {
