@@ -30,6 +30,8 @@ th,td{{border:1px solid #d0d7de;padding:5px 8px;text-align:left;vertical-align:t
 th{{background:#eef1f4}} td.num{{text-align:right;font-variant-numeric:tabular-nums}}
 .badge{{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff}}
 .drift{{background:#cf222e}} .watch{{background:#bf8700}} .insufficient_data{{background:#6e7781}} .ok{{background:#1a7f37}} .not_sent{{background:#8c959f}}
+.scroll{{overflow-x:auto}} code{{overflow-wrap:anywhere}}
+@media (max-width:600px){{main{{padding:12px}} .cards{{grid-template-columns:1fr}}}}
 ul.headline{{margin:8px 0;padding-left:20px;font-size:15px;line-height:1.5}}
 .cards{{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:16px}}
 .card{{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:12px}}
@@ -101,11 +103,11 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
     );
 
     // Feature table.
-    h.push_str("<h2>Features (drifted first)</h2>\n<table><tr><th>Feature</th><th>Type</th><th>Status</th><th>Why</th><th>KS D</th><th>p (BH-adjusted)</th><th>PSI</th><th>Missing: reference → current</th><th>Current values</th></tr>\n");
+    h.push_str("<h2>Features (drifted first)</h2>\n<div class=\"scroll\"><table><tr><th>Feature</th><th>Type</th><th>Status</th><th>Why</th><th>KS D</th><th>p (BH-adjusted)</th><th>PSI</th><th>Missing: reference → current</th><th>Current values</th></tr>\n");
     for f in s.features.iter().filter(|f| f.status != Status::NotSent) {
         feature_row(&mut h, f);
     }
-    h.push_str("</table>\n");
+    h.push_str("</table></div>\n");
     let not_sent: Vec<String> =
         s.features.iter().filter(|f| f.status == Status::NotSent).map(|f| esc(&f.name)).collect();
     if !not_sent.is_empty() {
