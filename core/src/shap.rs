@@ -1,18 +1,36 @@
 //! Exact path-dependent TreeSHAP (Lundberg et al. 2018, algorithm 2), the variant LightGBM's
 //! `pred_contrib` and XGBoost's `pred_contribs` compute: paths are weighted by the training cover
 //! of each node, and rows follow the same split rules as scoring.
+//!
+//! Computed leaf by leaf, as GPUTreeShap (Mitchell, Frank & Holmes 2022) decomposes the sum:
+//! a leaf of value `v` whose root path splits on the distinct features `U` (d of them; repeated
+//! splits on one feature merged) gives feature `i` in `U`
+//!
+//! ```text
+//! v * (o_i - z_i) * sum over S of U\{i} of |S|! (d - |S| - 1)! / d! * prod_{j in S} o_j * prod_{j in U\{i}\S} z_j
+//! ```
+//!
+//! where `z_j` is the product of the cover fractions of the path's splits on `j` and `o_j` is 1
+//! when the row follows all of them (else 0). As `o_j` is 0 or 1, only subsets of the features
+//! the row follows (`H`) count, and the sum over them is a weighted sum of the coefficients of
+//! `prod_{j in H} (t + z_j)` (divided by `t + z_i` when `i` is in `H`). This replaces the
+//! original's per-node path extension and per-leaf unwinding (both with a division per step)
+//! by one polynomial per leaf and a synthetic division per followed feature: the same values up
+//! to rounding, several times faster (`make bench-npm` prints the explain time).
 
 use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::ensemble::{Ensemble, Tree};
 
+/// One distinct feature on the current root path.
 #[derive(Clone, Copy, Default)]
-struct PathElement {
-    feature: i64,
+struct PathFeature {
+    feature: u32,
+    /// Product of the cover fractions of the path's splits on this feature.
     zero_fraction: f64,
-    one_fraction: f64,
-    weight: f64,
+    /// Whether the row follows every split of the path on this feature.
+    hot: bool,
 }
 
 /// Adds the SHAP values of `row` to `out` (cleared and resized to `num_features + 1`; the last
@@ -22,127 +40,150 @@ pub fn tree_shap(ensemble: &Ensemble, row: &[f64], out: &mut Vec<f64>) {
     out.clear();
     out.resize(ensemble.num_features + 1, 0.0);
     let row = ensemble.prepare_row(row);
-    let max_depth = ensemble.trees.iter().map(crate::ensemble::tree_depth).max().unwrap_or(0);
-    // Each recursion level keeps its own copy of the path right after its parent's: a triangular
-    // buffer of (depth + 1) levels of at most (depth + 2) elements.
-    let mut paths = vec![PathElement::default(); (max_depth + 2) * (max_depth + 3) / 2 + 1];
-    for tree in &ensemble.trees {
-        out[ensemble.num_features] += tree.expected_value();
+    // A root path has at most as many splits as its tree has nodes: a bound found without
+    // walking the trees (their depth is checked when the ensemble is validated).
+    let max_depth = ensemble.trees.iter().map(|t| t.nodes.len()).max().unwrap_or(0);
+    let mut walk = Walk {
+        tree: &ensemble.trees[0..0],
+        row: &row,
+        phi: out,
+        weights: shapley_weights(max_depth),
+        path: Vec::with_capacity(max_depth + 1),
+        poly: vec![0.0; max_depth + 2],
+        quotient: vec![0.0; max_depth + 2],
+        cold_prefix: vec![0.0; max_depth + 2],
+    };
+    let mut bias = ensemble.base_score;
+    for (t, tree) in ensemble.trees.iter().enumerate() {
+        bias += tree.expected_value();
         if !tree.nodes.is_empty() {
-            let mut walk = Walk { tree, row: &row, phi: out };
-            walk.recurse(0, &mut paths, 0, 1.0, 1.0, -1);
+            walk.tree = &ensemble.trees[t..=t];
+            walk.path.clear();
+            walk.visit(0);
         }
     }
-    out[ensemble.num_features] += ensemble.base_score;
+    out[ensemble.num_features] += bias;
+}
+
+/// `k! (d - k - 1)! / d!` for d in 1..=max_depth, k < d: the Shapley weight of a subset of k of
+/// the other d - 1 features, row d (d entries) starting at `d (d - 1) / 2`.
+fn shapley_weights(max_depth: usize) -> Vec<f64> {
+    let mut table = Vec::with_capacity(max_depth * (max_depth + 1) / 2);
+    for d in 1..=max_depth {
+        let mut w = 1.0 / d as f64;
+        for k in 0..d {
+            table.push(w);
+            if k + 1 < d {
+                w *= (k + 1) as f64 / (d - 1 - k) as f64;
+            }
+        }
+    }
+    table
 }
 
 struct Walk<'a> {
-    tree: &'a Tree,
+    /// The tree being walked (a one-tree slice, so the walk can be reused across trees).
+    tree: &'a [Tree],
     row: &'a [f64],
     phi: &'a mut [f64],
+    weights: Vec<f64>,
+    path: Vec<PathFeature>,
+    /// Scratch: coefficients of prod over followed features of (t + z_j), lowest degree first.
+    poly: Vec<f64>,
+    /// Scratch: `poly` divided by (t + z_i).
+    quotient: Vec<f64>,
+    /// Scratch: products of the zero fractions of the first k not-followed features.
+    cold_prefix: Vec<f64>,
 }
 
 impl Walk<'_> {
-    fn cover(&self, child: i32) -> f64 {
-        if child < 0 {
-            self.tree.leaf_covers[(!child) as usize]
-        } else {
-            self.tree.nodes[child as usize].cover
-        }
+    fn cover(tree: &Tree, child: i32) -> f64 {
+        if child < 0 { tree.leaf_covers[(!child) as usize] } else { tree.nodes[child as usize].cover }
     }
 
-    /// `node` >= 0 is an internal node, < 0 the leaf `!node`. `buf[..depth]` holds the parent's
-    /// path; this level's path is built at `buf[depth..]`, and children continue after it.
-    fn recurse(
-        &mut self,
-        node: i32,
-        buf: &mut [PathElement],
-        depth: usize,
-        zero_fraction: f64,
-        one_fraction: f64,
-        feature: i64,
-    ) {
-        buf.copy_within(..depth, depth);
-        let buf = &mut buf[depth..];
-        extend(buf, depth, zero_fraction, one_fraction, feature);
-        let mut depth = depth;
-
+    /// Depth-first over the subtree at `node` (>= 0 internal, < 0 the leaf `!node`), with
+    /// `self.path` describing the root path down to it.
+    fn visit(&mut self, node: i32) {
+        let tree = &self.tree[0];
         if node < 0 {
-            let leaf_value = self.tree.leaf_values[(!node) as usize];
-            for i in 1..=depth {
-                let w = unwound_sum(buf, depth, i);
-                let el = buf[i];
-                self.phi[el.feature as usize] += w * (el.one_fraction - el.zero_fraction) * leaf_value;
-            }
+            self.leaf(tree.leaf_values[(!node) as usize]);
             return;
         }
-
-        let n = &self.tree.nodes[node as usize];
-        let hot = self.tree.next(node as usize, self.row);
-        let cold = if hot == n.left { n.right } else { n.left };
-        let hot_zero = self.cover(hot) / n.cover;
-        let cold_zero = self.cover(cold) / n.cover;
-        let split_feature = n.feature as i64;
-        let (mut incoming_zero, mut incoming_one) = (1.0, 1.0);
-        // A feature already on the path: undo that split, it is accounted for again below.
-        if let Some(k) = (0..=depth).find(|&k| buf[k].feature == split_feature) {
-            incoming_zero = buf[k].zero_fraction;
-            incoming_one = buf[k].one_fraction;
-            unwind(buf, depth, k);
-            depth -= 1;
-        }
-        self.recurse(hot, buf, depth + 1, hot_zero * incoming_zero, incoming_one, split_feature);
-        self.recurse(cold, buf, depth + 1, cold_zero * incoming_zero, 0.0, split_feature);
-    }
-}
-
-fn extend(path: &mut [PathElement], depth: usize, zero_fraction: f64, one_fraction: f64, feature: i64) {
-    path[depth] =
-        PathElement { feature, zero_fraction, one_fraction, weight: if depth == 0 { 1.0 } else { 0.0 } };
-    let d1 = (depth + 1) as f64;
-    for i in (0..depth).rev() {
-        path[i + 1].weight += one_fraction * path[i].weight * (i + 1) as f64 / d1;
-        path[i].weight = zero_fraction * path[i].weight * (depth - i) as f64 / d1;
-    }
-}
-
-fn unwind(path: &mut [PathElement], depth: usize, index: usize) {
-    let one_fraction = path[index].one_fraction;
-    let zero_fraction = path[index].zero_fraction;
-    let d1 = (depth + 1) as f64;
-    let mut next_one_portion = path[depth].weight;
-    for i in (0..depth).rev() {
-        if one_fraction != 0.0 {
-            let tmp = path[i].weight;
-            path[i].weight = next_one_portion * d1 / ((i + 1) as f64 * one_fraction);
-            next_one_portion = tmp - path[i].weight * zero_fraction * (depth - i) as f64 / d1;
-        } else {
-            path[i].weight = path[i].weight * d1 / (zero_fraction * (depth - i) as f64);
+        let n = &tree.nodes[node as usize];
+        let hot = tree.next(node as usize, self.row);
+        for child in [n.left, n.right] {
+            let fraction = Walk::cover(tree, child) / n.cover;
+            let follows = child == hot;
+            match self.path.iter().position(|p| p.feature == n.feature) {
+                Some(k) => {
+                    let saved = self.path[k];
+                    self.path[k].zero_fraction *= fraction;
+                    self.path[k].hot &= follows;
+                    self.visit(child);
+                    self.path[k] = saved;
+                }
+                None => {
+                    self.path.push(PathFeature { feature: n.feature, zero_fraction: fraction, hot: follows });
+                    self.visit(child);
+                    self.path.pop();
+                }
+            }
         }
     }
-    for i in index..depth {
-        path[i].feature = path[i + 1].feature;
-        path[i].zero_fraction = path[i + 1].zero_fraction;
-        path[i].one_fraction = path[i + 1].one_fraction;
-    }
-}
 
-fn unwound_sum(path: &[PathElement], depth: usize, index: usize) -> f64 {
-    let one_fraction = path[index].one_fraction;
-    let zero_fraction = path[index].zero_fraction;
-    let d1 = (depth + 1) as f64;
-    let mut next_one_portion = path[depth].weight;
-    let mut total = 0.0;
-    for i in (0..depth).rev() {
-        if one_fraction != 0.0 {
-            let tmp = next_one_portion * d1 / ((i + 1) as f64 * one_fraction);
-            total += tmp;
-            next_one_portion = path[i].weight - tmp * zero_fraction * ((depth - i) as f64 / d1);
-        } else {
-            total += (path[i].weight / zero_fraction) / ((depth - i) as f64 / d1);
+    fn leaf(&mut self, value: f64) {
+        let d = self.path.len();
+        if d == 0 {
+            return;
+        }
+        let w = &self.weights[d * (d - 1) / 2..][..d];
+        // prod over followed features of (t + z_j), and the product of the other zero fractions
+        // (prefix products, so each not-followed feature can leave itself out).
+        let poly = &mut self.poly;
+        poly[0] = 1.0;
+        let mut degree = 0;
+        let mut n_cold = 0;
+        self.cold_prefix[0] = 1.0;
+        for p in &self.path {
+            if p.hot {
+                degree += 1;
+                poly[degree] = poly[degree - 1];
+                for k in (1..degree).rev() {
+                    poly[k] = poly[k - 1] + p.zero_fraction * poly[k];
+                }
+                poly[0] *= p.zero_fraction;
+            } else {
+                self.cold_prefix[n_cold + 1] = self.cold_prefix[n_cold] * p.zero_fraction;
+                n_cold += 1;
+            }
+        }
+        let cold_product = self.cold_prefix[n_cold];
+        // A not-followed feature i: the subsets are those of the followed features.
+        // (With one, degree <= d - 1: every index is a weight of the row.)
+        let cold_sum: f64 = if n_cold > 0 { (0..=degree).map(|k| w[k] * poly[k]).sum() } else { 0.0 };
+        // The product of the not-followed zero fractions after the current one, walking backwards.
+        let mut suffix = 1.0;
+        let mut cold_seen = n_cold;
+        for p in self.path.iter().rev() {
+            let z = p.zero_fraction;
+            let contribution = if p.hot {
+                // poly / (t + z), from the leading coefficient down.
+                let q = &mut self.quotient;
+                q[degree - 1] = poly[degree];
+                for k in (1..degree).rev() {
+                    q[k - 1] = poly[k] - z * q[k];
+                }
+                let sum: f64 = (0..degree).map(|k| w[k] * q[k]).sum();
+                (1.0 - z) * cold_product * sum
+            } else {
+                cold_seen -= 1;
+                let others = self.cold_prefix[cold_seen] * suffix;
+                suffix *= z;
+                -z * others * cold_sum
+            };
+            self.phi[p.feature as usize] += value * contribution;
         }
     }
-    total
 }
 
 #[cfg(test)]

@@ -94,6 +94,8 @@ const scorer = loadModelSync(args.model);
 for (const r of records.slice(0, 200)) scorer.score(r); // warm-up
 const nodeScore = measure((r) => scorer.score(r), seconds);
 const nodeExplain = measure((r) => scorer.explain(r), seconds);
+// Score points plus 4 reason codes for every record (a refusal's full answer).
+const nodeReasons = measure((r) => scorer.score(r, null, 4), seconds);
 const nodeBatch = measureBatch(scorer, seconds);
 const t0 = performance.now();
 loadModelSync(args.model).free();
@@ -132,13 +134,14 @@ const chromiumResult = await page.evaluate(
     for (const r of records.slice(0, 200)) scorer.score(r);
     const score = measure((r) => scorer.score(r));
     const explain = measure((r) => scorer.explain(r));
+    const reasons = measure((r) => scorer.score(r, null, 4));
     let rows = 0;
     const b0 = performance.now();
     while (performance.now() - b0 < seconds * 1000) {
       scorer.scoreBatch(records);
       rows += records.length;
     }
-    return { score, explain, batch: { us_per_row: ((performance.now() - b0) * 1000) / rows }, loadMs };
+    return { score, explain, reasons, batch: { us_per_row: ((performance.now() - b0) * 1000) / rows }, loadMs };
   },
   { records, seconds, modelBytes: [...readFileSync(args.model)] },
 );
@@ -152,14 +155,14 @@ const report = {
   wasm: { bytes: wasm.length, gzip: gzipSync(wasm, { level: 9 }).length },
   tgz_bytes: statSync(args.tgz).size,
   native,
-  node: { score: nodeScore, explain: nodeExplain, batch: nodeBatch, load_ms: nodeLoadMs },
+  node: { score: nodeScore, explain: nodeExplain, reasons: nodeReasons, batch: nodeBatch, load_ms: nodeLoadMs },
   chromium: chromiumResult,
 };
 writeFileSync(join(out, 'report.json'), JSON.stringify(report, null, 2));
 const f = (x) => (typeof x === 'number' ? x.toFixed(2) : String(x));
 console.log(`wasm: ${report.wasm.bytes} bytes raw, ${report.wasm.gzip} gzip; model ${report.model.bytes} bytes (${report.model.gzip} gzip); package .tgz ${report.tgz_bytes} bytes`);
 console.log('native (creditscore bench):', JSON.stringify(native));
-console.log(`node     score p50 ${f(nodeScore.p50_us)} us  p99 ${f(nodeScore.p99_us)} us | explain p50 ${f(nodeExplain.p50_us)} us | batch ${f(nodeBatch.us_per_row)} us/row | load ${f(nodeLoadMs)} ms`);
+console.log(`node     score p50 ${f(nodeScore.p50_us)} us  p99 ${f(nodeScore.p99_us)} us | explain p50 ${f(nodeExplain.p50_us)} us | score+4 reasons p50 ${f(nodeReasons.p50_us)} us | batch ${f(nodeBatch.us_per_row)} us/row | load ${f(nodeLoadMs)} ms`);
 const c = chromiumResult;
-console.log(`chromium score p50 ${f(c.score.p50_us)} us  p99 ${f(c.score.p99_us)} us | explain p50 ${f(c.explain.p50_us)} us | batch ${f(c.batch.us_per_row)} us/row | load ${f(c.loadMs)} ms`);
+console.log(`chromium score p50 ${f(c.score.p50_us)} us  p99 ${f(c.score.p99_us)} us | explain p50 ${f(c.explain.p50_us)} us | score+4 reasons p50 ${f(c.reasons.p50_us)} us | batch ${f(c.batch.us_per_row)} us/row | load ${f(c.loadMs)} ms`);
 console.log(`report: ${join(out, 'report.json')}`);
