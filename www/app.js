@@ -167,8 +167,11 @@ function update() {
   }
   const record = readRecord();
   let explanation;
+  let prediction;
   try {
     explanation = state.scorer.explain(record, state.threshold);
+    // Score points and, when refused, the reason codes (exact TreeSHAP, from the package).
+    prediction = state.scorer.score(record, state.threshold);
   } catch (e) {
     if (e.code !== 'validation_error') throw e;
     showIssues(e.details, record);
@@ -176,6 +179,26 @@ function update() {
   }
   state.last = explanation;
   render(explanation);
+  renderReasons(prediction);
+}
+
+/** Score points beside the probability; the reasons of a refusal as sentences with their codes. */
+function renderReasons(p) {
+  const score = $('score');
+  score.textContent = `${Math.round(p.score)} points`;
+  score.dataset.value = String(p.score);
+  const reasons = p.reasons ?? [];
+  $('reasons-box').hidden = reasons.length === 0;
+  $('reasons').replaceChildren(
+    ...reasons.map((r) => {
+      const li = document.createElement('li');
+      li.dataset.code = r.code;
+      const code = document.createElement('code');
+      code.textContent = r.code;
+      li.append(`${r.sentence} `, code);
+      return li;
+    }),
+  );
 }
 
 function showIssues(issues, record) {

@@ -23,16 +23,21 @@ const { CREDITSCORE_CLI: cli, CREDITSCORE_MODEL: model, CREDITSCORE_OUT: out } =
 assert.ok(cli && model && out, 'set CREDITSCORE_CLI, CREDITSCORE_MODEL and CREDITSCORE_OUT');
 mkdirSync(out, { recursive: true });
 
-/** The native CLI's probability for each record. */
-function cliProbabilities(records) {
+/** The native CLI's JSONL output line for each record. */
+function cliPredictions(records, extraArgs = []) {
   const input = join(out, 'records.jsonl');
   const output = join(out, 'cli.jsonl');
   writeFileSync(input, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  execFileSync(cli, ['predict', '--bundle', model, '--input', input, '--out', output]);
+  execFileSync(cli, ['predict', '--bundle', model, '--input', input, '--out', output, ...extraArgs]);
   return readFileSync(output, 'utf8')
     .trim()
     .split('\n')
-    .map((line) => JSON.parse(line).probability);
+    .map((line) => JSON.parse(line));
+}
+
+/** The native CLI's probability for each record. */
+function cliProbabilities(records) {
+  return cliPredictions(records).map((p) => p.probability);
 }
 
 let server;
@@ -130,6 +135,27 @@ test('the threshold slider moves the decision', async () => {
   await page.click('#threshold-reset');
   const decision = expected.seed >= modelThreshold ? '1' : '0';
   await page.waitForSelector(`#decision[data-prediction="${decision}"]`);
+});
+
+test("score points and a refusal's reason codes equal the native CLI's", async () => {
+  const [cliSeed] = cliPredictions([SEED_CLIENT], ['--threshold', '0', '--reasons', '4']);
+  assert.ok(Object.is(Number(await page.getAttribute('#score', 'data-value')), cliSeed.score));
+  assert.equal(await page.textContent('#score'), `${Math.round(cliSeed.score)} points`);
+  if ((await page.getAttribute('#decision', 'data-prediction')) === '0') {
+    assert.ok(await page.isHidden('#reasons-box'), 'an accepted client shows no reasons');
+  }
+  await page.fill('#threshold', '0');
+  await page.waitForSelector('#decision[data-prediction="1"]');
+  await page.locator('#reasons-box').waitFor({ state: 'visible' });
+  const shown = await page.$$eval('#reasons li', (items) => items.map((li) => [li.dataset.code, li.textContent]));
+  assert.equal(shown.length, 4);
+  assert.deepEqual(
+    shown.map(([code]) => code),
+    cliSeed.reasons.map((r) => r.code),
+  );
+  for (const [i, [, text]] of shown.entries()) assert.ok(text.startsWith(cliSeed.reasons[i].sentence), text);
+  await page.screenshot({ path: join(out, 'demo-reasons.png'), fullPage: true });
+  await page.click('#threshold-reset');
 });
 
 test('every control has a label, and the page fits a phone screen', async () => {
