@@ -48,6 +48,12 @@ pub const MAX_EXPLAIN_RECORDS: usize = 100;
 pub const MAX_LOG_TAIL: usize = 10_000;
 pub const DEFAULT_LOG_TAIL: usize = 200;
 
+/// The message of a 422 for a batch with `bad` invalid records out of `total` (also raised by
+/// the Python package's `ValidationError`).
+pub fn invalid_records_message(bad: usize, total: usize) -> String {
+    format!("{bad} of {total} records are invalid; nothing was scored")
+}
+
 /// Where prediction logs go, decided by the adapter from what is bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogStore {
@@ -447,7 +453,7 @@ impl Service {
         if !issues.is_empty() {
             let bad = records.len() - valid.len();
             let message = if batch {
-                format!("{bad} of {} records are invalid; nothing was scored", records.len())
+                invalid_records_message(bad, records.len())
             } else {
                 String::from("the record is invalid; nothing was scored")
             };

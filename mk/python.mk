@@ -1,0 +1,24 @@
+# Python package (python/): the core as an abi3 wheel (PyO3, built by maturin), installed into the
+# project venv; `test-python` checks it against the CLI on every parity fixture and runs the Dask
+# example on a 2-worker LocalCluster.
+TEST_TARGETS += test-python
+
+.PHONY: python-package test-python
+
+WHEEL_DIR := target/wheels
+WHEEL_STAMP := $(WHEEL_DIR)/.installed
+PY_PACKAGE_SOURCES := $(shell find core/src python/src python/creditscore -type f) \
+	python/Cargo.toml python/pyproject.toml core/Cargo.toml Cargo.lock
+
+# Rebuilt (release, about 1-2 min) only when the core or the package changed.
+python-package: $(WHEEL_STAMP)
+$(WHEEL_STAMP): $(VENV)/.installed $(PY_PACKAGE_SOURCES) | setup-rust
+	rm -f $(WHEEL_DIR)/creditscore-*.whl
+	$(VENV)/bin/maturin build --release --manifest-path python/Cargo.toml --out $(WHEEL_DIR) --interpreter $(PY)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-deps $(WHEEL_DIR)/creditscore-*.whl
+	@touch $@
+
+test-python: python-package build
+	$(VENV)/bin/ruff check python
+	$(VENV)/bin/ruff format --check python
+	CREDITSCORE_CLI=$(CURDIR)/$(CLI_BIN) $(PY) -m pytest -q -p no:cacheprovider python/tests

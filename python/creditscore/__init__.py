@@ -1,0 +1,259 @@
+"""Batch scoring with the creditscore core from Python: the same validation, the same scores (bit
+for bit) and the same error codes as the `creditscore` CLI and the HTTP API.
+
+    import creditscore
+    bundle = creditscore.Bundle.load("models/default.csb")
+    scores = bundle.score(df)          # pandas DataFrame, pyarrow Table, or dict of columns
+    scores.probability, scores.prediction, scores.warnings, scores.to_frame()
+
+Inputs are passed column by column (numeric columns as float64 buffers, others as lists of
+values read like JSON values), never row by row in Python; rows are validated and scored in Rust,
+without the GIL, on every core (`threads=`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from os import PathLike
+from typing import Any, NamedTuple, Union
+
+import numpy as np
+
+from . import _native
+from ._errors import BundleError, CreditscoreError, Issue, ValidationError
+
+__all__ = [
+    "Bundle",
+    "BundleError",
+    "CreditscoreError",
+    "Issue",
+    "Scores",
+    "ValidationError",
+    "RowReason",
+    "RowWarning",
+]
+
+
+class RowWarning(NamedTuple):
+    """A value outside what training saw: the row was scored, and this is reported."""
+
+    row: int
+    """0-based row in input order."""
+    field: str
+    code: str
+    """`outside_training_range`, `sentinel_value` or `unknown_category_as_missing`."""
+    message: str
+
+
+class RowReason(NamedTuple):
+    """A reason code: a feature that pushed the row's score towards refusal (exact TreeSHAP)."""
+
+    row: int
+    """0-based row in input order."""
+    rank: int
+    """1 = strongest."""
+    code: str
+    """Stable code `<FEATURE>.<direction>` (low, high, value, level, missing, flag)."""
+    feature: str
+    contribution: float
+    """SHAP value, raw-score (log-odds) units, > 0."""
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Scores of n rows, in input order."""
+
+    raw_score: np.ndarray
+    """float64[n]: margin (log-odds) before the link function."""
+    probability: np.ndarray
+    """float64[n]: probability of default."""
+    prediction: np.ndarray
+    """uint8[n]: 1 = predicted default (refuse) when probability >= threshold."""
+    score: np.ndarray
+    """float64[n]: score points on the bundle's scorecard scale (higher = safer)."""
+    warnings: list[RowWarning]
+    reasons: list[RowReason]
+    """With `reasons=N`: up to N per refused row (every row with `reasons_for="all"`)."""
+    threshold: float
+
+    def __len__(self) -> int:
+        return len(self.probability)
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame with columns raw_score, probability, prediction, score (as the
+        CLI's CSV output)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "raw_score": self.raw_score,
+                "probability": self.probability,
+                "prediction": self.prediction,
+                "score": self.score,
+            }
+        )
+
+
+Columns = tuple[list[str], list[Union[bytes, list]], int]
+
+
+def _numeric(values: Any) -> bytes:
+    return np.ascontiguousarray(values, dtype=np.float64).tobytes()
+
+
+def _from_pandas(df: Any) -> Columns:
+    import pandas as pd
+
+    names, cols = [], []
+    for name in df.columns:
+        col = df[name]
+        names.append(str(name))
+        dtype = col.dtype
+        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+            # Strings, categories, objects, booleans: values as JSON would carry them.
+            cols.append(col.astype(object).where(col.notna(), None).tolist())
+        else:
+            cols.append(_numeric(col.to_numpy(dtype=np.float64, na_value=np.nan)))
+    return names, cols, len(df)
+
+
+def _from_arrow(table: Any) -> Columns:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names, cols = [], []
+    for name, col in zip(table.column_names, table.columns):
+        names.append(str(name))
+        t = col.type
+        if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+            cols.append(_numeric(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)))
+        else:
+            cols.append(col.to_pylist())
+    return names, cols, table.num_rows
+
+
+def _from_mapping(data: Mapping[str, Any]) -> Columns:
+    def is_column(v: Any) -> bool:
+        # Sequences, arrays, Series; not strings or numpy scalars (ndim 0).
+        return isinstance(v, (list, tuple)) or getattr(v, "ndim", 0) > 0
+
+    if data and not any(is_column(v) for v in data.values()):
+        data = {k: [v] for k, v in data.items()}  # one record
+    names, cols, lengths = [], [], set()
+    for name, v in data.items():
+        names.append(str(name))
+        arr = np.asarray(v)
+        lengths.add(len(arr))
+        if arr.dtype.kind in "iuf":
+            cols.append(_numeric(arr))
+        else:
+            cols.append(list(v) if not isinstance(v, np.ndarray) else v.tolist())
+    if len(lengths) > 1:
+        raise ValueError(f"columns have different lengths: {sorted(lengths)}")
+    return names, cols, lengths.pop() if lengths else 0
+
+
+def _columns(data: Any) -> Columns:
+    kind = type(data).__module__.split(".")[0]
+    if kind == "pandas":
+        return _from_pandas(data)
+    if kind == "pyarrow":
+        if hasattr(data, "to_batches") and not hasattr(data, "columns"):
+            data = data.read_all() if hasattr(data, "read_all") else data
+        if type(data).__name__ == "RecordBatch":
+            import pyarrow as pa
+
+            data = pa.Table.from_batches([data])
+        return _from_arrow(data)
+    if isinstance(data, Mapping):
+        return _from_mapping(data)
+    raise TypeError(
+        f"cannot score a {type(data).__name__}: pass a pandas DataFrame, a pyarrow Table or "
+        "RecordBatch, or a dict of columns (or of one record's values)"
+    )
+
+
+class Bundle:
+    """A model bundle (.csb) compiled for scoring. Thread-safe; cheap to share."""
+
+    def __init__(self, native: _native.Bundle) -> None:
+        self._native = native
+
+    @classmethod
+    def load(cls, path: str | PathLike[str]) -> Bundle:
+        """Raises BundleError (code `model_unavailable`) for a file that is not a valid bundle."""
+        return cls(_native.Bundle.load(str(path)))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Bundle:
+        return cls(_native.Bundle.from_bytes(data))
+
+    @property
+    def threshold(self) -> float:
+        return self._native.threshold
+
+    @property
+    def name(self) -> str:
+        return self._native.name
+
+    @property
+    def version(self) -> str:
+        return self._native.version
+
+    @property
+    def id_field(self) -> str:
+        return self._native.id_field
+
+    @property
+    def inputs(self) -> list[tuple[str, str]]:
+        """(name, "numeric" | "categorical") of every input field, in schema order."""
+        return self._native.inputs
+
+    @property
+    def model_features(self) -> list[str]:
+        return self._native.model_features
+
+    def score(
+        self,
+        data: Any,
+        *,
+        threshold: float | None = None,
+        threads: int | None = None,
+        reasons: int = 0,
+        reasons_for: str = "refused",
+        ignore_unknown_columns: bool = False,
+    ) -> Scores:
+        """Validates every row, then scores them all; raises ValidationError (nothing scored)
+        when any row is invalid, with the HTTP API's codes and `data[i].FIELD` paths.
+
+        `data`: a pandas DataFrame, a pyarrow Table or RecordBatch, a dict of equal-length
+        columns, or a dict of one record's values. Numeric columns: NaN / null = missing.
+        Other columns are read like JSON values (strings for categories; None = missing).
+        `threshold`: defaults to the bundle's. `threads`: default every core. `reasons`: reason
+        codes per refused row (`reasons_for="all"`: every row), as `creditscore predict --reasons`.
+        `ignore_unknown_columns`: leave out columns that are neither the id nor an input (e.g.
+        TARGET) instead of reporting them as `unknown_field`.
+        """
+        if threads is not None and threads < 1:
+            raise ValueError("threads must be >= 1")
+        if reasons_for not in ("refused", "all"):
+            raise ValueError("reasons_for must be 'refused' or 'all'")
+        names, cols, n = _columns(data)
+        if ignore_unknown_columns:
+            known = {self.id_field, *(name for name, _ in self.inputs)}
+            kept = [i for i, name in enumerate(names) if name in known]
+            names, cols = [names[i] for i in kept], [cols[i] for i in kept]
+        raw, prob, pred, points, warnings, found = self._native.score_columns(
+            names, cols, n, threshold, threads, reasons, reasons_for == "all"
+        )
+        return Scores(
+            raw_score=np.frombuffer(raw, dtype=np.float64),
+            probability=np.frombuffer(prob, dtype=np.float64),
+            prediction=np.frombuffer(pred, dtype=np.uint8),
+            score=np.frombuffer(points, dtype=np.float64),
+            warnings=[RowWarning(*w) for w in warnings],
+            reasons=[RowReason(*r) for r in found],
+            threshold=self.threshold if threshold is None else threshold,
+        )

@@ -1,0 +1,36 @@
+"""Type stubs of the compiled module (python/src/lib.rs)."""
+
+class Bundle:
+    @staticmethod
+    def load(path: str) -> Bundle: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> Bundle: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def id_field(self) -> str: ...
+    @property
+    def inputs(self) -> list[tuple[str, str]]: ...
+    @property
+    def model_features(self) -> list[str]: ...
+    def score_columns(
+        self,
+        names: list[str],
+        columns: list[bytes | list],
+        n_rows: int,
+        threshold: float | None = None,
+        threads: int | None = None,
+        reasons: int = 0,
+        reasons_for_all: bool = False,
+    ) -> tuple[
+        bytes,
+        bytes,
+        bytes,
+        bytes,
+        list[tuple[int, str, str, str]],
+        list[tuple[int, int, str, str, float, str]],
+    ]: ...
