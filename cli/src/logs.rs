@@ -1,14 +1,17 @@
 //! `creditscore logs pull`: downloads the edge endpoint's prediction logs (`GET /logs`) into a
-//! local JSONL file for the drift report.
+//! local JSONL file for the drift report: a time range page by page (following `X-Next-Cursor`,
+//! resumable, duplicates of at-least-once delivery dropped), or the newest N records.
 
+use std::collections::HashSet;
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args as ClapArgs, Subcommand};
 
 use crate::CliError;
+use crate::progress::Progress;
 
 /// Largest `tail` the endpoint serves (core::service::MAX_LOG_TAIL).
 const MAX_TAIL: u32 = 10_000;
@@ -21,7 +24,7 @@ pub struct Args {
 
 #[derive(Subcommand)]
 enum LogsCommand {
-    /// Download the newest prediction log records into a JSONL file (oldest first).
+    /// Download prediction log records (a time range, or the newest N) into a JSONL file, oldest first.
     Pull(PullArgs),
 }
 
@@ -33,12 +36,22 @@ struct PullArgs {
     /// The endpoint's LOGS_ACCESS_TOKEN (default: the LOGS_ACCESS_TOKEN environment variable).
     #[arg(long)]
     token: Option<String>,
-    /// Output file (JSONL); written atomically.
+    /// Output file (JSONL, time order); written atomically. An interrupted pull keeps OUT.partial
+    /// and OUT.pull-state; re-running with the same --url/--since/--until resumes there.
     #[arg(long)]
     out: PathBuf,
-    /// Number of newest records to fetch (1..=10000).
+    /// First record time, inclusive (RFC 3339, e.g. 2026-11-01T00:00:00Z); default: the oldest.
+    #[arg(long, conflicts_with = "tail")]
+    since: Option<String>,
+    /// End time, exclusive (RFC 3339); default: up to the newest record.
+    #[arg(long, conflicts_with = "tail")]
+    until: Option<String>,
+    /// Records per request (GET /logs `limit`, 1..=10000).
     #[arg(long, default_value_t = MAX_TAIL, value_parser = clap::value_parser!(u32).range(1..=MAX_TAIL as i64))]
-    tail: u32,
+    page_size: u32,
+    /// Only the newest N records (1..=10000), in one request, instead of a paged time range.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_TAIL as i64))]
+    tail: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -76,11 +89,169 @@ pub fn run(args: Args) -> Result<(), CliError> {
 
 fn pull(args: &PullArgs) -> Result<(), CliError> {
     let token = match args.token.clone().or_else(|| std::env::var("LOGS_ACCESS_TOKEN").ok()) {
-        Some(t) if !t.trim().is_empty() => t,
+        Some(t) if !t.trim().is_empty() => t.trim().to_owned(),
         _ => return Err(CliError::Usage("pass --token or set LOGS_ACCESS_TOKEN".into())),
     };
-    let url = format!("{}/logs?tail={}", args.url.trim_end_matches('/'), args.tail);
-    let body = fetch(&url, token.trim()).map_err(|e| CliError::Other(e.to_string()))?;
+    let base = args.url.trim_end_matches('/');
+    if let Some(tail) = args.tail {
+        let url = format!("{base}/logs?tail={tail}");
+        let page = fetch(&url, &token).map_err(|e| CliError::Other(e.to_string()))?;
+        let records = check_records(&page.body)?;
+        write_atomically(&args.out, page.body.as_bytes())?;
+        eprintln!(
+            "{records} log records written to {} ({} duplicates dropped)",
+            args.out.display(),
+            page.duplicates
+        );
+        return Ok(());
+    }
+    for (name, value) in [("--since", &args.since), ("--until", &args.until)] {
+        if let Some(v) = value
+            && creditscore_core::service::parse_time_ms(v).is_none()
+        {
+            return Err(CliError::Usage(format!(
+                "{name} `{v}` is not an RFC 3339 time, e.g. 2026-11-30T14:00:00Z"
+            )));
+        }
+    }
+    paged_pull(args, base, &token)
+}
+
+/// What an interrupted pull left: the query it was for, the cursor of the next page and how many
+/// bytes of OUT.partial hold whole pages (a page appended after the last state write is cut off
+/// and fetched again).
+#[derive(serde::Serialize, serde::Deserialize, PartialEq)]
+struct PullState {
+    url: String,
+    since: Option<String>,
+    until: Option<String>,
+    cursor: Option<String>,
+    bytes: u64,
+    records: u64,
+    duplicates: u64,
+}
+
+fn paged_pull(args: &PullArgs, base: &str, token: &str) -> Result<(), CliError> {
+    let partial = args.out.with_extension("partial");
+    let state_path = args.out.with_extension("pull-state");
+    let fresh = PullState {
+        url: base.to_owned(),
+        since: args.since.clone(),
+        until: args.until.clone(),
+        cursor: None,
+        bytes: 0,
+        records: 0,
+        duplicates: 0,
+    };
+    let mut state =
+        match std::fs::read(&state_path).ok().and_then(|b| serde_json::from_slice::<PullState>(&b).ok()) {
+            Some(s)
+                if (&s.url, &s.since, &s.until) == (&fresh.url, &fresh.since, &fresh.until)
+                    && partial.exists() =>
+            {
+                s
+            }
+            _ => fresh,
+        };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&partial)
+        .map_err(CliError::io(&partial))?;
+    file.set_len(state.bytes).map_err(CliError::io(&partial))?;
+    // Duplicates share their record's time, so only records of the newest time need remembering.
+    let mut recent = RecentKeys::default();
+    if state.bytes > 0 {
+        eprintln!("resuming: {} records already in {}", state.records, partial.display());
+        let reader = std::io::BufReader::new(&file);
+        for line in std::io::BufRead::lines(reader) {
+            let line = line.map_err(CliError::io(&partial))?;
+            recent.insert(&line);
+        }
+    }
+    file.seek(SeekFrom::End(0)).map_err(CliError::io(&partial))?;
+    let mut progress = Progress::new("log records pulled");
+    loop {
+        let mut url = format!("{base}/logs?limit={}", args.page_size);
+        for (name, value) in [("since", &args.since), ("until", &args.until), ("cursor", &state.cursor)] {
+            if let Some(v) = value {
+                url.push_str(&format!("&{name}={}", encode(v)));
+            }
+        }
+        let page = fetch(&url, token).map_err(|e| CliError::Other(e.to_string()))?;
+        check_records(&page.body)?;
+        let mut kept = String::with_capacity(page.body.len());
+        for line in page.body.lines().filter(|l| !l.trim().is_empty()) {
+            if recent.insert(line) {
+                kept.push_str(line);
+                kept.push('\n');
+                state.records += 1;
+            } else {
+                state.duplicates += 1;
+            }
+        }
+        state.duplicates += page.duplicates;
+        file.write_all(kept.as_bytes()).map_err(CliError::io(&partial))?;
+        file.sync_data().map_err(CliError::io(&partial))?;
+        state.bytes += kept.len() as u64;
+        state.cursor = page.next_cursor;
+        let state_json = serde_json::to_vec(&state).map_err(|e| CliError::Other(e.to_string()))?;
+        write_atomically(&state_path, &state_json)?;
+        progress.update(state.records, None);
+        if state.cursor.is_none() {
+            break;
+        }
+    }
+    drop(file);
+    std::fs::rename(&partial, &args.out).map_err(CliError::io(&args.out))?;
+    let _ = std::fs::remove_file(&state_path);
+    progress.finish(state.records);
+    eprintln!(
+        "{} log records written to {} ({} duplicates dropped)",
+        state.records,
+        args.out.display(),
+        state.duplicates
+    );
+    Ok(())
+}
+
+/// Record keys (request id, record index) seen at the newest record time so far.
+#[derive(Default)]
+struct RecentKeys {
+    ms: u64,
+    keys: HashSet<(String, Option<u64>)>,
+}
+
+impl RecentKeys {
+    /// `false` if the line repeats a record already kept. Lines that are not log records are kept.
+    fn insert(&mut self, line: &str) -> bool {
+        let Some(k) = creditscore_core::service::record_key(line) else { return true };
+        if k.ms != self.ms {
+            if k.ms < self.ms {
+                // Out of time order (cannot happen with this server): compare within its time.
+                return true;
+            }
+            self.ms = k.ms;
+            self.keys.clear();
+        }
+        self.keys.insert((k.request_id, k.index))
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Every non-empty line must be a JSON object; returns how many there are.
+fn check_records(body: &str) -> Result<usize, CliError> {
     let mut records = 0usize;
     for (i, line) in body.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         match serde_json::from_str::<serde_json::Value>(line) {
@@ -95,12 +266,18 @@ fn pull(args: &PullArgs) -> Result<(), CliError> {
             }
         }
     }
-    write_atomically(&args.out, body.as_bytes())?;
-    eprintln!("{records} log records written to {}", args.out.display());
-    Ok(())
+    Ok(records)
 }
 
-fn fetch(url: &str, token: &str) -> Result<String, PullError> {
+/// One `GET /logs` response.
+struct Page {
+    body: String,
+    next_cursor: Option<String>,
+    /// Duplicates the server dropped (`X-Log-Duplicates`).
+    duplicates: u64,
+}
+
+fn fetch(url: &str, token: &str) -> Result<Page, PullError> {
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(120)).build();
     let response = agent.get(url).set("Authorization", &format!("Bearer {token}")).call();
     let response = match response {
@@ -115,6 +292,8 @@ fn fetch(url: &str, token: &str) -> Result<String, PullError> {
         }
         Err(e) => return Err(PullError::Transport { url: url.into(), reason: e.to_string() }),
     };
+    let next_cursor = response.header("X-Next-Cursor").map(str::to_owned).filter(|c| !c.is_empty());
+    let duplicates = response.header("X-Log-Duplicates").and_then(|d| d.parse().ok()).unwrap_or(0);
     let mut body = String::new();
     // ureq caps into_string() at 10 MB; 10,000 records can exceed it.
     response
@@ -122,7 +301,7 @@ fn fetch(url: &str, token: &str) -> Result<String, PullError> {
         .take(1 << 30)
         .read_to_string(&mut body)
         .map_err(|e| PullError::Transport { url: url.into(), reason: e.to_string() })?;
-    Ok(body)
+    Ok(Page { body, next_cursor, duplicates })
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {

@@ -325,10 +325,14 @@ describe('GET /logs and the prediction log', () => {
     assert.deepEqual(last.map((r) => r.request_id), ids.slice(1));
   });
 
-  test('one R2 object per request under logs/', async () => {
+  test('one R2 object per request, under its date and hour', async () => {
     const bucket = await worker.mf.getR2Bucket('LOGS_BUCKET');
     const listed = await bucket.list({ prefix: 'logs/' });
     assert.ok(listed.objects.length > 0);
-    for (const o of listed.objects) assert.match(o.key, /^logs\/\d{13}_\d{4}-\d\d-\d\dT[\d:.]+Z_[0-9a-f]{32}\.ndjson$/);
+    for (const o of listed.objects) {
+      const m = o.key.match(/^logs\/date=(\d{4}-\d\d-\d\d)\/hour=(\d\d)\/(\d{4}-\d\d-\d\dT[\d:.]+Z)_[0-9a-f]{32}\.ndjson$/);
+      assert.ok(m, o.key);
+      assert.equal(`${m[1]}T${m[2]}`, m[3].slice(0, 13));
+    }
   });
 });

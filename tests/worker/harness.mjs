@@ -17,11 +17,20 @@ export const README_RECORD = SEED_CLIENT;
 export const TOKEN = 'test-logs-token';
 export const HASH_KEY = 'test-hash-key';
 
+/** Queue names and consumer settings of wrangler.toml (the test uses a short batch timeout). */
+export const LOG_QUEUE = 'creditscore-logs';
+
 /**
- * Starts the worker. `store`: 'r2' | 'kv' | 'both' | 'none'; `vars`: plain-text bindings
- * (secrets and vars, as wrangler passes them).
+ * Starts the worker. `store`: 'r2' | 'kv' | 'both' | 'none'; `queue`: bind the LOG_QUEUE producer
+ * and run the worker's queue consumer (as wrangler.toml declares); `vars`: plain-text bindings
+ * (secrets and vars, as wrangler passes them); `onOutput`: receives the worker's console output.
  */
-export async function startWorker({ store = 'r2', vars = { LOGS_ACCESS_TOKEN: TOKEN, LOG_HASH_KEY: HASH_KEY } } = {}) {
+export async function startWorker({
+  store = 'r2',
+  queue = false,
+  vars = { LOGS_ACCESS_TOKEN: TOKEN, LOG_HASH_KEY: HASH_KEY },
+  onOutput,
+} = {}) {
   if (!existsSync(SCRIPT)) throw new Error(`${SCRIPT} is missing: run \`make worker-build\` first`);
   const mf = new Miniflare({
     modules: true,
@@ -33,6 +42,20 @@ export async function startWorker({ store = 'r2', vars = { LOGS_ACCESS_TOKEN: TO
     r2Buckets: store === 'r2' || store === 'both' ? ['LOGS_BUCKET'] : [],
     kvNamespaces: store === 'kv' || store === 'both' ? ['LOGS_KV'] : [],
     bindings: vars,
+    ...(queue
+      ? {
+          queueProducers: { LOG_QUEUE: { queueName: LOG_QUEUE } },
+          queueConsumers: { [LOG_QUEUE]: { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 } },
+        }
+      : {}),
+    ...(onOutput
+      ? {
+          handleRuntimeStdio(stdout, stderr) {
+            stdout.on('data', (d) => onOutput(String(d)));
+            stderr.on('data', (d) => onOutput(String(d)));
+          },
+        }
+      : {}),
   });
   const url = await mf.ready;
   const base = url.href.replace(/\/$/, '');
@@ -86,4 +109,38 @@ export async function pool(tasks, limit) {
   }
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
   return results;
+}
+
+/**
+ * Every record of `GET /logs?since&until` followed page by page through X-Next-Cursor:
+ * {records, pages, duplicates, cursors}.
+ */
+export async function readWindow(base, { since, until, limit = 10000 } = {}) {
+  const records = [];
+  let pages = 0;
+  let duplicates = 0;
+  let cursor;
+  do {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (since) q.set('since', since);
+    if (until) q.set('until', until);
+    if (cursor) q.set('cursor', cursor);
+    const res = await request(base, `/logs?${q}`, { headers: { 'X-Logs-Token': TOKEN } });
+    if (res.status !== 200) throw new Error(`/logs?${q}: ${res.status} ${res.text}`);
+    for (const l of res.text.split('\n')) if (l.trim()) records.push(JSON.parse(l));
+    duplicates += Number(res.headers.get('x-log-duplicates') ?? 0);
+    cursor = res.headers.get('x-next-cursor') ?? undefined;
+    pages += 1;
+  } while (cursor);
+  return { records, pages, duplicates };
+}
+
+/** Waits until the time window holds at least `count` records (queue batches land later). */
+export async function waitForRecords(base, count, { since, timeoutMs = 60000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { records } = await readWindow(base, { since });
+    if (records.length >= count || Date.now() > deadline) return records;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

@@ -2,8 +2,9 @@
 //!
 //! This crate only translates workers-rs types, reads secrets and vars, supplies what the core
 //! may not produce (request ids from getrandom, the time from the JS clock) and performs the I/O
-//! the service asks for (prediction logs in R2, else KV, else none). Routes, validation, status
-//! codes and log record contents all live in the core and are unit-tested natively there.
+//! the service asks for (prediction logs through a Queue into R2, or one object per request in R2,
+//! else KV, else none; docs/LOGS.md). Routes, validation, status codes, log record contents, key
+//! layout, ordering and dedupe all live in the core and are unit-tested natively there.
 //!
 //! Natively the crate is empty: it only exists for `wasm32` (see Cargo.toml).
 #![cfg(target_arch = "wasm32")]
@@ -11,12 +12,16 @@
 use std::sync::OnceLock;
 
 use creditscore_core::service::{
-    self, CorsOrigins, LOG_KEY_PREFIX, LogStore, MAX_BODY_BYTES, Outcome, Request as ApiRequest,
-    Response as ApiResponse, Service, Settings,
+    self, CorsOrigins, LOG_KEY_PREFIX, LogPage, LogQuery, LogStore, LogTail, MAX_BODY_BYTES,
+    MAX_QUEUE_MESSAGE_BYTES, Outcome, PARTITIONED_PREFIX, Request as ApiRequest, Response as ApiResponse,
+    Service, Settings,
 };
 use futures_util::StreamExt;
 use futures_util::future::join_all;
-use worker::{Bucket, Context, Date, Env, Headers, KvStore, Request, Response, ResponseBuilder, event};
+use worker::{
+    BatchMessageBuilder, Bucket, Context, Date, Env, Headers, KvStore, MessageBatch, MessageBuilder,
+    MessageExt, Queue, QueueContentType, Request, Response, ResponseBuilder, event,
+};
 
 /// The model bundle compiled into the worker (chosen by build.rs).
 static BUNDLE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bundle.csb"));
@@ -29,9 +34,15 @@ const HASH_KEY: &str = "LOG_HASH_KEY";
 const HASH_SWITCH: &str = "LOG_HASH_SK_ID";
 const LOGGING_SWITCH: &str = "LOG_PREDICTIONS";
 const CORS_ORIGINS: &str = "CORS_ALLOW_ORIGINS";
+const QUEUE_BINDING: &str = "LOG_QUEUE";
+/// Test-only failure injection (docs/LOGS.md): the number of queue-batch writes this isolate
+/// fails on purpose. Never set in wrangler.toml; `/health` reports it when set.
+const FAIL_BATCH_WRITES: &str = "TEST_ONLY_FAIL_LOG_BATCH_WRITES";
 
 /// Log objects fetched concurrently by `GET /logs`.
 const FETCH_BATCH: usize = 50;
+/// Keys per listing call (the R2 and KV maximum).
+const LIST_PAGE: u32 = 1000;
 
 /// Parsed once per isolate: the bundle is checked (sha256, structure) on first use only.
 fn service() -> &'static Service {
@@ -145,22 +156,20 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         Outcome::Respond { response, logs } => {
             if !logs.is_empty() {
                 let latency_us = Date::now().as_millis().saturating_sub(started_ms) * 1000;
-                let key = service::log_object_key(started_ms, &id);
                 let text = service::render_ndjson(&logs.complete(latency_us));
-                store_log(&ctx, store, key, text);
+                let queue = matches!(store, Store::R2(_)).then(|| env.queue(QUEUE_BINDING).ok()).flatten();
+                ctx.wait_until(write_log(store, queue, started_ms, id.clone(), text));
             }
             to_response(response, &id)
         }
-        Outcome::ReadLogs { tail } => {
-            let objects = match read_newest(&store, tail).await {
-                Ok(objects) => objects,
-                Err(e) => {
-                    let message = format!("reading the log store failed: {e}");
-                    return to_response(service::storage_error(&message), &id);
-                }
-            };
-            to_response(service().logs_response(&objects, tail), &id)
-        }
+        Outcome::ReadLogs { tail } => match read_tail(&store, tail).await {
+            Ok(response) => to_response(response, &id),
+            Err(e) => to_response(service::storage_error(&format!("reading the log store failed: {e}")), &id),
+        },
+        Outcome::ReadWindow { query } => match read_window(&store, query).await {
+            Ok(response) => to_response(response, &id),
+            Err(e) => to_response(service::storage_error(&format!("reading the log store failed: {e}")), &id),
+        },
     }
 }
 
@@ -180,79 +189,282 @@ async fn read_body(req: &mut Request) -> (Vec<u8>, u64) {
     (body, total)
 }
 
-/// Writes one request's log object after the response is sent.
-fn store_log(ctx: &Context, store: Store, key: String, text: String) {
+/// Stores one request's log records (runs after the response is sent). With a queue bound, the
+/// records go to it as text messages of at most [`MAX_QUEUE_MESSAGE_BYTES`] (the consumer below
+/// writes them to R2 in batches); a record too large for a message, or a failed send, is written
+/// directly instead, so nothing is lost. Without a queue: one object per request.
+async fn write_log(store: Store, queue: Option<Queue>, started_ms: u64, id: String, text: String) {
+    let Some(queue) = queue else {
+        put_object(&store, service::partitioned_key(started_ms, &id), text).await;
+        return;
+    };
+    let mut direct = String::new();
+    let mut messages = Vec::new();
+    for (body, oversized) in service::split_ndjson(&text, MAX_QUEUE_MESSAGE_BYTES) {
+        if oversized { direct.push_str(&body) } else { messages.push(body) }
+    }
+    for batch in service::send_batches(messages) {
+        let send = BatchMessageBuilder::new()
+            .messages(
+                batch
+                    .iter()
+                    .map(|m| MessageBuilder::new(m.clone()).content_type(QueueContentType::Text).build()),
+            )
+            .build();
+        if let Err(e) = queue.send_batch(send).await {
+            worker::console_error!("log send to the queue failed ({e}); writing directly");
+            batch.iter().for_each(|m| direct.push_str(m));
+        }
+    }
+    if !direct.is_empty() {
+        put_object(&store, service::partitioned_key(started_ms, &id), direct).await;
+    }
+}
+
+async fn put_object(store: &Store, key: String, text: String) {
     match store {
-        Store::R2(bucket) => ctx.wait_until(async move {
+        Store::R2(bucket) => {
             if let Err(e) = bucket.put(key, text.into_bytes()).execute().await {
                 worker::console_error!("log write to R2 failed: {e}");
             }
-        }),
-        Store::Kv(kv) => ctx.wait_until(async move {
-            match kv.put(&key, text) {
-                Ok(put) => {
-                    if let Err(e) = put.execute().await {
-                        worker::console_error!("log write to KV failed: {e}");
-                    }
+        }
+        Store::Kv(kv) => match kv.put(&key, text) {
+            Ok(put) => {
+                if let Err(e) = put.execute().await {
+                    worker::console_error!("log write to KV failed: {e}");
                 }
-                Err(e) => worker::console_error!("log write to KV failed: {e}"),
             }
-        }),
+            Err(e) => worker::console_error!("log write to KV failed: {e}"),
+        },
         Store::Off => {}
     }
 }
 
-/// Log objects, newest first, until they hold at least `tail` lines. Keys sort newest first
-/// (see `log_object_key`), so listing stops as soon as enough objects are found.
-async fn read_newest(store: &Store, tail: usize) -> Result<Vec<String>, String> {
-    let mut objects: Vec<String> = Vec::new();
-    let mut lines = 0usize;
-    let mut cursor: Option<String> = None;
-    loop {
-        let (keys, next) = list_page(store, cursor.take()).await?;
-        for chunk in keys.chunks(FETCH_BATCH) {
-            let texts = join_all(chunk.iter().map(|k| read_object(store, k))).await;
-            for text in texts {
-                let text = text?;
-                lines += text.lines().filter(|l| !l.trim().is_empty()).count();
-                objects.push(text);
-            }
-            if lines >= tail {
-                return Ok(objects);
+/// The queue consumer: writes each delivered batch of log messages as NDJSON objects in R2 (one
+/// per minute the batch spans, see `service::batch_objects`) and acknowledges the batch only
+/// when every write succeeded; otherwise the whole batch is retried by the queue (readers drop
+/// the duplicates a partial write leaves). Never returns `Err`: workers-rs turns that into a
+/// panic, which would abort the instance.
+#[event(queue)]
+async fn consume(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
+    let messages: Vec<_> = batch.raw_iter().collect();
+    let ids: Vec<String> = messages.iter().map(MessageExt::id).collect();
+    let bodies: Vec<String> = messages.iter().filter_map(|m| m.body().as_string()).collect();
+    if bodies.len() != messages.len() {
+        worker::console_error!(
+            "{} queue messages are not text; they are not log records",
+            messages.len() - bodies.len()
+        );
+    }
+    let Ok(bucket) = env.bucket(R2_BINDING) else {
+        worker::console_error!("queue batch not written: no R2 bucket bound as {R2_BINDING}; retrying");
+        batch.retry_all();
+        return Ok(());
+    };
+    let objects = service::batch_objects(&bodies, &service::batch_id(&ids), Date::now().as_millis());
+    let mut failed = inject_write_failure(&env);
+    for (key, text) in objects {
+        if failed {
+            break;
+        }
+        if let Err(e) = bucket.put(key, text.into_bytes()).execute().await {
+            worker::console_error!("log batch write to R2 failed: {e}; retrying the batch");
+            failed = true;
+        }
+    }
+    if failed {
+        batch.retry_all()
+    } else {
+        batch.ack_all()
+    }
+    Ok(())
+}
+
+/// Test-only: `TEST_ONLY_FAIL_LOG_BATCH_WRITES=N` fails the first N batch writes of this isolate.
+fn inject_write_failure(env: &Env) -> bool {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static FAILED: AtomicU64 = AtomicU64::new(0);
+    let limit = text_binding(env, FAIL_BATCH_WRITES).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
+    if limit == 0 || FAILED.fetch_add(1, Ordering::Relaxed) >= limit {
+        return false;
+    }
+    worker::console_error!("{FAIL_BATCH_WRITES} is set: failing this batch write on purpose (tests only)");
+    true
+}
+
+/// `GET /logs?tail=N`: whole minutes of objects, newest first, until the tail is full.
+async fn read_tail(store: &Store, tail: usize) -> Result<ApiResponse, String> {
+    let mut out = LogTail::new(tail);
+    let mut keys = newest_partitioned_keys(store, tail).await?;
+    if keys.len() < tail {
+        // Objects written before the partitioned layout: listed newest first already.
+        let mut cursor = None;
+        loop {
+            let (page, next) = list_page(store, LOG_KEY_PREFIX, None, cursor.take()).await?;
+            keys.extend(page.into_iter().filter(|k| !k.starts_with(PARTITIONED_PREFIX)));
+            match next {
+                Some(c) if keys.len() < tail => cursor = Some(c),
+                _ => break,
             }
         }
+    }
+    let mut start = 0;
+    while start < keys.len() && !out.is_full() {
+        let minute = service::key_minute(&keys[start]);
+        let end = keys[start..]
+            .iter()
+            .position(|k| service::key_minute(k) != minute)
+            .map_or(keys.len(), |n| start + n);
+        out.add_minute(&read_objects(store, &keys[start..end]).await?);
+        start = end;
+    }
+    Ok(out.finish())
+}
+
+/// Partitioned keys, newest first, enough to hold `tail` records (each object holds at least one),
+/// whole hours at a time. R2 walks date and hour prefixes newest first with delimiter listings;
+/// KV (no delimiter) lists every partitioned key.
+async fn newest_partitioned_keys(store: &Store, tail: usize) -> Result<Vec<String>, String> {
+    let mut newest_first: Vec<String> = Vec::new();
+    let Store::R2(bucket) = store else {
+        let mut all = list_all(store, PARTITIONED_PREFIX).await?;
+        all.reverse();
+        return Ok(all);
+    };
+    for day in delimited(bucket, PARTITIONED_PREFIX).await?.into_iter().rev() {
+        for hour in delimited(bucket, &day).await?.into_iter().rev() {
+            let keys = list_all(store, &hour).await?;
+            newest_first.extend(keys.into_iter().rev());
+            if newest_first.len() >= tail {
+                return Ok(newest_first);
+            }
+        }
+    }
+    Ok(newest_first)
+}
+
+async fn list_all(store: &Store, prefix: &str) -> Result<Vec<String>, String> {
+    let mut keys = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (page, next) = list_page(store, prefix, None, cursor.take()).await?;
+        keys.extend(page);
         match next {
             Some(c) => cursor = Some(c),
-            None => return Ok(objects),
+            None => return Ok(keys),
         }
     }
 }
 
-/// One page of log keys in ascending (newest-first) order and the cursor of the next page.
-async fn list_page(store: &Store, cursor: Option<String>) -> Result<(Vec<String>, Option<String>), String> {
+/// The common prefixes one level below `prefix` (R2 delimiter listing), ascending.
+async fn delimited(bucket: &Bucket, prefix: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut list = bucket.list().prefix(prefix).delimiter("/").limit(LIST_PAGE);
+        if let Some(c) = cursor.take() {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await.map_err(|e| e.to_string())?;
+        out.extend(page.delimited_prefixes());
+        match page.truncated().then(|| page.cursor()).flatten() {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `GET /logs?since&until&limit&cursor`: lists partitioned keys in time order from the page's
+/// first minute and feeds whole minutes to the page until it is full or the window ends.
+async fn read_window(store: &Store, query: LogQuery) -> Result<ApiResponse, String> {
+    let mut page = LogPage::new(query);
+    let start_after = page.start_after();
+    let mut minute_keys: Vec<String> = Vec::new();
+    let mut minute = None;
+    let mut cursor = None;
+    let mut stopped = false;
+    'listing: loop {
+        let (keys, next) = list_page(store, PARTITIONED_PREFIX, Some(&start_after), cursor.take()).await?;
+        for key in keys {
+            let Some(m) = service::key_minute(&key) else { continue };
+            if page.past_window(m) {
+                break 'listing;
+            }
+            if minute != Some(m) {
+                if !minute_keys.is_empty() {
+                    page.add_minute(&read_objects(store, &minute_keys).await?);
+                    minute_keys.clear();
+                }
+                if page.is_full() {
+                    stopped = true;
+                    break 'listing;
+                }
+                minute = Some(m);
+            }
+            minute_keys.push(key);
+        }
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    if !minute_keys.is_empty() && !page.is_full() {
+        page.add_minute(&read_objects(store, &minute_keys).await?);
+    } else if !minute_keys.is_empty() {
+        stopped = true;
+    }
+    Ok(page.finish(stopped))
+}
+
+async fn read_objects(store: &Store, keys: &[String]) -> Result<Vec<String>, String> {
+    let mut texts = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(FETCH_BATCH) {
+        for text in join_all(chunk.iter().map(|k| read_object(store, k))).await {
+            texts.push(text?);
+        }
+    }
+    Ok(texts)
+}
+
+/// One page of keys under `prefix` in ascending order (after `start_after` when given) and the
+/// cursor of the next page. KV has no `startAfter`: earlier keys are listed and skipped.
+async fn list_page(
+    store: &Store,
+    prefix: &str,
+    start_after: Option<&str>,
+    cursor: Option<String>,
+) -> Result<(Vec<String>, Option<String>), String> {
     match store {
         Store::R2(bucket) => {
-            let mut list = bucket.list().prefix(LOG_KEY_PREFIX).limit(1000);
+            let mut list = bucket.list().prefix(prefix).limit(LIST_PAGE);
             if let Some(c) = cursor {
                 list = list.cursor(c);
+            } else if let Some(s) = start_after {
+                list = list.start_after(s);
             }
             let page = list.execute().await.map_err(|e| e.to_string())?;
             let keys = page.objects().iter().map(|o| o.key()).collect();
             Ok((keys, if page.truncated() { page.cursor() } else { None }))
         }
         Store::Kv(kv) => {
-            let mut list = kv.list().prefix(LOG_KEY_PREFIX.to_string()).limit(1000);
+            let mut list = kv.list().prefix(prefix.to_string()).limit(u64::from(LIST_PAGE));
             if let Some(c) = cursor {
                 list = list.cursor(c);
             }
             let page = list.execute().await.map_err(|e| e.to_string())?;
-            let keys = page.keys.into_iter().map(|k| k.name).collect();
+            let keys = page
+                .keys
+                .into_iter()
+                .map(|k| k.name)
+                .filter(|k| start_after.is_none_or(|s| k.as_str() > s))
+                .collect();
             Ok((keys, if page.list_complete { None } else { page.cursor }))
         }
         Store::Off => Ok((Vec::new(), None)),
     }
 }
-
 async fn read_object(store: &Store, key: &str) -> Result<String, String> {
     match store {
         Store::R2(bucket) => match bucket.get(key).execute().await.map_err(|e| e.to_string())? {

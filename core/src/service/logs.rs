@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::{
-    ApiError, DEFAULT_LOG_TAIL, LogStore, MAX_LOG_TAIL, NDJSON, Outcome, Request, Response, Settings, issue,
-    query,
+    ApiError, DEFAULT_LOG_TAIL, LogQuery, LogStore, MAX_LOG_TAIL, Outcome, Request, Settings, issue,
+    log_pages, query,
 };
 use crate::schema::{IssueCode, Warning};
 
@@ -237,10 +237,11 @@ fn bearer(authorization: Option<&str>) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-/// Token check, then the `tail` parameter.
+/// Token check, then the query: `tail=N`, or a time window (`since`, `until`, `limit`, `cursor`).
 pub(super) fn authorize_and_plan(settings: &Settings, req: &Request<'_>) -> Outcome {
     match plan(settings, req) {
-        Ok(tail) => Outcome::ReadLogs { tail },
+        Ok(Err(query)) => Outcome::ReadWindow { query },
+        Ok(Ok(tail)) => Outcome::ReadLogs { tail },
         Err(e) => {
             let mut response = e.response();
             if e.status == 401 {
@@ -251,7 +252,8 @@ pub(super) fn authorize_and_plan(settings: &Settings, req: &Request<'_>) -> Outc
     }
 }
 
-fn plan(settings: &Settings, req: &Request<'_>) -> Result<usize, ApiError> {
+/// `Ok(Ok(tail))` or `Ok(Err(window query))`.
+fn plan(settings: &Settings, req: &Request<'_>) -> Result<Result<usize, LogQuery>, ApiError> {
     let Some(secret) = settings.logs_token.as_deref().filter(|t| !t.is_empty()) else {
         return Err(ApiError::new(
             503,
@@ -278,11 +280,14 @@ fn plan(settings: &Settings, req: &Request<'_>) -> Result<usize, ApiError> {
             "prediction logging is off: bind an R2 bucket (LOGS_BUCKET) or a KV namespace (LOGS_KV)",
         ));
     }
-    let params = query::parse(req.query, &["tail"])?;
+    let params = query::parse(req.query, &["tail", "since", "until", "limit", "cursor"])?;
+    if let Some(window) = log_pages::parse_query(&params)? {
+        return Ok(Err(window));
+    }
     match params.get("tail") {
-        None => Ok(DEFAULT_LOG_TAIL),
+        None => Ok(Ok(DEFAULT_LOG_TAIL)),
         Some(raw) => match raw.trim().parse::<usize>() {
-            Ok(n) if (1..=MAX_LOG_TAIL).contains(&n) => Ok(n),
+            Ok(n) if (1..=MAX_LOG_TAIL).contains(&n) => Ok(Ok(n)),
             _ => Err(ApiError::invalid(
                 "invalid query parameter",
                 alloc::vec![issue(
@@ -293,34 +298,5 @@ fn plan(settings: &Settings, req: &Request<'_>) -> Result<usize, ApiError> {
                 )],
             )),
         },
-    }
-}
-
-pub(super) fn tail_response<S: AsRef<str>>(objects_newest_first: &[S], tail: usize) -> Response {
-    let mut chosen: Vec<Vec<&str>> = Vec::new();
-    let mut count = 0;
-    for object in objects_newest_first {
-        if count >= tail {
-            break;
-        }
-        let lines: Vec<&str> = object.as_ref().lines().filter(|l| !l.trim().is_empty()).collect();
-        count += lines.len();
-        chosen.push(lines);
-    }
-    let lines: Vec<&str> = chosen.into_iter().rev().flatten().collect();
-    let skip = lines.len().saturating_sub(tail);
-    let mut body = String::new();
-    for line in &lines[skip..] {
-        body.push_str(line);
-        body.push('\n');
-    }
-    Response {
-        status: 200,
-        content_type: NDJSON,
-        body,
-        headers: alloc::vec![
-            ("Cache-Control", String::from("no-store")),
-            ("X-Log-Records", format!("{}", lines.len() - skip)),
-        ],
     }
 }

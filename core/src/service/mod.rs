@@ -5,11 +5,12 @@
 //! supplies what the core may not produce itself (request id, current time, secrets, which log
 //! store is bound) and performs the I/O the service asks for: storing the returned log records,
 //! and for `GET /logs` reading stored records ([`Outcome::ReadLogs`], then
-//! [`Service::logs_response`]). Routes, status codes and bodies are documented in docs/API.md and
+//! [`LogTail`], [`LogPage`]). Routes, status codes and bodies are documented in docs/API.md and
 //! served as OpenAPI 3.1 by `GET /openapi.json` (built in [`openapi`]).
 
 mod cors;
 mod docs;
+mod log_pages;
 mod logs;
 mod query;
 mod time;
@@ -32,6 +33,11 @@ use crate::schema::{FieldIssue, IssueCode, ValidRecord, Warning, truncate};
 
 pub use cors::CorsOrigins;
 pub use docs::{features_document, openapi};
+pub use log_pages::{
+    DEFAULT_LOG_PAGE, LogPage, LogQuery, LogTail, MAX_LOG_PAGE, MAX_QUEUE_MESSAGE_BYTES, PARTITIONED_PREFIX,
+    SortKey, batch_id, batch_objects, key_minute, key_time_ms, parse_time_ms, partitioned_key, record_key,
+    send_batches, split_ndjson,
+};
 pub use logs::{
     LOG_KEY_PREFIX, LogError, LogRecord, PendingLogs, client_id_hash, constant_time_eq, log_object_key,
     render_ndjson,
@@ -152,12 +158,16 @@ pub const NDJSON: &str = "application/x-ndjson";
 #[derive(Debug)]
 pub enum Outcome {
     /// Send `response`; then complete `logs` with the measured latency
-    /// ([`PendingLogs::complete`]) and store them off the response path (one object per request,
-    /// key from [`log_object_key`], body from [`render_ndjson`]).
+    /// ([`PendingLogs::complete`]) and store them off the response path (body from
+    /// [`render_ndjson`]; one object per request keyed by [`partitioned_key`], or queue messages
+    /// from [`split_ndjson`]; docs/LOGS.md).
     Respond { response: Response, logs: PendingLogs },
-    /// An authorised `GET /logs`: read stored objects newest first until they hold at least
-    /// `tail` lines (or none are left), then call [`Service::logs_response`].
+    /// An authorised `GET /logs?tail=N`: feed stored objects, whole minutes newest first, to a
+    /// [`LogTail`] until it is full (or none are left), then send [`LogTail::finish`].
     ReadLogs { tail: usize },
+    /// An authorised `GET /logs?since&until&limit&cursor`: fill a [`LogPage`] (see there) and
+    /// send [`LogPage::finish`].
+    ReadWindow { query: LogQuery },
 }
 
 impl Outcome {
@@ -527,13 +537,6 @@ impl Service {
         body.insert("model_version".into(), Value::from(bundle.meta.version.as_str()));
         body.insert("request_id".into(), Value::from(req.request_id));
         Ok(Scored { response: json_response(200, &body), records: out_records })
-    }
-
-    /// The body of an authorised `GET /logs`: `objects` are stored log objects, newest first
-    /// (each the NDJSON of one request, oldest line first). Returns the newest `tail` lines,
-    /// oldest first, as NDJSON.
-    pub fn logs_response<S: AsRef<str>>(&self, objects_newest_first: &[S], tail: usize) -> Response {
-        logs::tail_response(objects_newest_first, tail)
     }
 }
 

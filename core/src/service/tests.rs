@@ -235,6 +235,7 @@ impl<'a> Call<'a> {
                 (response, body, logs.complete(0))
             }
             Outcome::ReadLogs { tail } => panic!("unexpected ReadLogs({tail})"),
+            Outcome::ReadWindow { query } => panic!("unexpected ReadWindow({query:?})"),
         }
     }
 }
@@ -630,6 +631,7 @@ fn logs_token_matrix() {
     let s = Service::from_bundle(bundle());
     let plan = |st: &Settings, c: Call<'_>| match c.run(&s, st) {
         Outcome::ReadLogs { tail } => Ok(tail),
+        Outcome::ReadWindow { query } => panic!("unexpected window {query:?}"),
         Outcome::Respond { response, .. } => Err((response.status, response.headers)),
     };
     let st = settings();
@@ -669,23 +671,185 @@ fn logs_token_matrix() {
     assert_eq!(plan(&off, c).unwrap_err().0, 503);
 }
 
-#[test]
-fn logs_tail_takes_the_newest_lines_oldest_first() {
-    let s = Service::from_bundle(bundle());
-    let objects = ["e\nf\n", "c\nd\n", "b\n", "a\n"];
-    let r = s.logs_response(&objects, 3);
-    assert_eq!(r.body, "d\ne\nf\n");
-    assert_eq!(r.content_type, NDJSON);
-    assert_eq!(s.logs_response(&objects, 100).body, "a\nb\nc\nd\ne\nf\n");
-    assert_eq!(s.logs_response::<&str>(&[], 5).body, "");
+/// A log line as the service writes it (only the fields readers sort and dedupe by matter).
+fn line(ms: u64, request_id: &str, index: Option<u64>) -> String {
+    let index = index.map_or(String::from("null"), |i| i.to_string());
+    format!("{{\"ts\":\"{}\",\"request_id\":\"{request_id}\",\"record_index\":{index}}}", rfc3339_utc(ms))
+}
+
+fn keys_of(body: &str) -> Vec<SortKey> {
+    body.lines().map(|l| record_key(l).unwrap()).collect()
 }
 
 #[test]
-fn log_keys_list_newest_first_and_records_render_as_ndjson() {
-    let older = log_object_key(1_795_000_000_000, "aa");
-    let newer = log_object_key(1_795_000_000_001, "zz");
-    assert!(newer < older, "{newer} sorts before {older}");
-    assert_eq!(older, "logs/8204999999999_2026-11-18T11:06:40.000Z_aa.ndjson");
+fn logs_tail_takes_the_newest_records_oldest_first_without_duplicates() {
+    let t0 = 1_795_000_000_000;
+    let newest = [line(t0 + 61_000, "e", Some(0)), line(t0 + 61_000, "e", Some(1))].join("\n");
+    let dup = line(t0 + 61_000, "e", Some(1));
+    let older = [line(t0, "a", Some(0)), line(t0 + 1, "b", None), line(t0 + 2, "c", Some(0))].join("\n");
+    let mut tail = LogTail::new(3);
+    tail.add_minute(&[newest.as_str(), dup.as_str(), "not json"]);
+    assert!(!tail.is_full());
+    tail.add_minute(&[older.as_str()]);
+    assert!(tail.is_full());
+    let r = tail.finish();
+    assert_eq!(r.content_type, NDJSON);
+    let got: Vec<(u64, String)> = keys_of(&r.body).into_iter().map(|k| (k.ms, k.request_id)).collect();
+    assert_eq!(got, vec![(t0 + 2, "c".into()), (t0 + 61_000, "e".into()), (t0 + 61_000, "e".into())]);
+    let header = |name: &str| r.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+    assert_eq!(header("X-Log-Duplicates").as_deref(), Some("1"));
+    assert_eq!(header("X-Log-Skipped").as_deref(), Some("1"));
+    assert_eq!(LogTail::new(5).finish().body, "");
+}
+
+#[test]
+fn log_keys_partition_by_date_and_hour_and_sort_by_time() {
+    let k = partitioned_key(1_795_000_000_123, "abc");
+    assert_eq!(k, "logs/date=2026-11-18/hour=11/2026-11-18T11:06:40.123Z_abc.ndjson");
+    assert_eq!(key_time_ms(&k), Some(1_795_000_000_123));
+    let legacy = log_object_key(1_795_000_000_000, "aa");
+    assert_eq!(legacy, "logs/8204999999999_2026-11-18T11:06:40.000Z_aa.ndjson");
+    assert_eq!(key_time_ms(&legacy), Some(1_795_000_000_000));
+    assert_eq!(key_time_ms("logs/readme.txt"), None);
+    assert_eq!(key_time_ms("other/x"), None);
+    // Lexicographic key order is time order, across hours, days and years.
+    let times =
+        [0u64, 59_999, 60_000, 3_599_999, 3_600_000, 86_399_999, 1_795_000_000_000, 1_830_000_000_000];
+    let keys: Vec<String> = times.iter().map(|&t| partitioned_key(t, "zz")).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+    // A listing that starts after a minute's position sees every key of that minute and later.
+    let page = LogPage::new(LogQuery { since_ms: Some(60_500), until_ms: None, limit: 10, after: None });
+    let start = page.start_after();
+    assert!(start < partitioned_key(60_000, "0") && start > partitioned_key(59_999, "z"), "{start}");
+}
+
+#[test]
+fn log_pages_follow_cursors_in_time_order_inside_the_window() {
+    // Three minutes of objects; records overlap between objects of a minute and repeat.
+    let t0 = 1_795_000_020_000; // 20 s into a minute
+    let mut minutes: Vec<Vec<String>> = Vec::new();
+    let mut expected: Vec<SortKey> = Vec::new();
+    for m in 0..3u64 {
+        let base = t0 + m * 60_000 - 20_000;
+        let a: Vec<String> = (0..5).map(|i| line(base + i * 7, &format!("r{m}"), Some(i))).collect();
+        let b: Vec<String> = (0..5).map(|i| line(base + i * 7 + 3, &format!("q{m}"), Some(i))).collect();
+        for (x, y) in a.iter().zip(&b) {
+            expected.push(record_key(x).unwrap());
+            expected.push(record_key(y).unwrap());
+        }
+        let again = a[2].clone();
+        minutes.push(vec![b.join("\n"), a.join("\n"), again]);
+    }
+    expected.sort();
+    let read_all = |since: Option<u64>, until: Option<u64>, limit: usize| {
+        let mut out = Vec::new();
+        let mut duplicates = 0;
+        let mut after = None;
+        for _ in 0..100 {
+            let mut page =
+                LogPage::new(LogQuery { since_ms: since, until_ms: until, limit, after: after.clone() });
+            let mut stopped = false;
+            for (m, objects) in minutes.iter().enumerate() {
+                let minute = (t0 - 20_000) / 60_000 + m as u64;
+                if page.past_window(minute) {
+                    break;
+                }
+                if page.is_full() {
+                    stopped = true;
+                    break;
+                }
+                page.add_minute(objects);
+            }
+            let r = page.finish(stopped);
+            let header = |name: &str| r.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+            duplicates += header("X-Log-Duplicates").unwrap().parse::<usize>().unwrap();
+            out.extend(keys_of(&r.body));
+            match header("X-Next-Cursor") {
+                Some(c) => after = Some(log_pages::decode_cursor(&c).unwrap()),
+                None => return (out, duplicates),
+            }
+        }
+        panic!("paging does not end");
+    };
+    for limit in [1, 4, 10, 30, 1000] {
+        let (got, duplicates) = read_all(None, None, limit);
+        assert_eq!(got, expected, "limit {limit}");
+        assert_eq!(duplicates, 3, "limit {limit}");
+    }
+    let (since, until) = (expected[7].ms, expected[22].ms);
+    let inside: Vec<SortKey> = expected.iter().filter(|k| k.ms >= since && k.ms < until).cloned().collect();
+    assert_eq!(read_all(Some(since), Some(until), 4).0, inside);
+    assert_eq!(read_all(Some(since), Some(since), 4).0, vec![]);
+}
+
+#[test]
+fn log_window_queries_are_checked() {
+    let s = Service::from_bundle(bundle());
+    let plan = |q: &str| {
+        let mut c = call("GET", "/logs").query(q);
+        c.token = Some("s3cret");
+        match c.run(&s, &settings()) {
+            Outcome::ReadWindow { query } => Ok(query),
+            Outcome::ReadLogs { tail } => Err((0, format!("tail {tail}"))),
+            Outcome::Respond { response, .. } => Err((response.status, response.body)),
+        }
+    };
+    let q = plan("since=2026-11-30T14:00:00Z&until=2026-11-30T15:00:00%2B01:00&limit=1000").unwrap();
+    assert_eq!(q.since_ms, Some(1_796_047_200_000));
+    assert_eq!(q.until_ms, Some(1_796_047_200_000));
+    assert_eq!(q.limit, 1000);
+    assert_eq!(plan("limit=5").unwrap(), LogQuery { since_ms: None, until_ms: None, limit: 5, after: None });
+    assert_eq!(plan("tail=5"), Err((0, "tail 5".into())));
+    let key = SortKey { ms: 5, request_id: "ab-c".into(), index: None };
+    assert_eq!(plan(&format!("cursor={}", log_pages::encode_cursor(&key))).unwrap().after, Some(key));
+    for (bad, path) in [
+        ("since=yesterday", "query.since"),
+        ("until=2026-13-01T00:00:00Z", "query.until"),
+        ("since=2026-11-30T15:00:00Z&until=2026-11-30T14:00:00Z", "query.since"),
+        ("limit=0", "query.limit"),
+        ("limit=10001", "query.limit"),
+        ("cursor=abc", "query.cursor"),
+        ("cursor=v1.5.n.a%2Fb", "query.cursor"),
+        ("tail=5&limit=5", "query.tail"),
+        ("since=1969-12-31T23:59:59Z", "query.since"),
+    ] {
+        let (status, body) = plan(bad).unwrap_err();
+        assert_eq!(status, 422, "{bad}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["error"]["details"][0]["path"], path, "{bad}: {body}");
+    }
+}
+
+#[test]
+fn queue_messages_stay_under_the_size_limit_and_batches_group_by_minute() {
+    let lines: Vec<String> = (0..50).map(|i| line(1_795_000_000_000 + i, "r", Some(i))).collect();
+    let text = lines.join("\n") + "\n";
+    let messages = split_ndjson(&text, 500);
+    assert!(messages.iter().all(|(m, big)| m.len() <= 500 && !big));
+    assert_eq!(messages.iter().map(|(m, _)| m.as_str()).collect::<String>(), text);
+    let huge = format!("{}\n", "x".repeat(600));
+    let parts = split_ndjson(&format!("{}\n{huge}{}\n", lines[0], lines[1]), 500);
+    assert_eq!(parts.iter().filter(|(_, big)| *big).count(), 1);
+    assert_eq!(parts.len(), 2, "the small lines share one message");
+    let batches = send_batches((0..250).map(|_| "y".repeat(2000)).collect());
+    assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), vec![100, 100, 50]);
+    let batches = send_batches((0..5).map(|_| "y".repeat(100_000)).collect());
+    assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 2, 1]);
+
+    // A batch spanning a minute boundary becomes one object per minute, each sorted.
+    let t = 1_795_000_019_990; // 10 ms before a minute ends
+    let bodies =
+        [format!("{}\n{}\n", line(t + 20, "b", Some(0)), line(t, "a", Some(1))), line(t, "a", Some(0))];
+    let objects = batch_objects(&bodies, "batch1", 0);
+    assert_eq!(objects.len(), 2);
+    assert_eq!(objects[0].0, partitioned_key(t, "batch1"));
+    assert_eq!(keys_of(&objects[0].1).iter().map(|k| k.index).collect::<Vec<_>>(), vec![Some(0), Some(1)]);
+    assert_eq!(objects[1].0, partitioned_key(t + 20, "batch1"));
+    assert_eq!(key_minute(&objects[1].0), Some((t + 20) / 60_000));
+}
+
+#[test]
+fn log_records_leave_core_complete_as_ndjson() {
     let s = Service::from_bundle(bundle());
     let body = json!({"data": [record(json!({})), record(json!({}))]});
     let Outcome::Respond { logs, .. } = call("POST", "/predict").json(&body).run(&s, &settings()) else {
@@ -716,6 +880,8 @@ fn log_keys_list_newest_first_and_records_render_as_ndjson() {
     ] {
         assert!(lines[0].get(key).is_some(), "{key}");
     }
+    assert!(PendingLogs::default().is_empty());
+    assert_eq!(PendingLogs::default().complete(5), vec![]);
 }
 
 #[test]
