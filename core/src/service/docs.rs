@@ -4,7 +4,10 @@
 use alloc::vec::Vec;
 use serde_json::{Map, Value, json};
 
-use super::{DEFAULT_LOG_TAIL, MAX_BODY_BYTES, MAX_EXPLAIN_RECORDS, MAX_LOG_TAIL, MAX_PREDICT_RECORDS};
+use super::{
+    DEFAULT_LOG_PAGE, DEFAULT_LOG_TAIL, MAX_BODY_BYTES, MAX_EXPLAIN_RECORDS, MAX_LOG_PAGE, MAX_LOG_TAIL,
+    MAX_PREDICT_RECORDS,
+};
 use crate::bundle::Bundle;
 use crate::schema::{InputField, InputKind, MAX_ID, UnknownLevel, folded_pattern};
 
@@ -280,14 +283,29 @@ pub fn openapi(bundle: Option<&Bundle>) -> Value {
                 "responses": scoring_errors(json!({"description": "explanations, in request order", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ExplainResponse"}}}}), MAX_EXPLAIN_RECORDS)
             }},
             "/logs": {"get": {
-                "summary": "The newest prediction log records, oldest first, one JSON object per line",
+                "summary": "Prediction log records, one JSON object per line: the newest `tail` (oldest first), or a time window in time order, paged",
                 "security": [{"logsToken": []}, {"bearer": []}],
-                "parameters": [{"name": "tail", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LOG_TAIL, "default": DEFAULT_LOG_TAIL}}],
+                "parameters": [
+                    {"name": "tail", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LOG_TAIL, "default": DEFAULT_LOG_TAIL}},
+                    {"name": "since", "in": "query", "required": false, "description": "inclusive; RFC 3339", "schema": {"type": "string", "format": "date-time"}},
+                    {"name": "until", "in": "query", "required": false, "description": "exclusive; RFC 3339", "schema": {"type": "string", "format": "date-time"}},
+                    {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LOG_PAGE, "default": DEFAULT_LOG_PAGE}},
+                    {"name": "cursor", "in": "query", "required": false, "description": "X-Next-Cursor of the previous page", "schema": {"type": "string"}}
+                ],
                 "responses": {
-                    "200": {"description": "NDJSON log records", "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/LogRecord"}}}},
+                    "200": {
+                        "description": "NDJSON log records, duplicates dropped",
+                        "headers": {
+                            "X-Next-Cursor": {"description": "present while more records remain in the window", "schema": {"type": "string"}},
+                            "X-Log-Records": {"schema": {"type": "integer"}},
+                            "X-Log-Duplicates": {"description": "copies of records dropped (at-least-once delivery)", "schema": {"type": "integer"}},
+                            "X-Log-Skipped": {"description": "stored lines that are not log records", "schema": {"type": "integer"}}
+                        },
+                        "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/LogRecord"}}}
+                    },
                     "401": error_response("no token sent"),
                     "403": error_response("wrong token"),
-                    "422": error_response("invalid tail"),
+                    "422": error_response("invalid tail, since, until, limit or cursor"),
                     "503": error_response("LOGS_ACCESS_TOKEN not set, or logging off")
                 }
             }},
