@@ -8,10 +8,11 @@
 #   make test-worker   node:test end-to-end tests against the built worker
 #   make bench-worker  wasm size; req/s, p50/p99, CPU per request and cold start of the worker in
 #                      workerd and behind wrangler dev against FastAPI and mlflow peers; native core time
+#   make bench-logs    queue vs direct log path: /predict p50/p99, R2 objects per 1,000, pull records/s
 
 TEST_TARGETS += test-worker
 
-.PHONY: setup-worker-build worker-tools worker-build serve dev serve-check test-worker setup-wrk bench-worker
+.PHONY: setup-worker-build worker-tools worker-build serve dev serve-check test-worker setup-wrk bench-worker bench-logs
 
 WORKER_BUILD_VERSION := 0.8.7
 WORKER_JS := worker/build/index.js
@@ -85,3 +86,6 @@ bench-worker: worker-build build venv setup-wrk
 	@w=$(WORKER_WASM); echo "worker wasm: $$(wc -c < $$w) bytes raw, $$(gzip -9c $$w | wc -c) bytes gzip"
 	$(PY) bench/bench_worker.py $(BENCH_WORKER_ARGS)
 	cargo run --release --quiet -p creditscore-worker --example native_bench
+
+bench-logs: worker-build build
+	node tests/worker/bench_logs.mjs
