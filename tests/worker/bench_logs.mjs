@@ -6,22 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { README_RECORD, ROOT, TOKEN, pool, predict, startWorker, waitForRecords } from './harness.mjs';
+import { README_RECORD, ROOT, TOKEN, countLogObjects, pool, predict, startWorker, waitForRecords } from './harness.mjs';
 
 const CLI = path.join(ROOT, 'target', 'release', 'creditscore');
 const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-
-async function countObjects(mf) {
-  const bucket = await mf.getR2Bucket('LOGS_BUCKET');
-  let n = 0;
-  let cursor;
-  do {
-    const page = await bucket.list({ prefix: 'logs/', cursor });
-    n += page.objects.length;
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  return n;
-}
 
 async function run(queue) {
   const { base, mf, stop } = await startWorker({ store: 'r2', queue });
@@ -40,7 +28,7 @@ async function run(queue) {
       16,
     );
     await waitForRecords(base, 1050, { since });
-    const objects = await countObjects(mf);
+    const objects = await countLogObjects(mf);
     await pool(
       Array.from({ length: 200 }, (_, i) => () =>
         predict(base, Array.from({ length: 100 }, (_, j) => ({ ...README_RECORD, SK_ID_CURR: 10000 + i * 100 + j })))),

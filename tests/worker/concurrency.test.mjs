@@ -3,7 +3,7 @@
 // duplicates at-least-once delivery may leave).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { README_RECORD, pool, predict, readLogs, startWorker } from './harness.mjs';
+import { README_RECORD, countLogObjects, pool, predict, readLogs, startWorker } from './harness.mjs';
 
 for (const queue of [false, true]) {
   const path = queue ? 'queue path' : 'direct path';
@@ -22,14 +22,7 @@ for (const queue of [false, true]) {
       for (const l of logs) assert.ok(requestIds.has(l.request_id));
       assert.equal(new Set(logs.map((l) => l.client_id_hash)).size, 500, 'every client logged once');
 
-      const bucket = await mf.getR2Bucket('LOGS_BUCKET');
-      let objects = 0;
-      let cursor;
-      do {
-        const page = await bucket.list({ prefix: 'logs/', cursor });
-        objects += page.objects.length;
-        cursor = page.truncated ? page.cursor : undefined;
-      } while (cursor);
+      const objects = await countLogObjects(mf);
       if (queue) assert.ok(objects < 100, `${objects} objects: batches, not one per request`);
       else assert.equal(objects, 500, 'one object per request');
     } finally {

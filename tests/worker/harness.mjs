@@ -144,3 +144,16 @@ export async function waitForRecords(base, count, { since, timeoutMs = 60000 } =
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/** Number of log objects in the R2 bucket (every page of the listing). */
+export async function countLogObjects(mf) {
+  const bucket = await mf.getR2Bucket('LOGS_BUCKET');
+  let objects = 0;
+  let cursor;
+  do {
+    const page = await bucket.list({ prefix: 'logs/', cursor });
+    objects += page.objects.length;
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return objects;
+}

@@ -11,6 +11,7 @@ import path from 'node:path';
 import {
   README_RECORD,
   ROOT,
+  countLogObjects,
   TOKEN,
   pool,
   predict,
@@ -66,18 +67,6 @@ function assertTimeOrder(records) {
   for (let i = 1; i < records.length; i++) assert.ok(cmp(records[i - 1], records[i]) < 0, `order at ${i}`);
 }
 
-async function countObjects(mf) {
-  const bucket = await mf.getR2Bucket('LOGS_BUCKET');
-  let objects = 0;
-  let cursor;
-  do {
-    const page = await bucket.list({ prefix: 'logs/', cursor });
-    objects += page.objects.length;
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  return objects;
-}
-
 const pull = (base, out, ...args) =>
   spawnSync(CLI, ['logs', 'pull', '--url', base, '--token', TOKEN, '--out', out, ...args], { encoding: 'utf8' });
 const readJsonl = (file) => readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
@@ -93,7 +82,7 @@ test('queue path: 200 requests x 100 records, 16 in flight, pulled, paged and wi
     const expected = answers(responses);
     const landed = await waitForRecords(base, 20000, { since });
     assert.equal(landed.length, 20000);
-    const objects = await countObjects(mf);
+    const objects = await countLogObjects(mf);
     assert.ok(objects < 200, `${objects} objects for 200 requests: the consumer writes batches`);
 
     // logs pull --since: every record once, equal to what the clients got.
