@@ -301,9 +301,11 @@ async fn read_tail(store: &Store, tail: usize) -> Result<ApiResponse, String> {
         let mut cursor = None;
         loop {
             let (page, next) = list_page(store, LOG_KEY_PREFIX, None, cursor.take()).await?;
+            // Old keys (`logs/<digits>_...`) sort before every `logs/date=` key: stop at the first.
+            let past_old = page.iter().any(|k| k.starts_with(PARTITIONED_PREFIX));
             keys.extend(page.into_iter().filter(|k| !k.starts_with(PARTITIONED_PREFIX)));
             match next {
-                Some(c) if keys.len() < tail => cursor = Some(c),
+                Some(c) if keys.len() < tail && !past_old => cursor = Some(c),
                 _ => break,
             }
         }
