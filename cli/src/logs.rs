@@ -132,8 +132,8 @@ struct PullState {
 }
 
 fn paged_pull(args: &PullArgs, base: &str, token: &str) -> Result<(), CliError> {
-    let partial = args.out.with_extension("partial");
-    let state_path = args.out.with_extension("pull-state");
+    let partial = with_suffix(&args.out, ".partial");
+    let state_path = with_suffix(&args.out, ".pull-state");
     let fresh = PullState {
         url: base.to_owned(),
         since: args.since.clone(),
@@ -304,8 +304,15 @@ fn fetch(url: &str, token: &str) -> Result<Page, PullError> {
     Ok(Page { body, next_cursor, duplicates })
 }
 
+/// `path` with `suffix` appended to its file name (`a.jsonl` -> `a.jsonl.partial`).
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let tmp = path.with_extension("partial");
+    let tmp = with_suffix(path, ".tmp");
     let mut file = std::fs::File::create(&tmp).map_err(CliError::io(&tmp))?;
     file.write_all(bytes).map_err(CliError::io(&tmp))?;
     file.sync_all().map_err(CliError::io(&tmp))?;

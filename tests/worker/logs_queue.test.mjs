@@ -96,7 +96,7 @@ test('queue path: 200 requests x 100 records, 16 in flight, pulled, paged and wi
 
     // Interrupted midway (killed after its first pages), then re-run: same records, no dup, no gap.
     const resumed = path.join(dir, 'resumed.jsonl');
-    const state = path.join(dir, 'resumed.pull-state');
+    const state = `${resumed}.pull-state`;
     const child = spawn(CLI, ['logs', 'pull', '--url', base, '--token', TOKEN, '--out', resumed, '--since', since, '--page-size', '200']);
     const exited = new Promise((r) => child.on('exit', r));
     const deadline = Date.now() + 30000;
