@@ -10,9 +10,9 @@
 #                      workerd and behind wrangler dev against FastAPI and mlflow peers; native core time
 #   make bench-logs    queue vs direct log path: /predict p50/p99, R2 objects per 1,000, pull records/s
 
-TEST_TARGETS += test-worker
+TEST_TARGETS += test-worker test-schemathesis test-browser-cors
 
-.PHONY: setup-worker-build worker-tools worker-build serve dev serve-check test-worker setup-wrk bench-worker bench-logs
+.PHONY: setup-worker-build worker-tools worker-build serve dev serve-check test-worker test-schemathesis test-browser-cors setup-wrk bench-worker bench-logs
 
 WORKER_BUILD_VERSION := 0.8.7
 WORKER_JS := worker/build/index.js
@@ -89,3 +89,12 @@ bench-worker: worker-build build venv setup-wrk
 
 bench-logs: worker-build build
 	node tests/worker/bench_logs.mjs
+
+# The API against its OpenAPI document: schemathesis --checks all, bounded examples (about a minute).
+SCHEMATHESIS_EXAMPLES ?= 40
+test-schemathesis: worker-build venv
+	node tests/worker/schemathesis.mjs --examples $(SCHEMATHESIS_EXAMPLES)
+
+# CORS in Chromium: a page on a second local origin calls the worker (tests/browser/cors.test.mjs).
+test-browser-cors: worker-build setup-chromium
+	node --test --test-concurrency=1 tests/browser/cors.test.mjs

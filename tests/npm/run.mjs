@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { csvToRecords, SEED_CLIENT } from './fixtures.mjs';
+import { csvToRecords, parseCsv, SEED_CLIENT } from './fixtures.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -69,6 +69,26 @@ for (const fixture of manifest) {
 
 // The README example client, scored by the CLI with the package's default model.
 const defaultModel = require.resolve('creditscore/model/default.csb');
+
+// Rows of the application_train.csv stand-in with all their columns (tests/worker/gen_standin_rows.py),
+// TARGET left out (it is the label): scored and explained like the parity fixtures.
+{
+  const doc = new CreditScorer(readFileSync(defaultModel)).features(true);
+  const text = readFileSync(join(root, 'tests/worker/fixtures/standin_rows.csv'), 'utf8');
+  const [header, ...rows] = parseCsv(text);
+  const keep = header.map((h) => h !== 'TARGET');
+  const quote = (c) => (/[",]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c);
+  const csv = [header, ...rows].map((r) => r.filter((_, i) => keep[i]).map(quote).join(',')).join('\n');
+  const lines = csvToRecords(csv, doc);
+  const records = join(out, 'standin.records.jsonl');
+  writeFileSync(records, lines.join('\n') + '\n');
+  const scores = join(out, 'standin.scores.jsonl');
+  cli('predict', '--bundle', defaultModel, '--input', records, '--out', scores);
+  const explained = join(out, 'standin.explained.jsonl');
+  cli('predict', '--bundle', defaultModel, '--input', records, '--out', explained, '--explain');
+  cases.push({ name: 'standin-121-columns', bundle: defaultModel, records, scores, explainRecords: records, explained, rows: lines.length, explainedRows: lines.length });
+}
+
 const seedRecords = join(out, 'seed.records.jsonl');
 writeFileSync(seedRecords, JSON.stringify(SEED_CLIENT) + '\n');
 const seedExpected = join(out, 'seed.cli.jsonl');
