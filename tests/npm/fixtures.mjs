@@ -68,6 +68,7 @@ export function csvToRecords(text, featuresDoc) {
   for (const f of [...featuresDoc.required, ...(featuresDoc.optional ?? []), ...(featuresDoc.known_not_used ?? [])]) {
     types.set(f.name, f.type);
   }
+  if (featuresDoc.id_field) types.set(featuresDoc.id_field.name, 'integer');
   const [header, ...rows] = parseCsv(text);
   return rows.map((cells, r) => {
     const parts = [];

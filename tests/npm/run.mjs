@@ -79,7 +79,13 @@ const defaultModel = require.resolve('creditscore/model/default.csb');
   const keep = header.map((h) => h !== 'TARGET');
   const quote = (c) => (/[",]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c);
   const csv = [header, ...rows].map((r) => r.filter((_, i) => keep[i]).map(quote).join(',')).join('\n');
-  const lines = csvToRecords(csv, doc);
+  // An empty cell of a required nullable input (EXT_SOURCE_1/3) is sent as null, as the API wants.
+  const nullable = doc.required.filter((f) => f.nullable).map((f) => f.name);
+  const lines = csvToRecords(csv, doc).map((line) => {
+    const r = JSON.parse(line);
+    for (const name of nullable) r[name] ??= null;
+    return JSON.stringify(r);
+  });
   const records = join(out, 'standin.records.jsonl');
   writeFileSync(records, lines.join('\n') + '\n');
   const scores = join(out, 'standin.scores.jsonl');
