@@ -69,7 +69,15 @@ export async function request(base, pathAndQuery, { method = 'GET', body, header
     init.body = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
     init.headers['content-type'] ??= 'application/json';
   }
-  const res = await fetch(base + pathAndQuery, init);
+  let res;
+  try {
+    res = await fetch(base + pathAndQuery, init);
+  } catch (e) {
+    // A pooled keep-alive socket that the local server closed while idle fails the next fetch
+    // ('fetch failed', other side closed) before anything is sent: retry a GET once on a new one.
+    if (method !== 'GET') throw e;
+    res = await fetch(base + pathAndQuery, { ...init, headers: { ...init.headers, connection: 'close' } });
+  }
   const text = await res.text();
   let json;
   try {

@@ -134,7 +134,14 @@ describe('real clients, real rows', () => {
     assert.equal(header.length, 122);
     const keep = header.map((h) => h !== 'TARGET');
     const csv = [header, ...rows].map((r) => r.filter((_, i) => keep[i]).map((c) => (/[",]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(',')).join('\n');
-    const records = csvToRecords(csv, features).map((line) => JSON.parse(line));
+    // An empty cell of a required nullable input (EXT_SOURCE_1/3) is sent as null, as the API
+    // wants (the CLI reads an empty CSV cell as missing); the npm test does the same.
+    const nullable = features.required.filter((f) => f.nullable).map((f) => f.name);
+    const records = csvToRecords(csv, features).map((line) => {
+      const rec = JSON.parse(line);
+      for (const name of nullable) rec[name] ??= null;
+      return rec;
+    });
     const r = await predict(base, records);
     assert.equal(r.status, 200, r.text);
     const dir = mkdtempSync(path.join(tmpdir(), 'standin-'));
