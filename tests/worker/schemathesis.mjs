@@ -15,6 +15,8 @@ const worker = await startWorker({ store: 'r2' });
 let status = 1;
 try {
   const args = [
+    '--config-file',
+    path.join(ROOT, 'tests', 'worker', 'schemathesis.toml'),
     'run',
     `${worker.base}/openapi.json`,
     '--checks',
