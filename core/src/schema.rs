@@ -900,8 +900,9 @@ fn folded(s: &str) -> impl Iterator<Item = char> + '_ {
         .flat_map(char::to_lowercase)
 }
 
-/// At most `max` bytes of `s`, cut on a character boundary (for echoing values in messages).
-pub(crate) fn truncate(s: &str, max: usize) -> &str {
+/// At most `max` bytes of `s`, cut on a character boundary (for echoing untrusted values in
+/// messages and reports without letting them grow unbounded). Never panics.
+pub fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }

@@ -497,27 +497,15 @@ pub fn parse_timestamp(s: &str) -> Option<(i64, TsForm)> {
         .map(|t| (t.and_utc().timestamp(), TsForm::Naive))
 }
 
+/// At most `max` bytes of `s` (cut on a character boundary by the core's one helper), with `...`
+/// when something was cut.
 pub fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &s[..end])
+    let kept = creditscore_core::schema::truncate(s, max);
+    if kept.len() == s.len() { kept.to_owned() } else { format!("{kept}...") }
 }
 
 /// Longest key a [`CappedCounter`] keeps (bytes): hostile logs cannot make the report large.
 pub const MAX_KEY_BYTES: usize = 128;
-
-fn floor_char_boundary(s: &str, max: usize) -> usize {
-    let mut end = s.len().min(max);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    end
-}
 
 /// Counts with a cap on distinct keys (the rest pooled), so hostile logs cannot grow memory.
 pub struct CappedCounter {
@@ -532,7 +520,7 @@ impl CappedCounter {
     }
 
     pub fn add(&mut self, key: &str) {
-        let key = &key[..floor_char_boundary(key, MAX_KEY_BYTES)];
+        let key = creditscore_core::schema::truncate(key, MAX_KEY_BYTES);
         if let Some(c) = self.counts.get_mut(key) {
             *c += 1;
         } else if self.counts.len() < self.cap {

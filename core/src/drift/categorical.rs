@@ -70,11 +70,8 @@ impl CategoricalAccumulator {
                     *c += 1;
                 } else if self.unknown_names.len() < MAX_UNKNOWN_LEVELS {
                     // Names are kept short: a hostile log cannot make the report large.
-                    let mut end = level.len().min(MAX_LEVEL_NAME_BYTES);
-                    while !level.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    *self.unknown_names.entry(String::from(&level[..end])).or_default() += 1;
+                    let name = crate::schema::truncate(level, MAX_LEVEL_NAME_BYTES);
+                    *self.unknown_names.entry(String::from(name)).or_default() += 1;
                 }
             }
         }

@@ -665,15 +665,8 @@ fn assign_levels(
 
 /// Shortens echoed file content in error messages.
 fn clip(s: &str) -> String {
-    const MAX: usize = 60;
-    if s.len() <= MAX {
-        return s.to_string();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &s[..end])
+    let kept = crate::schema::truncate(s, 60);
+    if kept.len() == s.len() { kept.to_string() } else { format!("{kept}...") }
 }
 
 #[cfg(test)]
