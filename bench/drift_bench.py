@@ -120,7 +120,7 @@ def pandas_report(logs, reference, out):
                                  "psi": float(np.sum((cur_sh - ref_sh) * np.log(cur_sh / ref_sh)))}
         pvalues.append(chi.pvalue)
     adjusted = stats.false_discovery_control(pvalues, method="bh")
-    for (k, f), p in zip(result["features"].items(), adjusted, strict=True):
+    for f, p in zip(result["features"].values(), adjusted, strict=True):
         f["p_adjusted"] = float(p)
     ref_cols = {k: ref[k].to_numpy() for k in ["EXT_SOURCE_2", "AMT_CREDIT", "DAYS_EMPLOYED", "CODE_GENDER"]}
     ref_scores = probability({k: (v.astype(float) if k != "CODE_GENDER" else v) for k, v in ref_cols.items()})
@@ -140,7 +140,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=10_000_000)
     ap.add_argument("--bin", type=Path, default=ROOT / "target" / "release" / "creditscore")
-    ap.add_argument("--fixture-bin", type=Path, default=ROOT / "target" / "release" / "examples" / "drift_fixture_bundle")
+    examples = ROOT / "target" / "release" / "examples"
+    ap.add_argument("--fixture-bin", type=Path, default=examples / "drift_fixture_bundle")
     ap.add_argument("--work", type=Path, default=ROOT / "out" / "drift_bench")
     ap.add_argument("--pandas-only", nargs=3, metavar=("LOGS", "REFERENCE", "OUT"), help=argparse.SUPPRESS)
     a = ap.parse_args()

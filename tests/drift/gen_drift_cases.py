@@ -27,13 +27,13 @@ import json
 import random
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from demo_traffic import bundle_header, from_quantiles  # noqa: E402
 
-START = datetime(2026, 11, 20, tzinfo=timezone.utc)
+START = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def draw(rng, field, ref, shift=None):
@@ -127,7 +127,7 @@ def main():
         recs = draw_records(header, 4000, seed=10, shift=shift)
         probs = score(a.bin, a.bundle, recs, out)
         write_jsonl(out / name / "logs.jsonl",
-                    [log_line(i, r, p, threshold, version) for i, (r, p) in enumerate(zip(recs, probs))])
+                    [log_line(i, r, p, threshold, version) for i, (r, p) in enumerate(zip(recs, probs, strict=True))])
 
     # A reference sample and logs drawn alike; the logged model triples the probabilities.
     ref = draw_records(header, 3000, seed=20)
@@ -137,8 +137,8 @@ def main():
     d.mkdir(exist_ok=True)
     write_reference(d / "reference.csv", ref)
     tripled = [min(1.0, 3 * p) for p in probs]
-    write_jsonl(d / "logs.jsonl",
-                [log_line(i, r, p, threshold, "recalibrated-2") for i, (r, p) in enumerate(zip(cur, tripled))])
+    write_jsonl(d / "logs.jsonl", [log_line(i, r, p, threshold, "recalibrated-2")
+                                   for i, (r, p) in enumerate(zip(cur, tripled, strict=True))])
 
     # Same inputs and model, but refusals at twice the reference rate (a changed decision rule).
     ref_probs = score(a.bin, a.bundle, ref, out)
@@ -148,14 +148,14 @@ def main():
     d.mkdir(exist_ok=True)
     write_reference(d / "reference.csv", ref)
     write_jsonl(d / "logs.jsonl", [log_line(i, r, p, threshold, version, refused=rng.random() < 2 * ref_rate)
-                                   for i, (r, p) in enumerate(zip(cur, probs))])
+                                   for i, (r, p) in enumerate(zip(cur, probs, strict=True))])
 
     # Python's json.dumps writes NaN and Infinity; 1e400 is written by hand (as a float it is inf).
     recs = draw_records(header, 1000, seed=30)
     probs = score(a.bin, a.bundle, recs, out)
     rng = random.Random(31)
     lines, duplicates = [], 0
-    for i, (r, p) in enumerate(zip(recs, probs)):
+    for i, (r, p) in enumerate(zip(recs, probs, strict=True)):
         r = dict(r)
         u = rng.random()
         if u < 0.09:
@@ -187,7 +187,7 @@ def main():
     ]
     write_jsonl(out / "naive-timestamps" / "logs.jsonl", [
         log_line(i, r, p, threshold, version, ts=forms[i % 4](START + timedelta(minutes=20 * i, seconds=i % 7)))
-        for i, (r, p) in enumerate(zip(recs, probs))])
+        for i, (r, p) in enumerate(zip(recs, probs, strict=True))])
 
     # The same records as reference and as logs, with levels in other case/spacing and a level the
     # schema does not know: identical data must not drift (one raw-value rule on both sides).
@@ -203,7 +203,8 @@ def main():
     d = out / "same-data"
     d.mkdir(exist_ok=True)
     write_reference(d / "reference.csv", recs)
-    write_jsonl(d / "logs.jsonl", [log_line(i, r, p, threshold, version) for i, (r, p) in enumerate(zip(recs, probs))])
+    write_jsonl(d / "logs.jsonl", [log_line(i, r, p, threshold, version)
+                                   for i, (r, p) in enumerate(zip(recs, probs, strict=True))])
 
     write_jsonl(out / "all-malformed" / "logs.jsonl",
                 ["{not json", "[1, 2]", "{}", '{"probability": "high"}', "plain text"])

@@ -56,7 +56,7 @@ def write_reference(path, cols, n):
         f.write("SK_ID_CURR,AMT_CREDIT,AMT_ANNUITY,EXT_SOURCE_2,DAYS_EMPLOYED,CODE_GENDER,FLAG_OWN_CAR\n")
         rows = zip(range(100000, 100000 + n), cols["AMT_CREDIT"].tolist(), cols["AMT_ANNUITY"].tolist(),
                    cols["EXT_SOURCE_2"].tolist(), cols["DAYS_EMPLOYED"].tolist(), cols["CODE_GENDER"].tolist(),
-                   cols["FLAG_OWN_CAR"].tolist())
+                   cols["FLAG_OWN_CAR"].tolist(), strict=True)
         for i, c, a, e, d, g, car in rows:
             e = "" if math.isnan(e) else repr(e)
             d = "" if math.isnan(d) else str(int(d))

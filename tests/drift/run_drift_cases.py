@@ -173,7 +173,8 @@ def score_drift(binary, name, logs, reference, expect_score, expect_version_note
     cur_refused = int(sum(x["prediction"] for x in recs))
     p = stats.chi2_contingency([[ref_refused, ref_n - ref_refused], [cur_refused, n1 - cur_refused]],
                                correction=True).pvalue
-    check(abs(refusal.get("pvalue", -1) - p) <= 1e-9 + 1e-6 * p, f"{name}: refusal p {refusal.get('pvalue')} vs scipy {p}")
+    check(abs(refusal.get("pvalue", -1) - p) <= 1e-9 + 1e-6 * p,
+          f"{name}: refusal p {refusal.get('pvalue')} vs scipy {p}")
     check(refusal.get("status") == "drift", f"{name}: refusal rate status drift ({refusal.get('status')})")
     comp = sc.get("comparison") or {}
     cur_p = np.array([x["probability"] for x in recs], float)
@@ -292,7 +293,8 @@ def main():
         d = sh / "nan-infinity-in-logs"
         s = nan_infinity(binary, "shared-nan-infinity", d / "logs.jsonl.gz", d / "reference.csv.gz")
         f = features(s)
-        check(abs(f["EXT_SOURCE_3"]["current_missing_rate"] - 0.261) < 1e-12 and f["DAYS_BIRTH"]["current_non_missing"] == 1000,
+        check(abs(f["EXT_SOURCE_3"]["current_missing_rate"] - 0.261) < 1e-12
+              and f["DAYS_BIRTH"]["current_non_missing"] == 1000,
               "shared nan-infinity: EXT_SOURCE_3 missing 26.1 %, DAYS_BIRTH on 1,000 values")
         d = sh / "naive-timestamps"
         timestamps(binary, "shared-naive-timestamps", d / "logs.jsonl.gz", d / "reference.parquet")

@@ -235,7 +235,8 @@ def main():
     png.unlink(missing_ok=True)
     r = run([a.chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              f"--screenshot={png}", "--window-size=1280,2000", (drifted / "report" / "drift_report.html").as_uri()])
-    check(png.exists() and png.stat().st_size > 20_000, f"Chromium screenshot {png} ({png.stat().st_size if png.exists() else 0} bytes)")
+    size = png.stat().st_size if png.exists() else 0
+    check(size > 20_000, f"Chromium screenshot {png} ({size} bytes)")
 
     if failures:
         print(f"{len(failures)} check(s) failed", file=sys.stderr)

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "train"))
 
-from creditscore_train import standin
+from creditscore_train import standin  # noqa: E402
 
 frame = standin.generate(2000, seed=2026)
 picks = [
