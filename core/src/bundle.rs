@@ -23,28 +23,43 @@ use crate::ensemble::{Arithmetic, Ensemble, EnsembleError, Link, MissingType, No
 use crate::schema::{Schema, SchemaError};
 use crate::scorecard::{ScaleError, ScoreScale};
 
+/// The first 8 bytes of every bundle file.
 pub const MAGIC: &[u8; 8] = b"CSBUNDLE";
+/// The layout version this build writes and reads (bytes 8..12); any other is
+/// [`BundleError::UnsupportedVersion`].
 pub const FORMAT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 44;
 const NODE_BYTES: usize = 40;
 const LEAF_BYTES: usize = 16;
 
+/// A decoded model bundle: what a `.csb` file holds. [`Bundle::from_bytes`] returns it checked;
+/// a bundle built field by field must go through [`Bundle::check`] (which [`Bundle::to_bytes`]
+/// calls) before scoring.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bundle {
+    /// Name, version, provenance and scorecard scale.
     pub meta: Metadata,
+    /// Input fields, their validation rules and the feature row they produce.
     pub schema: Schema,
+    /// The trees; its `num_features` equals the schema's model feature count.
     pub ensemble: Ensemble,
     /// Business-optimal decision threshold chosen in training (probability >= threshold: refuse).
     pub threshold: f64,
+    /// How the required inputs were chosen in training; absent for imported models.
     pub selection: Option<FeatureSelection>,
+    /// Training-data statistics for the drift report; absent when the bundle was built without
+    /// reference data (the report then needs `--reference`).
     pub reference: Option<ReferenceStats>,
     /// Hex sha256 of the encoded content; set by [`Bundle::from_bytes`] and [`Bundle::to_bytes`].
     pub sha256: String,
 }
 
+/// The `meta` object of the bundle header: identity and provenance of the model.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct Metadata {
+    /// Model name, e.g. "credit_scoring_model" (`GET /health` reports it as `model.name`).
     pub name: String,
+    /// Model version string (reported as `model_version` by the API and in prediction logs).
     pub version: String,
     /// RFC 3339 creation time, supplied by the tool that builds the bundle (the core has no clock).
     pub created: String,
@@ -82,82 +97,138 @@ pub struct Iterations {
     pub rule: String,
 }
 
-/// Result of the correlation-based selection of required inputs.
+/// Result of the correlation-based selection of required inputs (written by
+/// train/creditscore_train/selection.py).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FeatureSelection {
+    /// Selection method; "correlation" (|Pearson correlation| with the target) is the only one.
     pub method: String,
+    /// At most this many numeric inputs are selected.
     pub top_n: u32,
+    /// Smallest score a numeric input needs to be selected.
     pub min_corr: f64,
     /// Score of each candidate feature (e.g. |correlation with the target|), best first.
     pub scores: Vec<FeatureScore>,
+    /// Input names selected as required, in selection order.
     pub selected: Vec<String>,
 }
 
+/// One candidate of a [`FeatureSelection`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FeatureScore {
+    /// Input name.
     pub feature: String,
+    /// Its selection score: |Pearson correlation| with the target, in [0, 1].
     pub score: f64,
 }
 
-/// Training-data statistics the drift report compares logs against.
+/// Training-data statistics the drift report compares logs against. Written by
+/// train/creditscore_train/reference.py from the raw training inputs as clients send them
+/// (sentinels such as DAYS_EMPLOYED = 365243 count as missing).
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct ReferenceStats {
+    /// Training rows the statistics were computed on.
     pub rows: u64,
+    /// One entry per model input with at least one non-missing value.
     pub features: Vec<FeatureReference>,
+    /// The score's reference distribution; absent in bundles made without one.
     #[serde(default)]
     pub score: Option<ScoreReference>,
 }
 
+/// Reference statistics of one input.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FeatureReference {
+    /// Input name, as in the schema.
     pub name: String,
+    /// Share of training rows where the input is missing, in [0, 1].
     pub missing_rate: f64,
+    /// Distribution of the non-missing values (JSON: `type` plus the variant's fields, inline).
     #[serde(flatten)]
     pub distribution: ReferenceDistribution,
 }
 
+/// Distribution of an input's non-missing training values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ReferenceDistribution {
-    /// `quantiles[k]` is the k/(len-1) quantile of the non-missing values (101 points: percentiles).
-    Numeric { quantiles: Vec<f64>, mean: f64, std: f64 },
-    /// Share of each level among non-missing values, in level order.
-    Categorical { levels: Vec<String>, proportions: Vec<f64> },
+    /// A numeric input, in its own units (e.g. days as negative integers relative to the
+    /// application, amounts in the loan currency).
+    Numeric {
+        /// `quantiles[k]` is the k/(len-1) quantile of the non-missing values (101 points:
+        /// percentiles; numpy 2.4 `np.quantile`, linear interpolation), ascending.
+        quantiles: Vec<f64>,
+        /// Mean of the non-missing values.
+        mean: f64,
+        /// Population standard deviation (ddof = 0, numpy's default) of the non-missing values.
+        std: f64,
+    },
+    /// A categorical input.
+    Categorical {
+        /// The schema's levels, in schema order.
+        levels: Vec<String>,
+        /// Share of each level among non-missing values, in level order; sums to 1 up to
+        /// rounding (0 everywhere when every value was missing).
+        proportions: Vec<f64>,
+    },
 }
 
+/// Reference distribution of the model's output on the training data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScoreReference {
-    /// Percentiles of the predicted probability on reference data.
+    /// Percentiles (101 points, numpy `np.quantile`) of the predicted probability of default on
+    /// reference data, each in [0, 1].
     pub quantiles: Vec<f64>,
-    /// Share refused at the bundle threshold.
+    /// Share of reference rows refused at the bundle threshold (probability >= threshold), in
+    /// [0, 1].
     pub refusal_rate: f64,
 }
 
-/// Why bytes are not a usable bundle.
+/// Why bytes are not a usable bundle ([`Bundle::from_bytes`]), or why a bundle's parts do not
+/// fit together ([`Bundle::check`], [`Bundle::to_bytes`]). `Display` gives a one-line message.
 #[derive(Debug, PartialEq)]
 pub enum BundleError {
+    /// Shorter than the 44-byte fixed header, or the first 8 bytes are not [`MAGIC`].
     NotABundle,
+    /// The format version in bytes 8..12 (the value read) is not [`FORMAT_VERSION`].
     UnsupportedVersion(u32),
+    /// A length field points past the end of the file.
     Truncated {
+        /// Bytes the next part needs.
         needed: u64,
+        /// Bytes left in the file.
         available: u64,
     },
+    /// The sha256 in bytes 12..44 does not match the content (a corrupt or edited file).
     ChecksumMismatch,
+    /// The JSON header does not parse or does not serialise (serde_json's message).
     Header(String),
+    /// The schema is not valid (see [`SchemaError`]).
     Schema(SchemaError),
+    /// The trees are not well-formed (see [`EnsembleError`]).
     Ensemble(EnsembleError),
     /// The schema feeds a different number of features than the trees read.
     FeatureCountMismatch {
+        /// Features the schema produces.
         schema: usize,
+        /// Features the trees index ([`Ensemble::num_features`]).
         model: usize,
     },
+    /// The decision threshold (the value) is not a probability in [0, 1].
     BadThreshold(f64),
+    /// The scorecard scale in the metadata is unusable.
     BadScoreScale(ScaleError),
+    /// A node's split-kind byte is not 0 (`<=`), 1 (XGBoost f32 `<`) or 2 (categorical), or
+    /// its missing-type byte is out of range for the kind.
     BadNodeKind {
+        /// Tree index.
         tree: usize,
+        /// Node index in the tree.
         node: usize,
+        /// The kind byte read.
         kind: u8,
     },
+    /// Bytes (the count) follow the last tree.
     TrailingBytes(u64),
 }
 

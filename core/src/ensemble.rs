@@ -1,8 +1,9 @@
 //! Tree-ensemble evaluation shared by every model family.
 //!
 //! One node layout serves LightGBM, XGBoost and scikit-learn: each node carries the decision rule
-//! of the library it came from, so scores equal that library's predictions (see
-//! ../shared/MODEL_FORMATS.md for the rules this follows).
+//! of the library it came from, so scores equal that library's predictions. The rules per library
+//! (LightGBM 4.x model text, XGBoost 3.x JSON/UBJSON, scikit-learn 1.9 HistGradientBoosting) are
+//! listed in docs/MODEL_IMPORT.md, "Rules the scorer follows".
 
 use alloc::vec::Vec;
 
@@ -26,10 +27,24 @@ pub enum MissingType {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Split {
     /// LightGBM / scikit-learn: `v <= threshold` goes left, missing as `missing`.
-    LessOrEqual { threshold: f64, missing: MissingType, default_left: bool },
+    LessOrEqual {
+        /// Split value in the feature's own units, as the library stored it (LightGBM
+        /// `threshold=`, scikit-learn `threshold`).
+        threshold: f64,
+        /// What counts as missing (LightGBM `decision_type` bits 2-3; scikit-learn nodes use
+        /// [`MissingType::NaN`]).
+        missing: MissingType,
+        /// Whether missing inputs go left (LightGBM `decision_type` bit 1, scikit-learn
+        /// `missing_go_to_left`).
+        default_left: bool,
+    },
     /// XGBoost: the input is rounded to f32; NaN takes the default side, else `v < threshold` left.
-    /// `threshold` holds an f32 value exactly.
-    LessThanF32 { threshold: f64, default_left: bool },
+    LessThanF32 {
+        /// XGBoost's `split_conditions` value: an f32, held exactly in the f64.
+        threshold: f64,
+        /// XGBoost's `default_left`: whether NaN goes left.
+        default_left: bool,
+    },
     /// Category code `trunc(v)` is looked up in the node's bitset (words `bitset_start..+len`).
     /// In the set goes left when `in_set_left` (LightGBM, scikit-learn), right otherwise (XGBoost).
     /// NaN takes the default side; negative or out-of-range codes count as "not in the set".
@@ -39,30 +54,45 @@ pub enum Split {
     /// unknown_value=nan)`, so such values are missing (the importer puts unknown codes inside
     /// the range on the missing side in the bitset).
     Categorical {
+        /// Index in [`Tree::cat_words`] of the set's first 32-bit word.
         bitset_start: u32,
+        /// Number of 32-bit words in the set: codes `0..32 * bitset_len` can be members.
         bitset_len: u32,
+        /// Whether members go left (LightGBM, scikit-learn) rather than right (XGBoost).
         in_set_left: bool,
+        /// Side taken by NaN (and, with `strict_codes`, by every value that is not a code).
         default_left: bool,
+        /// scikit-learn's rule: non-integer, negative or out-of-range values count as missing.
         strict_codes: bool,
     },
 }
 
+/// One internal node of a [`Tree`]: the input it reads, its rule and its two children.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
+    /// Index of the input in the feature row (`0..`[`Ensemble::num_features`]).
     pub feature: u32,
+    /// The rule sending a row left or right.
     pub split: Split,
     /// Child index: `>= 0` an internal node, `< 0` the leaf `!child`.
     pub left: i32,
+    /// Right child, encoded as `left`.
     pub right: i32,
     /// Training weight reaching the node (LightGBM count, XGBoost hessian sum): TreeSHAP's cover.
     pub cover: f64,
 }
 
+/// One regression tree: internal nodes in one array, leaves in parallel arrays by leaf number.
+/// [`Ensemble::validate`] checks the shape (children point forward, every leaf reached once).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Tree {
     /// Internal nodes; node 0 is the root. Empty for a single-leaf tree.
     pub nodes: Vec<Node>,
+    /// Leaf outputs in raw-score units (log-odds margin for binary logistic models), by leaf
+    /// number; `nodes.len() + 1` of them.
     pub leaf_values: Vec<f64>,
+    /// Training cover of each leaf (units of [`Node::cover`]), for TreeSHAP and
+    /// [`Tree::expected_value`]; as long as `leaf_values`.
     pub leaf_covers: Vec<f64>,
     /// Category bitsets of the categorical nodes, concatenated (bit c%32 of word c/32).
     pub cat_words: Vec<u32>,
@@ -83,18 +113,30 @@ pub enum Arithmetic {
 pub enum Link {
     /// probability = 1 / (1 + exp(-scale * raw)).
     Sigmoid {
+        /// Multiplier of the raw score: 1 for the logistic link of XGBoost and scikit-learn,
+        /// LightGBM's `sigmoid:` objective parameter (1 by default).
         scale: f64,
     },
+    /// The raw score is the probability itself (no importer produces it; kept so a bundle can
+    /// carry a model whose trees already output probabilities).
     Identity,
 }
 
+/// A binary-classification tree ensemble: raw score (margin) = `base_score` + one leaf value per
+/// tree, summed as [`Arithmetic`] says; probability in [0, 1] through [`Link`]. Built by the
+/// importers (crate::import) or read from a bundle; call [`Ensemble::validate`] before scoring
+/// one that came from outside.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ensemble {
+    /// Length of the feature rows the trees index (the model's feature count).
     pub num_features: usize,
+    /// The trees, summed in this order (the order fixes the bits of the sum).
     pub trees: Vec<Tree>,
     /// Raw-score intercept added before the trees (0 for LightGBM, whose init score sits in tree 0).
     pub base_score: f64,
+    /// Precision of the sum (the library's own).
     pub arithmetic: Arithmetic,
+    /// Raw score -> probability.
     pub link: Link,
     /// LightGBM's C API scores inputs with |v| <= 1e-35 as 0.0; reproduce it for parity. (XGBoost's
     /// own input convention, rounding to f32, goes with [`Arithmetic::F32`].)
@@ -199,40 +241,64 @@ impl Tree {
 /// Largest depth accepted from a bundle; bounds recursion and path buffers in TreeSHAP.
 pub const MAX_TREE_DEPTH: usize = 512;
 
-/// Why an ensemble is not well-formed.
+/// Why an ensemble is not well-formed: returned by [`Ensemble::validate`]. Tree and node numbers are indices into [`Ensemble::trees`]
+/// and [`Tree::nodes`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum EnsembleError {
+    /// The ensemble has no trees.
     NoTrees,
+    /// A tree does not have exactly one leaf more than internal nodes.
     LeafCount {
+        /// Tree index.
         tree: usize,
+        /// Leaf values the tree has.
         leaves: usize,
+        /// Internal nodes + 1.
         expected: usize,
     },
+    /// A node reads an input at or beyond [`Ensemble::num_features`].
     FeatureOutOfRange {
+        /// Tree index.
         tree: usize,
+        /// Node index.
         node: usize,
+        /// The node's input index.
         feature: u32,
     },
     /// Children must point forward (child > parent), which rules out cycles.
     BadChild {
+        /// Tree index.
         tree: usize,
+        /// Node index.
         node: usize,
+        /// The child as stored: a node index, or `!leaf` when negative.
         child: i32,
     },
+    /// Two parents point at the same leaf.
     LeafReachedTwice {
+        /// Tree index.
         tree: usize,
+        /// Leaf number.
         leaf: usize,
     },
+    /// A categorical node's bitset runs past the tree's [`Tree::cat_words`].
     BitsetOutOfRange {
+        /// Tree index.
         tree: usize,
+        /// Node index.
         node: usize,
     },
+    /// A root-to-leaf path is longer than [`MAX_TREE_DEPTH`].
     TooDeep {
+        /// Tree index.
         tree: usize,
     },
+    /// `leaf_covers` and `leaf_values` differ in length.
     CoverLength {
+        /// Tree index.
         tree: usize,
     },
+    /// The base score or the sigmoid scale is NaN or infinite.
     NonFiniteParameter,
 }
 

@@ -18,12 +18,20 @@ pub const MAX_ISSUES_PER_RECORD: usize = 50;
 pub const MAX_ID: i64 = (1 << 53) - 1;
 const ID_EXPECTED: &str = "an integer client id in [0, 9007199254740991], e.g. 100002";
 
+/// The bundle's input schema (the `schema` object of its JSON header): which fields a record may
+/// carry, how each is checked, and how they become the model's feature row. A deserialised schema
+/// must go through [`Schema::resolve`] before [`Schema::validate`] (bundle loading and
+/// [`Schema::new`] do it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     /// Client identifier field (`SK_ID_CURR`): an integer, echoed in responses, never a feature.
     pub id_field: String,
+    /// Whether every record must carry the id; otherwise it may be absent or null.
     pub id_required: bool,
+    /// Every accepted input in schema order: the dataset's column dictionary, read by the model
+    /// or not.
     pub inputs: Vec<InputField>,
+    /// Features computed from inputs and earlier derived features, in evaluation order.
     #[serde(default)]
     pub derived: Vec<DerivedFeature>,
     /// Names (inputs or derived) in the model's feature order.
@@ -47,8 +55,11 @@ pub struct Schema {
     by_name: Vec<usize>,
 }
 
+/// One field a client may send.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InputField {
+    /// Field name as clients send it (the dataset's column name, e.g. `AMT_CREDIT`), matched
+    /// exactly.
     pub name: String,
     /// The client must send this field.
     pub required: bool,
@@ -56,19 +67,29 @@ pub struct InputField {
     /// values); the key itself must still be present so that a forgotten field is not silent.
     #[serde(default)]
     pub nullable: bool,
+    /// Human description for `GET /features` and the OpenAPI document (from the dataset's
+    /// column dictionary); empty when there is none.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// Type and rules (JSON: `type` plus the rules, inline in the field object).
     #[serde(flatten)]
     pub kind: InputKind,
 }
 
+/// The type of an input, with the rules that go with it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InputKind {
+    /// A number: a JSON number, or a CSV cell that parses as one; the feature is the value.
     Numeric(NumericSpec),
+    /// One of a list of levels, sent as text (or as a JSON boolean where the field spells
+    /// `true` / `false`); the feature is the level's code.
     Categorical(CategoricalSpec),
 }
 
+/// Rules of a numeric input. Values and bounds are in the field's own unit (see `unit`): days as
+/// negative integers relative to the application, amounts in the loan currency, external scores
+/// in [0, 1].
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct NumericSpec {
     /// Whole numbers only (day counts, flags).
@@ -77,11 +98,13 @@ pub struct NumericSpec {
     /// Physically possible range: values outside are rejected.
     #[serde(default)]
     pub valid_min: Option<f64>,
+    /// Upper end (inclusive) of the physically possible range; see `valid_min`.
     #[serde(default)]
     pub valid_max: Option<f64>,
     /// Range seen in training: values outside are scored with a warning.
     #[serde(default)]
     pub train_min: Option<f64>,
+    /// Largest value seen in training; see `train_min`.
     #[serde(default)]
     pub train_max: Option<f64>,
     /// Value used when the field is absent; `None` means missing (as the model was trained).
@@ -91,12 +114,16 @@ pub struct NumericSpec {
     /// visible to `sentinel_flag` derived features.
     #[serde(default)]
     pub sentinel: Option<f64>,
+    /// Unit for documentation: "days relative to the application (negative = before)",
+    /// "currency units" (the loan currency), "score in [0, 1]"; empty when unitless.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub unit: String,
+    /// Example value shown by `GET /features` and the OpenAPI document.
     #[serde(default)]
     pub example: Option<f64>,
 }
 
+/// Rules of a categorical input.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct CategoricalSpec {
     /// Levels in code order (code = position, as pandas category codes).
@@ -111,44 +138,74 @@ pub struct CategoricalSpec {
     /// (the model was trained with it as a category) is scored as that level, with the warning.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub codes: Vec<String>,
+    /// Level used when the (optional) field is absent; `None` means missing. Must be a level.
     #[serde(default)]
     pub default: Option<String>,
     /// What an unknown level does: rejected (default), or scored as missing.
     #[serde(default)]
     pub unknown: UnknownLevel,
+    /// Example value shown by `GET /features` and the OpenAPI document.
     #[serde(default)]
     pub example: Option<String>,
 }
 
+/// What a categorical field does with text that is no level, alias or code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnknownLevel {
+    /// The record is rejected with [`IssueCode::UnknownCategory`].
     #[default]
     Reject,
+    /// Scored as missing, with a [`WarningCode::UnknownCategoryAsMissing`] warning.
     Missing,
 }
 
 /// A feature computed from inputs, declared in the bundle so training and serving share it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DerivedFeature {
+    /// Feature name, unique among inputs and derived features.
     pub name: String,
+    /// How it is computed (JSON: `op` plus the argument names, inline).
     #[serde(flatten)]
     pub op: DerivedOp,
 }
 
+/// The operation of a [`DerivedFeature`]. Arguments name inputs or earlier derived features and
+/// are read as the model sees them (categorical inputs as level codes, missing as NaN).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum DerivedOp {
     /// a / b; missing when either is missing or b is 0.
-    Ratio { numerator: String, denominator: String },
+    Ratio {
+        /// a: the dividend's name.
+        numerator: String,
+        /// b: the divisor's name.
+        denominator: String,
+    },
     /// a - b; missing when either is missing.
-    Difference { left: String, right: String },
+    Difference {
+        /// a: the minuend's name.
+        left: String,
+        /// b: the subtrahend's name.
+        right: String,
+    },
     /// a * b; missing when either is missing.
-    Product { left: String, right: String },
+    Product {
+        /// a: the first factor's name.
+        left: String,
+        /// b: the second factor's name.
+        right: String,
+    },
     /// 1 when the input held its sentinel value, else 0.
-    SentinelFlag { input: String },
+    SentinelFlag {
+        /// Name of the input (an input, not a derived feature).
+        input: String,
+    },
     /// 1 when the input is missing (absent, null, or its sentinel), else 0.
-    IsMissing { input: String },
+    IsMissing {
+        /// Name of the input (an input, not a derived feature).
+        input: String,
+    },
 }
 
 /// A value as received, before the schema gives it a meaning.
@@ -156,11 +213,13 @@ pub enum DerivedOp {
 pub enum RawValue<'a> {
     /// JSON null.
     Null,
+    /// A JSON number.
     Number(f64),
     /// A JSON string (strict: never accepted for a numeric field).
     String(&'a str),
     /// Untyped text from a CSV cell: parsed according to the field's type; empty means missing.
     Cell(&'a str),
+    /// A JSON boolean (only categorical fields that spell `true` / `false` accept it).
     Bool(bool),
     /// A JSON array or object, which no field accepts.
     Composite,
@@ -169,65 +228,111 @@ pub enum RawValue<'a> {
 /// What went wrong with one field (the `details` entries of a 422 response).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FieldIssue {
+    /// Where: the caller's prefix plus the field name (`data[3].AMT_CREDIT`); the prefix alone
+    /// (without its trailing dot) for record-level issues.
     pub path: String,
+    /// Machine-readable kind (snake_case in JSON).
     pub code: IssueCode,
+    /// What is wrong with the value received, for people.
     pub reason: String,
+    /// What would be accepted (the field's type, range, levels), for people.
     pub expected: String,
 }
 
+/// Kind of a [`FieldIssue`]; the API's `details[].code` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IssueCode {
+    /// The record (or request body) is not a JSON object.
     NotAnObject,
+    /// A required field is absent, or null / an empty cell where it is not `nullable`.
     MissingRequired,
+    /// A value of the wrong type: text for a numeric field (JSON strings are never parsed), a
+    /// number for a categorical one, a CSV cell that is not a number, an array or object.
     WrongType,
+    /// A fractional number where only whole numbers are valid (`integer` fields, the client id).
     NotInteger,
+    /// NaN or an infinity (e.g. a CSV cell `inf`).
     NotFinite,
+    /// Outside the physically possible range (`valid_min`..=`valid_max`), or a client id outside
+    /// [0, [`MAX_ID`]]; the service also uses it for parameters out of range.
     OutOfRange,
+    /// Text that is no level, alias or code of a field whose `unknown` is [`UnknownLevel::Reject`].
     UnknownCategory,
+    /// A field the schema does not know; `expected` names the closest known one when there is one.
     UnknownField,
     /// The record carries the training label (`TARGET`), which is what the model predicts.
     LabelNotInput,
+    /// Stands for the issues beyond [`MAX_ISSUES_PER_RECORD`]; its `reason` gives their count.
     TooManyIssues,
 }
 
-/// A plausible value outside what training saw: scored, and reported.
+/// Something about an accepted value the caller should know: the record is scored, and the
+/// warning is returned with the prediction and logged.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Warning {
+    /// Input name.
     pub field: String,
+    /// Machine-readable kind (snake_case in JSON).
     pub code: WarningCode,
+    /// The value and why it is reported, for people.
     pub message: String,
 }
 
+/// Kind of a [`Warning`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WarningCode {
+    /// A plausible value outside what training saw (`train_min`..=`train_max`).
     OutsideTrainingRange,
     /// A dataset code for "not available": the numeric `sentinel` (DAYS_EMPLOYED = 365243) or a
     /// categorical `codes` entry (XNA, Unknown).
     SentinelValue,
+    /// An unknown level of a field whose `unknown` is [`UnknownLevel::Missing`]: scored as
+    /// missing.
     UnknownCategoryAsMissing,
 }
 
 /// A record that passed validation: the model's feature row plus what to tell the caller.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidRecord {
+    /// The client id (`id_field`), in [0, [`MAX_ID`]]; `None` when not sent.
     pub id: Option<i64>,
     /// Model features in model order; NaN = missing; categories as level codes.
     pub features: Vec<f64>,
+    /// Warnings about inputs the model reads, in schema order (those about unused inputs are
+    /// dropped).
     pub warnings: Vec<Warning>,
     /// Every input (schema order), then every derived feature: the values the model features
     /// were taken from (NaN = missing), so a reason code can name the inputs of a derived one.
     pub values: Vec<f64>,
 }
 
-/// Why a schema itself is unusable.
+/// Why a schema itself is unusable (returned by [`Schema::resolve`] and [`Schema::new`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum SchemaError {
+    /// A name (id, label, input or derived feature) is declared twice.
     DuplicateName(String),
-    UnknownReference { feature: String, name: String },
-    BadCategorical { field: String, reason: String },
-    BadRange { field: String },
+    /// A derived feature, or `model_features`, names something that does not exist (or that it
+    /// cannot read: a sentinel/missing flag of a derived feature).
+    UnknownReference {
+        /// The derived feature referring, or "model_features".
+        feature: String,
+        /// The name it refers to.
+        name: String,
+    },
+    /// A categorical field's alias or default names no level.
+    BadCategorical {
+        /// The field.
+        field: String,
+        /// Which alias or default is wrong.
+        reason: String,
+    },
+    /// A numeric field has a non-finite bound, default or sentinel, or `valid_min > valid_max`.
+    BadRange {
+        /// The field.
+        field: String,
+    },
 }
 
 impl core::fmt::Display for SchemaError {
@@ -248,6 +353,7 @@ impl core::fmt::Display for SchemaError {
 }
 
 impl Schema {
+    /// A resolved schema from its parts (no labels). Errors: as [`Schema::resolve`].
     pub fn new(
         id_field: String,
         id_required: bool,
@@ -382,6 +488,7 @@ impl Schema {
             .map(|k| self.by_name[k])
     }
 
+    /// The input called `name` (exact, case-sensitive), if any.
     pub fn input(&self, name: &str) -> Option<&InputField> {
         self.input_index(name).map(|i| &self.inputs[i])
     }
@@ -970,6 +1077,7 @@ impl InputKind {
 }
 
 impl DerivedOp {
+    /// Names the operation reads, in argument order.
     pub fn arguments(&self) -> Vec<&str> {
         match self {
             DerivedOp::Ratio { numerator, denominator } => {
