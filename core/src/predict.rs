@@ -8,9 +8,14 @@ use crate::bundle::Bundle;
 use crate::ensemble::FlatForest;
 use crate::schema::{InputKind, ValidRecord};
 
+/// The model's output for one record.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Score {
+    /// Raw score (margin): the intercept plus the trees' leaf values, in log-odds units for the
+    /// logistic link.
     pub raw_score: f64,
+    /// Probability of default in [0, 1]: the raw score through the model's link
+    /// ([`crate::Ensemble::probability`]), bit-equal to the library's `predict_proba`.
     pub probability: f64,
 }
 
@@ -18,25 +23,35 @@ pub struct Score {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum FeatureValue {
+    /// A numeric value in the input's unit (or a derived feature's value).
     Number(f64),
+    /// A categorical input's level (its code turned back into the level's name).
     Category(String),
     /// Absent, null, a sentinel, or a derived feature that could not be computed.
     Missing,
 }
 
+/// One model feature's share of a record's raw score.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Contribution {
+    /// Model feature name (an input or a derived feature).
     pub feature: String,
+    /// The value the model saw.
     pub value: FeatureValue,
     /// SHAP value in raw-score (log-odds) units.
     pub contribution: f64,
 }
 
+/// A scored record with its SHAP values: path-dependent TreeSHAP (Lundberg et al. 2018,
+/// "Consistent individualized feature attribution for tree ensembles", Algorithm 2; see
+/// [`crate::shap`]), the values LightGBM's `pred_contrib` and XGBoost's `pred_contribs` return.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Explanation {
-    /// Expected raw score over the training data (SHAP bias).
+    /// Expected raw score over the training data (SHAP bias), in raw-score units.
     pub base_value: f64,
+    /// As [`Score::raw_score`].
     pub raw_score: f64,
+    /// As [`Score::probability`].
     pub probability: f64,
     /// One entry per model feature, largest |contribution| first; base_value plus their sum is
     /// raw_score up to rounding.
@@ -49,6 +64,7 @@ pub fn valid_threshold(threshold: f64) -> bool {
 }
 
 impl Bundle {
+    /// Scores one record validated by this bundle's schema (its `features` in model order).
     pub fn score(&self, record: &ValidRecord) -> Score {
         self.score_compiled(None, record)
     }
@@ -102,6 +118,8 @@ impl Bundle {
         crate::shap::tree_shap(&self.ensemble, &record.features, out);
     }
 
+    /// Scores one record and attributes its raw score to the model features (see
+    /// [`Explanation`]); contributions sorted by decreasing |contribution|.
     pub fn explain(&self, record: &ValidRecord) -> Explanation {
         let mut phi = Vec::new();
         self.shap_values(record, &mut phi);

@@ -49,10 +49,16 @@ pub struct Reason {
     pub sentence: String,
 }
 
+/// An input behind a derived feature's [`Reason`] (e.g. AMT_ANNUITY and AMT_INCOME_TOTAL of an
+/// annuity-to-income ratio).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReasonInput {
+    /// Input name.
     pub name: String,
+    /// The value sent, as the model saw it (a level for a category, null when missing).
     pub value: FeatureValue,
+    /// Training median (numeric) or most frequent level (categorical) from the bundle's
+    /// reference statistics; null when the bundle has none for this input.
     pub typical: Option<FeatureValue>,
 }
 

@@ -26,6 +26,7 @@ pub const PROBABILITY_CLAMP: f64 = 1e-9;
 /// A scorecard scale: `base_points` at `base_odds` (good:bad), `pdo` points to double the odds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScoreScale {
+    /// Points given to an application whose odds equal `base_odds` (600 by default).
     pub base_points: f64,
     /// Odds of good to bad (e.g. 50 for 50:1) that score `base_points`.
     pub base_odds: f64,

@@ -3,7 +3,9 @@
 //!
 //! Importers take the file's text (no I/O) and never panic. They only allocate in proportion to
 //! the text they are given: every count read from the file is checked against what the file
-//! actually holds. The rules followed are in ../shared/MODEL_FORMATS.md.
+//! actually holds. The file formats read (LightGBM 2.x-4.x model text, XGBoost 1.0-3.x JSON and
+//! UBJSON, the scikit-learn 1.9 HistGradientBoosting export of train/) and the scoring rules
+//! followed are listed in docs/MODEL_IMPORT.md.
 
 pub mod lightgbm;
 pub mod sklearn;
@@ -28,6 +30,7 @@ pub const DEFAULT_THRESHOLD: f64 = 0.5;
 /// A model read from a library's file, ready to become a bundle.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ImportedModel {
+    /// The trees, with the library's decision rules, arithmetic and link (validated).
     pub ensemble: Ensemble,
     /// Model feature names, in the model's column order.
     pub feature_names: Vec<String>,
@@ -56,11 +59,18 @@ pub struct ImportOptions {
 /// file: written by the pipeline as JSON and passed to `creditscore import --spec`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BundleSpec {
+    /// The bundle's metadata; an empty `source` is filled with the importer's, and `iterations`
+    /// is always the importer's.
     pub meta: Metadata,
+    /// The input schema; its `model_features` must be the model's feature names in the model's
+    /// order, and its categorical levels the model's categories in code order.
     pub schema: Schema,
+    /// Decision threshold, a probability of default in [0, 1] (refuse at or above).
     pub threshold: f64,
+    /// How the required inputs were chosen ([`Bundle::selection`]).
     #[serde(default)]
     pub selection: Option<FeatureSelection>,
+    /// Training-data statistics for the drift report ([`Bundle::reference`]).
     #[serde(default)]
     pub reference: Option<ReferenceStats>,
 }
@@ -71,14 +81,22 @@ pub struct BundleSpec {
 pub enum ImportError {
     /// The text is not a well-formed model file.
     Syntax {
+        /// 1-based line: of the LightGBM model text, or where serde_json stopped parsing an
+        /// XGBoost JSON file; `None` otherwise.
         line: Option<usize>,
+        /// 0-based tree index, when the problem is inside a tree.
         tree: Option<usize>,
+        /// What is wrong.
         message: String,
     },
-    /// A well-formed model that uses something the scorer does not implement.
+    /// A well-formed model that uses something the scorer does not implement (e.g. a
+    /// multiclass objective, a random forest); the message says what to do instead.
     Unsupported {
+        /// 1-based line of the LightGBM model text; `None` for the other formats.
         line: Option<usize>,
+        /// 0-based tree index, when the problem is inside a tree.
         tree: Option<usize>,
+        /// The unsupported part.
         what: String,
     },
     /// The trees do not form a valid ensemble.
@@ -87,16 +105,24 @@ pub enum ImportError {
     Schema(SchemaError),
     /// The spec's `schema.model_features` differ from the model's features.
     SpecFeatures {
+        /// 0-based position of the first difference.
         position: usize,
+        /// The spec's name there; `None` when the spec's list is shorter.
         spec: Option<String>,
+        /// The model's name there; `None` when the model has fewer features.
         model: Option<String>,
     },
     /// A categorical input of the spec lists its levels in another order than the model's codes.
     SpecLevels {
+        /// The input.
         feature: String,
+        /// The spec's levels.
         spec: Vec<String>,
+        /// The model file's category labels, in code order.
         model: Vec<String>,
     },
+    /// The assembled bundle fails [`Bundle::check`] for another reason (e.g. a threshold outside
+    /// [0, 1], a bad scorecard scale in the spec's metadata).
     Bundle(BundleError),
 }
 

@@ -23,7 +23,10 @@ use super::{ImportError, ImportedModel};
 use crate::bundle::Iterations;
 use crate::ensemble::{Arithmetic, Ensemble, Link, MissingType, Node, Split, Tree};
 
+/// The `format` value of the JSON that train/creditscore_train/sklearn_export.py writes for a
+/// `HistGradientBoostingClassifier`.
 pub const FORMAT: &str = "creditscore-sklearn-hgb";
+/// The `format_version` this importer reads; any other is refused.
 pub const FORMAT_VERSION: u32 = 1;
 /// scikit-learn bins categories into at most 255 (+ missing) bins: codes are below 256.
 const CATEGORY_CODES: usize = 256;

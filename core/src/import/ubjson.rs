@@ -27,6 +27,7 @@ const MAX_DEPTH: usize = 64;
 pub struct UbjsonError {
     /// Byte offset where decoding stopped.
     pub offset: usize,
+    /// What is wrong there (e.g. an unknown type marker, a length past the end).
     pub message: String,
 }
 

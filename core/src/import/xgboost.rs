@@ -28,6 +28,7 @@ pub enum FileFormat {
     /// (136 bytes), then the objective name as a u64 length and bytes. XGBoost 3.x no longer
     /// loads it either.
     LegacyBinary,
+    /// None of the above (not an XGBoost model file).
     Unknown,
 }
 

@@ -25,6 +25,7 @@ use crate::schema::IssueCode;
 pub const PARTITIONED_PREFIX: &str = "logs/date=";
 /// Most records one `GET /logs?since=..` page returns, and its default.
 pub const MAX_LOG_PAGE: usize = MAX_LOG_TAIL;
+/// Records per `GET /logs?since=..` page when `limit` is not given.
 pub const DEFAULT_LOG_PAGE: usize = 1000;
 /// Largest body of one queue message the producer sends (bytes). Cloudflare Queues accept
 /// 128 KB (128,000 bytes) per message including about 100 bytes of metadata
@@ -179,8 +180,12 @@ pub fn batch_id<S: AsRef<str>>(message_ids: &[S]) -> String {
 /// request's `null` index sorts first). Two deliveries of one record have equal keys.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SortKey {
+    /// The record's `ts`, in milliseconds since the Unix epoch (UTC).
     pub ms: u64,
+    /// The record's `request_id`.
     pub request_id: String,
+    /// The record's `record_index` (position in the request's `data` array); `None` for the
+    /// one record of a failed request.
     pub index: Option<u64>,
 }
 
@@ -329,6 +334,7 @@ pub struct LogPage {
 }
 
 impl LogPage {
+    /// An empty page for a parsed query (from [`Outcome::ReadWindow`](super::Outcome::ReadWindow)).
     pub fn new(query: LogQuery) -> LogPage {
         LogPage { query, lines: Vec::new(), last: None, duplicates: 0, skipped: 0, more: false }
     }
@@ -349,6 +355,7 @@ impl LogPage {
         self.query.until_ms.is_some_and(|u| minute.saturating_mul(MINUTE_MS) >= u)
     }
 
+    /// Whether the page holds `limit` records (the adapter can stop reading).
     pub fn is_full(&self) -> bool {
         self.lines.len() >= self.query.limit
     }
@@ -432,14 +439,19 @@ pub struct LogTail {
 }
 
 impl LogTail {
+    /// An empty tail of `tail` records (from [`Outcome::ReadLogs`](super::Outcome::ReadLogs)).
     pub fn new(tail: usize) -> LogTail {
         LogTail { tail, minutes: Vec::new(), unique: 0, duplicates: 0, skipped: 0 }
     }
 
+    /// Whether `tail` unique records have been added (older minutes cannot change the answer).
     pub fn is_full(&self) -> bool {
         self.unique >= self.tail
     }
 
+    /// Adds every record of one minute (the texts of all its objects, any order); minutes must
+    /// come newest first. Lines that are not log records are counted as skipped, repeated
+    /// records (same [`SortKey`]) as duplicates.
     pub fn add_minute<S: AsRef<str>>(&mut self, objects: &[S]) {
         let mut records: Vec<(SortKey, String)> = Vec::new();
         for text in objects {
@@ -458,6 +470,8 @@ impl LogTail {
         self.minutes.push(records);
     }
 
+    /// The NDJSON response: the newest `tail` records, oldest first, with `X-Log-Records`,
+    /// `X-Log-Duplicates` and `X-Log-Skipped` headers.
     pub fn finish(self) -> Response {
         let mut lines: Vec<String> = self.minutes.into_iter().rev().flatten().map(|(_, l)| l).collect();
         let skip = lines.len().saturating_sub(self.tail);

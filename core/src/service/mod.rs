@@ -50,8 +50,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const MAX_PREDICT_RECORDS: usize = 1000;
 /// Most records in one `POST /explain` body (TreeSHAP costs far more than scoring); more get 413.
 pub const MAX_EXPLAIN_RECORDS: usize = 100;
-/// `GET /logs?tail=N` bounds and default.
+/// Largest `N` of `GET /logs?tail=N` (records); larger values get 422.
 pub const MAX_LOG_TAIL: usize = 10_000;
+/// Records `GET /logs` returns when neither `tail` nor a time window is given.
 pub const DEFAULT_LOG_TAIL: usize = 200;
 
 /// The message of a 422 for a batch with `bad` invalid records out of `total` (also raised by
@@ -63,12 +64,16 @@ pub fn invalid_records_message(bad: usize, total: usize) -> String {
 /// Where prediction logs go, decided by the adapter from what is bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogStore {
+    /// A Cloudflare R2 bucket (`LOGS_BUCKET`): one NDJSON object per request or queue batch.
     R2,
+    /// A Workers KV namespace (`LOGS_KV`), when no bucket is bound.
     Kv,
+    /// Nothing bound: predictions are not logged and `GET /logs` answers 503.
     Off,
 }
 
 impl LogStore {
+    /// The name `GET /health` reports as `logs`: "r2", "kv" or "off".
     pub fn as_str(self) -> &'static str {
         match self {
             LogStore::R2 => "r2",
@@ -81,6 +86,7 @@ impl LogStore {
 /// Operator configuration, read by the adapter from its environment for each request.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// Which log store the adapter has bound.
     pub log_store: LogStore,
     /// `LOGS_ACCESS_TOKEN`: `None` (or empty) disables `GET /logs` (503).
     pub logs_token: Option<String>,
@@ -119,6 +125,7 @@ impl Settings {
 /// One HTTP request as the service needs it.
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'a> {
+    /// HTTP method, upper case as sent (`GET`, `POST`, `OPTIONS`).
     pub method: &'a str,
     /// Path without the query string, e.g. `/predict`.
     pub path: &'a str,
@@ -132,6 +139,7 @@ pub struct Request<'a> {
     pub client_source: Option<&'a str>,
     /// `Origin` header (browsers send it on cross-origin requests; see [`CorsOrigins`]).
     pub origin: Option<&'a str>,
+    /// The request body as received (JSON for `POST /predict` and `POST /explain`).
     pub body: &'a [u8],
     /// `Content-Length` as declared; an adapter that refuses to read a body declared larger than
     /// [`MAX_BODY_BYTES`] passes an empty `body` and this length, and gets the 413.
@@ -142,16 +150,22 @@ pub struct Request<'a> {
     pub now_ms: u64,
 }
 
+/// What the adapter sends back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Response {
+    /// HTTP status code.
     pub status: u16,
+    /// `Content-Type` header value ([`JSON`] or [`NDJSON`]).
     pub content_type: &'static str,
+    /// The body, UTF-8 (a JSON document, or NDJSON lines for `GET /logs`).
     pub body: String,
     /// Extra headers (`Allow` on 405, `WWW-Authenticate` on 401, `Cache-Control` on logs).
     pub headers: Vec<(&'static str, String)>,
 }
 
+/// `Content-Type` of JSON responses.
 pub const JSON: &str = "application/json";
+/// `Content-Type` of `GET /logs` responses: one JSON log record per line (docs/LOGS.md).
 pub const NDJSON: &str = "application/x-ndjson";
 
 /// What the adapter does next.
@@ -161,13 +175,25 @@ pub enum Outcome {
     /// ([`PendingLogs::complete`]) and store them off the response path (body from
     /// [`render_ndjson`]; one object per request keyed by [`partitioned_key`], or queue messages
     /// from [`split_ndjson`]; docs/LOGS.md).
-    Respond { response: Response, logs: PendingLogs },
+    Respond {
+        /// The HTTP response.
+        response: Response,
+        /// Prediction log records of this request (empty for other routes and for failures
+        /// before scoring).
+        logs: PendingLogs,
+    },
     /// An authorised `GET /logs?tail=N`: feed stored objects, whole minutes newest first, to a
     /// [`LogTail`] until it is full (or none are left), then send [`LogTail::finish`].
-    ReadLogs { tail: usize },
+    ReadLogs {
+        /// Records wanted, in 1..=[`MAX_LOG_TAIL`].
+        tail: usize,
+    },
     /// An authorised `GET /logs?since&until&limit&cursor`: fill a [`LogPage`] (see there) and
     /// send [`LogPage::finish`].
-    ReadWindow { query: LogQuery },
+    ReadWindow {
+        /// The parsed window, page size and cursor.
+        query: LogQuery,
+    },
 }
 
 impl Outcome {
@@ -273,14 +299,20 @@ impl Service {
         }
     }
 
+    /// A service over an already decoded (and checked) bundle; compiles its trees once.
     pub fn from_bundle(bundle: Bundle) -> Service {
         Service { compiled: bundle.ensemble.flatten(), bundle: Ok(bundle) }
     }
 
+    /// The bundle, or `None` when it could not be loaded (every scoring route then answers 503).
     pub fn bundle(&self) -> Option<&Bundle> {
         self.bundle.as_ref().ok()
     }
 
+    /// Answers one request: routes it (404 for an unknown path, 405 with `Allow` for a wrong
+    /// method), answers CORS preflights and adds CORS headers as `settings.cors` allows, and
+    /// says what the adapter must do next. Never panics; every failure is a JSON error body
+    /// (`{"error": {"code", "message", "details"}}`, docs/API.md).
     pub fn handle(&self, settings: &Settings, req: &Request<'_>) -> Outcome {
         if req.method == "OPTIONS"
             && let Some(response) = cors::preflight(settings, req.path, req.origin)
