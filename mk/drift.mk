@@ -13,6 +13,7 @@ test-drift: venv setup-chromium setup-rust
 	cargo build -p creditscore-cli --bin creditscore --example drift_fixture_bundle
 	$(PY) tests/drift/run_drift_test.py --bin target/debug/creditscore --fixture-bin $(DRIFT_FIXTURE_BIN)
 	$(PY) tests/drift/run_drift_cases.py --bin target/debug/creditscore
+	$(PY) tests/drift/run_drift_inputs.py --bin target/debug/creditscore
 
 # 10 million log lines: creditscore drift vs pandas + scipy on the same data (lines/s, peak RSS).
 DRIFT_BENCH_LINES ?= 10000000

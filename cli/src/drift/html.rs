@@ -55,7 +55,7 @@ ul.headline{{margin:8px 0;padding-left:20px;font-size:15px;line-height:1.5}}
         r#"<h1>Data drift report <span class="badge {st}">{st_text}</span></h1>
 {headline}<div class="meta">Model <b>{name}</b> version <b>{version}</b> (sha256 <code>{sha}</code>, threshold {thr})<br>
 Reference: {origin}<br>
-Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {errors} errors), {malformed} malformed, period {first} to {last}</div>
+Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {errors} errors, {duplicates} duplicates dropped), {malformed} malformed, period {first} to {last}</div>
 <div class="kpis">
 <div class="kpi"><b>{n_drift}</b><small>inputs drifting</small></div>
 <div class="kpi"><b>{n_watch}</b><small>to watch</small></div>
@@ -86,6 +86,7 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
         path = esc(&s.logs.path),
         lines = s.logs.lines,
         records = s.logs.records,
+        duplicates = s.logs.duplicate_records,
         scored = s.logs.scored,
         errors = s.logs.errors,
         malformed = s.logs.malformed_lines,
@@ -248,7 +249,11 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
     if !s.logs.malformed_examples.is_empty() {
         h.push_str("<table><tr><th>Line</th><th>Problem</th></tr>\n");
         for m in &s.logs.malformed_examples {
-            let _ = writeln!(h, "<tr><td class=num>{}</td><td>{}</td></tr>", m.line, esc(&m.reason));
+            let at = match &m.file {
+                Some(f) => format!("{}:{}", esc(f), m.line),
+                None => m.line.to_string(),
+            };
+            let _ = writeln!(h, "<tr><td class=num>{at}</td><td>{}</td></tr>", esc(&m.reason));
         }
         h.push_str("</table>\n");
     }

@@ -43,9 +43,12 @@ pub const NO_RECORDS_EXIT_CODE: i32 = 4;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Prediction logs, one JSON record per line (`-` reads standard input).
-    #[arg(long)]
-    logs: PathBuf,
+    /// Prediction logs, one JSON record per line: files (plain or gzip, `-` reads standard
+    /// input) and directories (every *.ndjson, *.ndjson.gz, *.jsonl, *.jsonl.gz file below, sorted
+    /// by path); several may follow one --logs, or --logs may be repeated. A record repeated
+    /// (same request_id and record_index) counts once.
+    #[arg(long, num_args = 1.., required = true)]
+    logs: Vec<PathBuf>,
     /// Model bundle (.csb): schema, threshold and, unless --reference is given, the reference.
     #[arg(long)]
     bundle: PathBuf,
@@ -121,6 +124,11 @@ enum Accumulator {
 
 /// Everything gathered from the logs in one pass.
 struct LogStats {
+    /// Log files read.
+    files: u64,
+    /// Records dropped because one with the same request_id and record_index was read before.
+    duplicate_records: u64,
+    /// Bytes of log text (after decompression).
     bytes: u64,
     lines: u64,
     blank_lines: u64,
@@ -173,15 +181,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
         }
         refs.features.retain(|f| names.contains(&f.name));
     }
-    let (reader, total): (Box<dyn std::io::Read>, Option<u64>) = if args.logs == Path::new("-") {
-        (Box::new(std::io::stdin().lock()), None)
-    } else {
-        let file = File::open(&args.logs).map_err(CliError::io(&args.logs))?;
-        let len = file.metadata().ok().map(|m| m.len());
-        (Box::new(file), len)
-    };
-    let (stats, judged) =
-        analyse(&refs, &cfg, reader, total, (args.since, args.until)).map_err(CliError::io(&args.logs))?;
+    let files = logs::expand_inputs(&args.logs).map_err(|(path, e)| CliError::io(&path)(e))?;
+    let sources = files.into_iter().map(LogSource::Path).collect();
+    let (stats, judged) = analyse(&refs, &cfg, sources, (args.since, args.until))?;
     let summary = build_summary(&args, &bundle, &refs, &stats, judged, cfg);
     std::fs::create_dir_all(&args.out).map_err(CliError::io(&args.out))?;
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| CliError::Other(e.to_string()))?;
@@ -190,12 +192,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
 
     let count = |s: Status| summary.features.iter().filter(|f| f.status == s).count();
     println!(
-        "drift: {} -> {}\n  {} log lines ({} malformed), {} records; inputs: {} drift, {} watch, {} insufficient data, {} not sent",
+        "drift: {} -> {}\n  {} log lines in {} file(s) ({} malformed), {} records ({} duplicates dropped); inputs: {} drift, {} watch, {} insufficient data, {} not sent",
         summary.status.as_str(),
         args.out.join("drift_report.html").display(),
         stats.lines,
+        stats.files,
         stats.malformed,
         stats.records,
+        stats.duplicate_records,
         count(Status::Drift),
         count(Status::Watch),
         count(Status::InsufficientData),
@@ -231,10 +235,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
 fn analyse(
     refs: &References,
     cfg: &Config,
-    input: Box<dyn std::io::Read + '_>,
-    total: Option<u64>,
+    sources: Vec<LogSource<'_>>,
     window: (Option<i64>, Option<i64>),
-) -> std::io::Result<(LogStats, Judgement)> {
+) -> Result<(LogStats, Judgement), CliError> {
     let mut accumulators: Vec<Accumulator> = refs
         .features
         .iter()
@@ -253,7 +256,7 @@ fn analyse(
         .map(|s| s.reference.clone())
         .unwrap_or(NumericReference::Sample { sorted: vec![], missing: 0 });
     let mut score_acc = NumericAccumulator::new(&score_reference);
-    let stats = read_logs(input, total, refs, &mut accumulators, &mut score_acc, window)?;
+    let stats = read_logs(sources, refs, &mut accumulators, &mut score_acc, window)?;
 
     let mut features: Vec<FeatureDrift> = refs
         .features
@@ -317,21 +320,39 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     std::fs::rename(&tmp, path).map_err(CliError::io(path))
 }
 
+/// One input of the report: a file (`-` = standard input), or a reader (tests).
+pub enum LogSource<'a> {
+    Path(PathBuf),
+    #[cfg_attr(not(test), allow(dead_code))]
+    Reader(Box<dyn std::io::Read + 'a>),
+}
+
 fn read_logs(
-    reader: Box<dyn std::io::Read + '_>,
-    total: Option<u64>,
+    sources: Vec<LogSource<'_>>,
     refs: &References,
     accumulators: &mut [Accumulator],
     score_acc: &mut NumericAccumulator,
     (since, until): (Option<i64>, Option<i64>),
-) -> std::io::Result<LogStats> {
-    let mut lines = LineReader::new(BufReader::with_capacity(1 << 20, reader));
+) -> Result<LogStats, CliError> {
+    // Progress counts the bytes read from disk against the files' sizes (unknown with stdin).
+    let total: Option<u64> = sources
+        .iter()
+        .map(|s| match s {
+            LogSource::Path(p) if p != Path::new("-") => std::fs::metadata(p).ok().map(|m| m.len()),
+            _ => None,
+        })
+        .sum();
+    let raw_bytes = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let name_files = sources.len() > 1;
+    let mut seen = logs::SeenRecords::default();
     let index: std::collections::HashMap<&str, usize> =
         refs.features.iter().enumerate().map(|(i, f)| (f.name.as_str(), i)).collect();
     // Per input, the position in the record's `inputs` of its last occurrence (last key wins).
     let mut chosen: Vec<Option<usize>> = vec![None; accumulators.len()];
     let mut scratch = Vec::new();
     let mut s = LogStats {
+        files: 0,
+        duplicate_records: 0,
         bytes: 0,
         lines: 0,
         blank_lines: 0,
@@ -363,172 +384,201 @@ fn read_logs(
     };
     let mut progress = ProgressBar::new(total);
     let mut buf = Vec::with_capacity(64 * 1024);
-    loop {
-        let line = lines.next_line(&mut buf)?;
-        let malformed = |s: &mut LogStats, reason: String| {
-            s.malformed += 1;
-            if s.malformed_examples.len() < MAX_MALFORMED_EXAMPLES {
-                s.malformed_examples
-                    .push(MalformedLine { line: s.lines, reason: logs::truncate(&reason, 200) });
+    for source in sources {
+        let (name, reader): (PathBuf, Box<dyn std::io::Read>) = match source {
+            LogSource::Path(p) if p == Path::new("-") => (p, Box::new(std::io::stdin().lock())),
+            LogSource::Path(p) => {
+                let file = File::open(&p).map_err(CliError::io(&p))?;
+                (p, Box::new(logs::Counting::new(file, raw_bytes.clone())))
             }
+            LogSource::Reader(r) => (PathBuf::from("-"), r),
         };
-        match line {
-            Line::End => break,
-            Line::TooLong(n) => {
-                s.lines += 1;
-                malformed(
-                    &mut s,
-                    format!("line of {n} bytes exceeds the {} byte limit", logs::MAX_LINE_BYTES),
-                );
-                continue;
-            }
-            Line::Complete => s.lines += 1,
-        }
-        if s.lines.is_multiple_of(4096) {
-            progress.update(lines.bytes_read, s.lines);
-        }
-        if buf.iter().all(u8::is_ascii_whitespace) {
-            s.blank_lines += 1;
-            continue;
-        }
-        let record = match logs::parse_line(&buf, &mut scratch) {
-            Ok(r) => r,
-            Err(reason) => {
-                malformed(&mut s, reason);
-                continue;
-            }
-        };
-        let epoch = match record.ts.as_deref() {
-            None => None,
-            Some(ts) => match logs::parse_timestamp(ts) {
-                Some((t, form)) => {
-                    s.ts_naive += u64::from(form == TsForm::Naive);
-                    Some(t)
+        let reader = logs::decompressed(reader).map_err(CliError::io(&name))?;
+        let file = name_files.then(|| name.display().to_string());
+        let mut lines = LineReader::new(BufReader::with_capacity(1 << 20, reader));
+        s.files += 1;
+        let mut line_no = 0u64;
+        loop {
+            let line = lines.next_line(&mut buf).map_err(CliError::io(&name))?;
+            let malformed = |s: &mut LogStats, line: u64, reason: String| {
+                s.malformed += 1;
+                if s.malformed_examples.len() < MAX_MALFORMED_EXAMPLES {
+                    s.malformed_examples.push(MalformedLine {
+                        file: file.clone(),
+                        line,
+                        reason: logs::truncate(&reason, 200),
+                    });
                 }
-                None => {
-                    s.ts_unreadable += 1;
-                    if s.ts_unreadable_examples.len() < MAX_MALFORMED_EXAMPLES {
-                        s.ts_unreadable_examples.push(MalformedLine {
-                            line: s.lines,
-                            reason: format!("ts `{}` is not a timestamp", logs::truncate(ts, 40)),
-                        });
+            };
+            line_no += 1;
+            match line {
+                Line::End => break,
+                Line::TooLong(n) => {
+                    s.lines += 1;
+                    malformed(
+                        &mut s,
+                        line_no,
+                        format!("line of {n} bytes exceeds the {} byte limit", logs::MAX_LINE_BYTES),
+                    );
+                    continue;
+                }
+                Line::Complete => s.lines += 1,
+            }
+            if s.lines.is_multiple_of(4096) {
+                progress.update(raw_bytes.get(), s.lines);
+            }
+            if buf.iter().all(u8::is_ascii_whitespace) {
+                s.blank_lines += 1;
+                continue;
+            }
+            let record = match logs::parse_line(&buf, &mut scratch) {
+                Ok(r) => r,
+                Err(reason) => {
+                    malformed(&mut s, line_no, reason);
+                    continue;
+                }
+            };
+            let epoch = match record.ts.as_deref() {
+                None => None,
+                Some(ts) => match logs::parse_timestamp(ts) {
+                    Some((t, form)) => {
+                        s.ts_naive += u64::from(form == TsForm::Naive);
+                        Some(t)
                     }
-                    None
+                    None => {
+                        s.ts_unreadable += 1;
+                        if s.ts_unreadable_examples.len() < MAX_MALFORMED_EXAMPLES {
+                            s.ts_unreadable_examples.push(MalformedLine {
+                                file: file.clone(),
+                                line: line_no,
+                                reason: format!("ts `{}` is not a timestamp", logs::truncate(ts, 40)),
+                            });
+                        }
+                        None
+                    }
+                },
+            };
+            if since.is_some() || until.is_some() {
+                let inside =
+                    epoch.is_some_and(|t| since.is_none_or(|a| t >= a) && until.is_none_or(|b| t < b));
+                if !inside {
+                    s.outside_window += 1;
+                    continue;
                 }
-            },
-        };
-        if since.is_some() || until.is_some() {
-            let inside = epoch.is_some_and(|t| since.is_none_or(|a| t >= a) && until.is_none_or(|b| t < b));
-            if !inside {
-                s.outside_window += 1;
+            }
+            // A copy of a record already read (at-least-once delivery, overlapping files).
+            if let Some(id) = record.request_id.as_deref()
+                && !seen.insert(id, record.record_index)
+            {
+                s.duplicate_records += 1;
                 continue;
             }
-        }
-        s.records += 1;
-        let mut duplicates = u64::from(record.duplicate_keys);
-        match epoch {
-            Some(t) => {
-                s.first_ts = Some(s.first_ts.map_or(t, |f| f.min(t)));
-                s.last_ts = Some(s.last_ts.map_or(t, |l| l.max(t)));
+            s.records += 1;
+            let mut duplicates = u64::from(record.duplicate_keys);
+            match epoch {
+                Some(t) => {
+                    s.first_ts = Some(s.first_ts.map_or(t, |f| f.min(t)));
+                    s.last_ts = Some(s.last_ts.map_or(t, |l| l.max(t)));
+                }
+                None => s.without_ts += 1,
             }
-            None => s.without_ts += 1,
-        }
-        if let Some(v) = &record.model_version {
-            s.model_versions.add(v);
-        }
-        if let Some(l) = record.latency_us.and_then(Num::finite) {
-            s.latency.push(l);
-        }
-        if record.error {
-            s.errors += 1;
-            s.error_codes.add(record.error_code.as_deref().unwrap_or("(no code)"));
+            if let Some(v) = &record.model_version {
+                s.model_versions.add(v);
+            }
+            if let Some(l) = record.latency_us.and_then(Num::finite) {
+                s.latency.push(l);
+            }
+            if record.error {
+                s.errors += 1;
+                s.error_codes.add(record.error_code.as_deref().unwrap_or("(no code)"));
+                if let Some(t) = epoch {
+                    s.time.add(t, 1, 0, 1);
+                }
+                s.duplicate_keys += duplicates;
+                s.records_with_duplicate_keys += u64::from(duplicates > 0);
+                continue;
+            }
+            s.scored += 1;
+            if let Some(p) = record.probability.and_then(Num::finite) {
+                score_acc.push(p);
+                s.probabilities.push(p);
+            }
+            let prediction = record.prediction.and_then(Num::finite);
+            let refused = prediction.is_some_and(|p| p >= 1.0);
+            if prediction.is_some() {
+                s.with_prediction += 1;
+                s.refused += u64::from(refused);
+            }
             if let Some(t) = epoch {
-                s.time.add(t, 1, 0, 1);
+                s.time.add(t, 1, u64::from(refused), 0);
+            }
+            for w in record.warnings.iter().flatten() {
+                s.warnings.add(&format!("{}\t{}", w.field, w.code));
+            }
+            let inputs: &[(std::borrow::Cow<'_, str>, InputValue<'_>)] =
+                record.inputs.as_ref().map_or(&[], |i| i.0.as_slice());
+            chosen.iter_mut().for_each(|x| *x = None);
+            for (k, (name, _)) in inputs.iter().enumerate() {
+                let Some(&i) = index.get(name.as_ref()) else { continue };
+                duplicates += u64::from(chosen[i].is_some());
+                chosen[i] = Some(k);
             }
             s.duplicate_keys += duplicates;
             s.records_with_duplicate_keys += u64::from(duplicates > 0);
-            continue;
-        }
-        s.scored += 1;
-        if let Some(p) = record.probability.and_then(Num::finite) {
-            score_acc.push(p);
-            s.probabilities.push(p);
-        }
-        let prediction = record.prediction.and_then(Num::finite);
-        let refused = prediction.is_some_and(|p| p >= 1.0);
-        if prediction.is_some() {
-            s.with_prediction += 1;
-            s.refused += u64::from(refused);
-        }
-        if let Some(t) = epoch {
-            s.time.add(t, 1, u64::from(refused), 0);
-        }
-        for w in record.warnings.iter().flatten() {
-            s.warnings.add(&format!("{}\t{}", w.field, w.code));
-        }
-        let inputs: &[(std::borrow::Cow<'_, str>, InputValue<'_>)] =
-            record.inputs.as_ref().map_or(&[], |i| i.0.as_slice());
-        chosen.iter_mut().for_each(|x| *x = None);
-        for (k, (name, _)) in inputs.iter().enumerate() {
-            let Some(&i) = index.get(name.as_ref()) else { continue };
-            duplicates += u64::from(chosen[i].is_some());
-            chosen[i] = Some(k);
-        }
-        s.duplicate_keys += duplicates;
-        s.records_with_duplicate_keys += u64::from(duplicates > 0);
-        for (i, acc) in accumulators.iter_mut().enumerate() {
-            let Some(k) = chosen[i] else {
-                match acc {
-                    Accumulator::Numeric(a, _) => a.push_missing(),
-                    Accumulator::Categorical(a, _) => a.push_missing(),
-                }
-                continue;
-            };
-            s.sent[i] += 1;
-            let (name, value) = &inputs[k];
-            match (acc, value) {
-                (Accumulator::Numeric(a, sentinel), InputValue::Number(v)) => {
-                    if Some(*v) == *sentinel {
-                        a.push_missing()
-                    } else {
-                        a.push(*v)
+            for (i, acc) in accumulators.iter_mut().enumerate() {
+                let Some(k) = chosen[i] else {
+                    match acc {
+                        Accumulator::Numeric(a, _) => a.push_missing(),
+                        Accumulator::Categorical(a, _) => a.push_missing(),
                     }
-                }
-                (Accumulator::Numeric(a, _), InputValue::NonFinite) => {
-                    a.push_missing();
-                    s.non_finite.add(name);
-                }
-                (Accumulator::Numeric(a, _), InputValue::Null) => a.push_missing(),
-                // Categories through the scorer's own rule (aliases, case, codes, booleans).
-                (Accumulator::Categorical(a, spec), InputValue::Text(_) | InputValue::Bool(_)) => {
-                    let raw = match value {
-                        InputValue::Text(t) => RawValue::String(t),
-                        InputValue::Bool(b) => RawValue::Bool(*b),
-                        _ => RawValue::Null,
-                    };
-                    match reference::level_of(spec, raw) {
-                        Level::Known(k) => a.push(&spec.levels[k]),
-                        Level::Unknown => a.push(raw.text().unwrap_or("")),
-                        Level::Missing => a.push_missing(),
-                        Level::WrongType => {
-                            a.push_missing();
-                            s.type_mismatches.add(name);
+                    continue;
+                };
+                s.sent[i] += 1;
+                let (name, value) = &inputs[k];
+                match (acc, value) {
+                    (Accumulator::Numeric(a, sentinel), InputValue::Number(v)) => {
+                        if Some(*v) == *sentinel {
+                            a.push_missing()
+                        } else {
+                            a.push(*v)
                         }
                     }
-                }
-                (Accumulator::Categorical(a, _), InputValue::Null) => a.push_missing(),
-                (Accumulator::Numeric(a, _), _) => {
-                    a.push_missing();
-                    s.type_mismatches.add(name);
-                }
-                (Accumulator::Categorical(a, _), _) => {
-                    a.push_missing();
-                    s.type_mismatches.add(name);
+                    (Accumulator::Numeric(a, _), InputValue::NonFinite) => {
+                        a.push_missing();
+                        s.non_finite.add(name);
+                    }
+                    (Accumulator::Numeric(a, _), InputValue::Null) => a.push_missing(),
+                    // Categories through the scorer's own rule (aliases, case, codes, booleans).
+                    (Accumulator::Categorical(a, spec), InputValue::Text(_) | InputValue::Bool(_)) => {
+                        let raw = match value {
+                            InputValue::Text(t) => RawValue::String(t),
+                            InputValue::Bool(b) => RawValue::Bool(*b),
+                            _ => RawValue::Null,
+                        };
+                        match reference::level_of(spec, raw) {
+                            Level::Known(k) => a.push(&spec.levels[k]),
+                            Level::Unknown => a.push(raw.text().unwrap_or("")),
+                            Level::Missing => a.push_missing(),
+                            Level::WrongType => {
+                                a.push_missing();
+                                s.type_mismatches.add(name);
+                            }
+                        }
+                    }
+                    (Accumulator::Categorical(a, _), InputValue::Null) => a.push_missing(),
+                    (Accumulator::Numeric(a, _), _) => {
+                        a.push_missing();
+                        s.type_mismatches.add(name);
+                    }
+                    (Accumulator::Categorical(a, _), _) => {
+                        a.push_missing();
+                        s.type_mismatches.add(name);
+                    }
                 }
             }
         }
+        s.bytes += lines.bytes_read;
     }
-    s.bytes = lines.bytes_read;
     progress.finish(s.bytes, s.lines);
     Ok(s)
 }
@@ -604,13 +654,20 @@ pub struct Summary {
 
 #[derive(Serialize)]
 pub struct LogSummary {
+    /// The `--logs` arguments, comma-separated.
     pub path: String,
+    /// Files read (a directory contributes each log file below it).
+    pub files: u64,
     pub bytes: u64,
     pub lines: u64,
     pub blank_lines: u64,
     pub malformed_lines: u64,
     pub malformed_examples: Vec<MalformedLine>,
+    /// Unique records used (inside --since/--until, duplicates dropped).
     pub records: u64,
+    /// Records dropped as copies of one already read: same `request_id` and `record_index`
+    /// (at-least-once delivery of the queue path, overlapping pulls).
+    pub duplicate_records: u64,
     pub scored: u64,
     pub errors: u64,
     pub error_share: Option<f64>,
@@ -801,13 +858,15 @@ fn build_summary(
         verdict,
         exit_code_on_drift: DRIFT_EXIT_CODE,
         logs: LogSummary {
-            path: args.logs.display().to_string(),
+            path: args.logs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+            files: s.files,
             bytes: s.bytes,
             lines: s.lines,
             blank_lines: s.blank_lines,
             malformed_lines: s.malformed,
             malformed_examples: s.malformed_examples.clone(),
             records: s.records,
+            duplicate_records: s.duplicate_records,
             scored: s.scored,
             errors: s.errors,
             error_share: (s.records > 0).then(|| s.errors as f64 / s.records as f64),
