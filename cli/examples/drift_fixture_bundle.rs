@@ -15,40 +15,27 @@ use creditscore_core::bundle::{
     FeatureReference, Metadata, ReferenceDistribution, ReferenceStats, ScoreReference,
 };
 use creditscore_core::schema::{CategoricalSpec, InputField, InputKind, NumericSpec, RawValue, Schema};
-use creditscore_core::{Arithmetic, Bundle, Ensemble, Link, MissingType, Node, Split, Tree};
+use creditscore_core::test_support::{
+    aliases, categorical_input, levels, numeric_input, split_in_set, split_le,
+};
+use creditscore_core::{Arithmetic, Bundle, Ensemble, Link, Node, Tree};
 
+// Every input is optional and nullable: drift logs carry whatever the clients sent.
 fn numeric(name: &str, spec: NumericSpec) -> InputField {
-    InputField {
-        name: name.into(),
-        required: false,
-        nullable: true,
-        description: String::new(),
-        kind: InputKind::Numeric(spec),
-    }
+    numeric_input(name, false, true, spec)
 }
 
-fn categorical(name: &str, levels: &[&str], aliases: &[(&str, &str)]) -> InputField {
-    InputField {
-        name: name.into(),
-        required: false,
-        nullable: true,
-        description: String::new(),
-        kind: InputKind::Categorical(CategoricalSpec {
-            levels: levels.iter().map(|s| s.to_string()).collect(),
-            aliases: aliases.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
-            ..Default::default()
-        }),
-    }
+fn categorical(name: &str, names: &[&str], spellings: &[(&str, &str)]) -> InputField {
+    categorical_input(
+        name,
+        false,
+        true,
+        CategoricalSpec { levels: levels(names), aliases: aliases(spellings), ..Default::default() },
+    )
 }
 
 fn split(feature: u32, threshold: f64, left: i32, right: i32) -> Node {
-    Node {
-        feature,
-        split: Split::LessOrEqual { threshold, missing: MissingType::NaN, default_left: true },
-        left,
-        right,
-        cover: 100.0,
-    }
+    split_le(feature, threshold, true, left, right, 100.0)
 }
 
 fn leaves(values: &[f64]) -> (Vec<f64>, Vec<f64>) {
@@ -73,19 +60,7 @@ fn ensemble() -> Ensemble {
     };
     let (v3, c3) = leaves(&[0.3, -0.15]);
     let t3 = Tree {
-        nodes: vec![Node {
-            feature: 4,
-            split: Split::Categorical {
-                bitset_start: 0,
-                bitset_len: 1,
-                in_set_left: true,
-                default_left: false,
-                strict_codes: false,
-            },
-            left: -1,
-            right: -2,
-            cover: 100.0,
-        }],
+        nodes: vec![split_in_set(4, -1, -2, 100.0)],
         leaf_values: v3,
         leaf_covers: c3,
         cat_words: vec![0b10], // level 1 = "M"

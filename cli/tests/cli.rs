@@ -312,9 +312,7 @@ fn features_command_writes_the_model_matrix() {
 #[test]
 fn predict_gives_score_points_and_reason_codes() {
     let dir = scratch("reasons");
-    let readme = serde_json::json!({"SK_ID_CURR": 100002, "EXT_SOURCE_2": 0.61, "EXT_SOURCE_3": 0.75,
-        "AMT_ANNUITY": 24700.5, "EXT_SOURCE_1": 0.45, "CODE_GENDER": "M", "DAYS_EMPLOYED": -637,
-        "AMT_CREDIT": 406597.5, "AMT_GOODS_PRICE": 351000.0, "DAYS_BIRTH": -9461, "FLAG_OWN_CAR": "N"});
+    let readme = creditscore_core::test_support::readme_clients().swap_remove(0);
     let mut risky = readme.clone();
     for (k, v) in [("EXT_SOURCE_2", 0.05), ("EXT_SOURCE_3", 0.08), ("AMT_CREDIT", 1_800_000.0)] {
         risky[k] = serde_json::json!(v);

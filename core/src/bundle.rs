@@ -556,89 +556,10 @@ impl<'a> Reader<'a> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::schema::{CategoricalSpec, InputField, InputKind, NumericSpec};
+    use crate::test_support::sample_bundle;
     use alloc::vec;
-
-    /// A small but complete bundle used by tests across the crate.
-    pub(crate) fn sample_bundle() -> Bundle {
-        let schema = Schema::new(
-            "SK_ID_CURR".into(),
-            true,
-            vec![
-                InputField {
-                    name: "x".into(),
-                    required: true,
-                    nullable: false,
-                    description: String::new(),
-                    kind: InputKind::Numeric(NumericSpec::default()),
-                },
-                InputField {
-                    name: "c".into(),
-                    required: false,
-                    nullable: false,
-                    description: String::new(),
-                    kind: InputKind::Categorical(CategoricalSpec {
-                        levels: vec!["a".into(), "b".into()],
-                        ..Default::default()
-                    }),
-                },
-            ],
-            vec![],
-            vec!["x".into(), "c".into()],
-        )
-        .unwrap();
-        let tree = Tree {
-            nodes: vec![
-                Node {
-                    feature: 0,
-                    split: Split::LessOrEqual {
-                        threshold: 0.5,
-                        missing: MissingType::NaN,
-                        default_left: true,
-                    },
-                    left: 1,
-                    right: -3,
-                    cover: 10.0,
-                },
-                Node {
-                    feature: 1,
-                    split: Split::Categorical {
-                        bitset_start: 0,
-                        bitset_len: 1,
-                        in_set_left: true,
-                        default_left: false,
-                        strict_codes: false,
-                    },
-                    left: -1,
-                    right: -2,
-                    cover: 6.0,
-                },
-            ],
-            leaf_values: vec![-1.0, 0.5, 2.0],
-            leaf_covers: vec![2.0, 4.0, 4.0],
-            cat_words: vec![0b10],
-        };
-        let second =
-            Tree { nodes: vec![], leaf_values: vec![0.25], leaf_covers: vec![10.0], cat_words: vec![] };
-        Bundle {
-            meta: Metadata { name: "sample".into(), version: "1".into(), ..Default::default() },
-            schema,
-            ensemble: Ensemble {
-                num_features: 2,
-                trees: vec![tree, second],
-                base_score: 0.0,
-                arithmetic: Arithmetic::F64,
-                link: Link::Sigmoid { scale: 1.0 },
-                zero_small_inputs: true,
-            },
-            threshold: 0.4,
-            selection: None,
-            reference: None,
-            sha256: String::new(),
-        }
-    }
 
     #[test]
     fn round_trip_preserves_everything() {

@@ -1364,37 +1364,13 @@ pub(crate) fn tree_depth(tree: &Tree) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{split_in_set, split_le};
     use alloc::vec;
 
     /// x0 <= 0.5 ? (x1 categorical in {1,3} ? 1.0 : 2.0) : 3.0
     fn small() -> Ensemble {
         let tree = Tree {
-            nodes: vec![
-                Node {
-                    feature: 0,
-                    split: Split::LessOrEqual {
-                        threshold: 0.5,
-                        missing: MissingType::NaN,
-                        default_left: false,
-                    },
-                    left: 1,
-                    right: -3,
-                    cover: 10.0,
-                },
-                Node {
-                    feature: 1,
-                    split: Split::Categorical {
-                        bitset_start: 0,
-                        bitset_len: 1,
-                        in_set_left: true,
-                        default_left: false,
-                        strict_codes: false,
-                    },
-                    left: -1,
-                    right: -2,
-                    cover: 6.0,
-                },
-            ],
+            nodes: vec![split_le(0, 0.5, false, 1, -3, 10.0), split_in_set(1, -1, -2, 6.0)],
             leaf_values: vec![1.0, 2.0, 3.0],
             leaf_covers: vec![2.0, 4.0, 4.0],
             cat_words: vec![0b1010],

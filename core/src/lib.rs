@@ -23,6 +23,9 @@ pub mod schema;
 pub mod scorecard;
 pub mod service;
 pub mod shap;
+// Test builders and fixture access, for this crate's tests and other crates' dev-dependencies.
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 
 pub use bundle::{Bundle, BundleError, Metadata};
 pub use predict::{Contribution, Explanation, FeatureValue, Score};

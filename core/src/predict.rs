@@ -163,7 +163,7 @@ impl Bundle {
 
 #[cfg(test)]
 mod tests {
-    use crate::bundle::tests::sample_bundle;
+    use crate::test_support::sample_bundle;
     use alloc::vec::Vec;
 
     #[test]

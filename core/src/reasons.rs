@@ -247,8 +247,8 @@ fn number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bundle::tests::sample_bundle;
     use crate::bundle::{FeatureReference, ReferenceStats};
+    use crate::test_support::sample_bundle;
     use alloc::vec;
 
     #[test]

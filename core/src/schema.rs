@@ -1213,16 +1213,11 @@ fn edit_distance(a: &[u8], b: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{aliases, categorical_input, levels, numeric_input};
     use alloc::vec;
 
     fn schema() -> Schema {
-        let num = |name: &str, required: bool, spec: NumericSpec| InputField {
-            name: name.into(),
-            required,
-            nullable: false,
-            description: String::new(),
-            kind: InputKind::Numeric(spec),
-        };
+        let num = |name: &str, required: bool, spec: NumericSpec| numeric_input(name, required, false, spec);
         Schema::new(
             "SK_ID_CURR".into(),
             true,
@@ -1254,19 +1249,16 @@ mod tests {
                         ..Default::default()
                     },
                 ),
-                InputField {
-                    name: "FLAG_OWN_CAR".into(),
-                    required: true,
-                    nullable: false,
-                    description: String::new(),
-                    kind: InputKind::Categorical(CategoricalSpec {
-                        levels: vec!["N".into(), "Y".into()],
-                        aliases: [("No".into(), "N".into()), ("Yes".into(), "Y".into())]
-                            .into_iter()
-                            .collect(),
+                categorical_input(
+                    "FLAG_OWN_CAR",
+                    true,
+                    false,
+                    CategoricalSpec {
+                        levels: levels(&["N", "Y"]),
+                        aliases: aliases(&[("No", "N"), ("Yes", "Y")]),
                         ..Default::default()
-                    }),
-                },
+                    },
+                ),
             ],
             vec![
                 DerivedFeature {
@@ -1389,20 +1381,15 @@ mod tests {
     /// A Home Credit-like schema with the synonyms, codes, an unused dictionary column and the
     /// label, as train/creditscore_train/dictionary.py writes them.
     fn home_credit() -> Schema {
-        let cat = |name: &str, levels: &[&str], aliases: &[(&str, &str)], codes: &[&str], required: bool| {
-            InputField {
-                name: name.into(),
-                required,
-                nullable: false,
-                description: String::new(),
-                kind: InputKind::Categorical(CategoricalSpec {
-                    levels: levels.iter().map(|l| String::from(*l)).collect(),
-                    aliases: aliases.iter().map(|(a, l)| (String::from(*a), String::from(*l))).collect(),
-                    codes: codes.iter().map(|c| String::from(*c)).collect(),
-                    unknown: if required { UnknownLevel::Reject } else { UnknownLevel::Missing },
-                    ..Default::default()
-                }),
-            }
+        let cat = |name: &str, names: &[&str], spellings: &[(&str, &str)], codes: &[&str], required: bool| {
+            let spec = CategoricalSpec {
+                levels: levels(names),
+                aliases: aliases(spellings),
+                codes: levels(codes),
+                unknown: if required { UnknownLevel::Reject } else { UnknownLevel::Missing },
+                ..Default::default()
+            };
+            categorical_input(name, required, false, spec)
         };
         let flag = [
             ("yes", "Y"),
@@ -1425,17 +1412,12 @@ mod tests {
                 cat("NAME_FAMILY_STATUS", &["Married", "Single / not married"], &[], &["Unknown"], false),
                 cat("NAME_TYPE_SUITE", &["Family", "Spouse, partner"], &[], &[], false),
                 // In the dictionary, not read by the model.
-                InputField {
-                    name: "APARTMENTS_AVG".into(),
-                    required: false,
-                    nullable: false,
-                    description: String::new(),
-                    kind: InputKind::Numeric(NumericSpec {
-                        valid_min: Some(0.0),
-                        valid_max: Some(1.0),
-                        ..Default::default()
-                    }),
-                },
+                numeric_input(
+                    "APARTMENTS_AVG",
+                    false,
+                    false,
+                    NumericSpec { valid_min: Some(0.0), valid_max: Some(1.0), ..Default::default() },
+                ),
                 cat("EMERGENCYSTATE_MODE", &["No", "Yes"], &[], &[], false),
             ],
             vec![],

@@ -3,6 +3,7 @@ pandas, pyarrow and dict inputs, and reports bad input with the HTTP API's codes
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -14,20 +15,8 @@ from conftest import FIXTURES, PARITY, REPO, cli_scores, read_rows, same_bits
 import creditscore
 
 DEFAULT_BUNDLE = REPO / "models" / "default.csb"
-# The README's example application (every required input of the default model).
-RECORD = {
-    "SK_ID_CURR": 100002,
-    "EXT_SOURCE_1": 0.45,
-    "EXT_SOURCE_2": 0.61,
-    "EXT_SOURCE_3": 0.75,
-    "AMT_ANNUITY": 24700.5,
-    "AMT_CREDIT": 406597.5,
-    "AMT_GOODS_PRICE": 351000.0,
-    "DAYS_BIRTH": -9461,
-    "DAYS_EMPLOYED": -637,
-    "CODE_GENDER": "M",
-    "FLAG_OWN_CAR": "N",
-}
+# The README's example application (every required input of the default model), shared fixture.
+RECORD = json.loads((REPO / "tests" / "fixtures" / "readme_clients.json").read_text())["clients"][0]
 
 
 @pytest.mark.parametrize("fixture", [f["name"] for f in FIXTURES])

@@ -2,20 +2,16 @@
 // prepared cases (written by run.mjs).
 import { readFileSync } from 'node:fs';
 
-/** The example client of the seed README (shared/seed/README-original.md), which the demo pre-fills. */
-export const SEED_CLIENT = Object.freeze({
-  SK_ID_CURR: 100002,
-  EXT_SOURCE_2: 0.61,
-  EXT_SOURCE_3: 0.75,
-  AMT_ANNUITY: 24700.5,
-  EXT_SOURCE_1: 0.45,
-  CODE_GENDER: 'M',
-  DAYS_EMPLOYED: -637,
-  AMT_CREDIT: 406597.5,
-  AMT_GOODS_PRICE: 351000.0,
-  DAYS_BIRTH: -9461,
-  FLAG_OWN_CAR: 'N',
-});
+/** The example clients of the original system's README (tests/fixtures/readme_clients.json, shared
+ * with the Rust and Python tests): the single-request client first. */
+export const README_CLIENTS = Object.freeze(
+  JSON.parse(readFileSync(new URL('../fixtures/readme_clients.json', import.meta.url), 'utf8')).clients.map(
+    (client) => Object.freeze(client),
+  ),
+);
+
+/** The example client of the seed README, which the demo pre-fills. */
+export const SEED_CLIENT = README_CLIENTS[0];
 
 /** RFC 4180 CSV (quotes optional) -> array of rows of cells. */
 export function parseCsv(text) {

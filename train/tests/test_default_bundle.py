@@ -1,6 +1,7 @@
 """The committed default bundle (models/default.csb) serves the SPEC's contract."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -10,33 +11,10 @@ from creditscore_train.schema import CONTRACT_REQUIRED
 
 BUNDLE = core_cli.REPO / "models" / "default.csb"
 
-# The seed README's example client, with exactly the fields shown there.
-README_CLIENT = {
-    "SK_ID_CURR": 100002,
-    "EXT_SOURCE_2": 0.61,
-    "EXT_SOURCE_3": 0.75,
-    "AMT_ANNUITY": 24700.5,
-    "EXT_SOURCE_1": 0.45,
-    "CODE_GENDER": "M",
-    "DAYS_EMPLOYED": -637,
-    "AMT_CREDIT": 406597.5,
-    "AMT_GOODS_PRICE": 351000.0,
-    "DAYS_BIRTH": -9461,
-    "FLAG_OWN_CAR": "N",
-}
-README_SECOND = {
-    "SK_ID_CURR": 100003,
-    "EXT_SOURCE_2": 0.52,
-    "EXT_SOURCE_3": 0.64,
-    "AMT_ANNUITY": 19000.0,
-    "EXT_SOURCE_1": 0.33,
-    "CODE_GENDER": "F",
-    "DAYS_EMPLOYED": -1200,
-    "AMT_CREDIT": 320000.0,
-    "AMT_GOODS_PRICE": 280000.0,
-    "DAYS_BIRTH": -12000,
-    "FLAG_OWN_CAR": "Y",
-}
+# The seed README's example clients, with exactly the fields shown there (shared fixture).
+README_CLIENT, README_SECOND = json.loads(
+    (Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "readme_clients.json").read_text()
+)["clients"]
 
 
 def score(cli, tmp_path, records, explain=False):

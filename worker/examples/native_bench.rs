@@ -9,9 +9,6 @@ use std::time::Instant;
 use creditscore_core::service::{self, LogStore, Outcome, Request, Service, Settings};
 
 const BUNDLE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bundle.csb"));
-const BODY: &str = r#"{"data": {"SK_ID_CURR": 100002, "EXT_SOURCE_2": 0.61, "EXT_SOURCE_3": 0.75,
-  "AMT_ANNUITY": 24700.5, "EXT_SOURCE_1": 0.45, "CODE_GENDER": "M", "DAYS_EMPLOYED": -637,
-  "AMT_CREDIT": 406597.5, "AMT_GOODS_PRICE": 351000.0, "DAYS_BIRTH": -9461, "FLAG_OWN_CAR": "N"}}"#;
 const RUNS: usize = 20_000;
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -33,6 +30,9 @@ fn main() {
         hash_key: Some("key".into()),
         cors: Default::default(),
     };
+    // The seed README's single-client request.
+    let client = creditscore_core::test_support::readme_clients().swap_remove(0);
+    let body = serde_json::json!({ "data": client }).to_string();
     let mut times = Vec::with_capacity(RUNS);
     for i in 0..RUNS + 1000 {
         let id = format!("{i:032x}");
@@ -47,7 +47,7 @@ fn main() {
                 authorization: None,
                 client_source: None,
                 origin: None,
-                body: BODY.as_bytes(),
+                body: body.as_bytes(),
                 declared_body_len: None,
                 request_id: &id,
                 now_ms: 1_795_000_000_000 + i as u64,

@@ -10,12 +10,12 @@ use super::ks::{kolmogorov_n_sf, ks_2samp};
 use super::numeric::{NumericAccumulator, NumericReference, compare_numeric};
 use super::stats::{benjamini_hochberg, chi_square_gof};
 
-const FIXTURES: &str = include_str!("../../../tests/drift/fixtures/scipy_drift.json");
 const STAT_TOL: f64 = 1e-9;
 const P_TOL: f64 = 1e-6;
 
 fn fixtures() -> serde_json::Value {
-    serde_json::from_str(FIXTURES).expect("fixture file is valid JSON")
+    serde_json::from_str(&crate::test_support::repo_text("tests/drift/fixtures/scipy_drift.json"))
+        .expect("fixture file is valid JSON")
 }
 
 fn floats(v: &serde_json::Value) -> Vec<f64> {

@@ -360,6 +360,7 @@ fn left_set_words(coding: &Coding, left: &[u32], missing_left: bool) -> Result<V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::repo_text;
     use alloc::string::ToString;
 
     /// x0 <= 0.5 (missing left) -> leaf -1.0; else cat in {code 2} (missing right) -> 0.5 / 2.0.
@@ -476,22 +477,19 @@ mod tests {
 
     #[test]
     fn parity_numeric_with_missing_values() {
-        check_fixture("numeric", include_str!("../../../train/fixtures/sklearn/numeric.json"));
+        check_fixture("numeric", &repo_text("train/fixtures/sklearn/numeric.json"));
     }
 
     #[test]
     fn parity_integer_coded_categories_with_unseen_codes() {
-        check_fixture(
-            "categorical_codes",
-            include_str!("../../../train/fixtures/sklearn/categorical_codes.json"),
-        );
+        check_fixture("categorical_codes", &repo_text("train/fixtures/sklearn/categorical_codes.json"));
     }
 
     #[test]
     fn parity_pandas_categories_reordered_first() {
-        let text = include_str!("../../../train/fixtures/sklearn/pandas_categorical.json");
-        check_fixture("pandas_categorical", text);
-        let fixture: Fixture = serde_json::from_str(text).unwrap();
+        let text = repo_text("train/fixtures/sklearn/pandas_categorical.json");
+        check_fixture("pandas_categorical", &text);
+        let fixture: Fixture = serde_json::from_str(&text).unwrap();
         let model = parse(&fixture.model.to_string()).unwrap();
         assert_eq!(model.categorical_levels[1].as_deref().unwrap(), ["a", "b", "c", "d", "e"]);
     }

@@ -4,151 +4,12 @@ use alloc::vec::Vec;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::bundle::{FeatureScore, FeatureSelection, Metadata};
-use crate::ensemble::{Arithmetic, Ensemble, Link, MissingType, Node, Split, Tree};
-use crate::schema::{CategoricalSpec, InputField, InputKind, NumericSpec, Schema};
-
-fn numeric(name: &str, valid: (Option<f64>, Option<f64>), train: (f64, f64), example: f64) -> InputField {
-    InputField {
-        name: name.into(),
-        required: true,
-        nullable: name == "EXT_SOURCE_1",
-        description: String::new(),
-        kind: InputKind::Numeric(NumericSpec {
-            integer: name.starts_with("DAYS"),
-            valid_min: valid.0,
-            valid_max: valid.1,
-            train_min: Some(train.0),
-            train_max: Some(train.1),
-            sentinel: (name == "DAYS_EMPLOYED").then_some(365_243.0),
-            example: Some(example),
-            ..Default::default()
-        }),
-    }
-}
-
-fn categorical(name: &str, levels: &[&str], required: bool) -> InputField {
-    InputField {
-        name: name.into(),
-        required,
-        nullable: false,
-        description: String::new(),
-        kind: InputKind::Categorical(CategoricalSpec {
-            levels: levels.iter().map(|l| l.to_string()).collect(),
-            default: (!required).then(|| levels[0].to_string()),
-            example: Some(levels[0].into()),
-            ..Default::default()
-        }),
-    }
-}
-
-/// A bundle shaped like the default model: the ten required Home Credit inputs, one optional
-/// input, a small tree ensemble reading several of them.
-fn bundle() -> Bundle {
-    let unit = (Some(0.0), Some(1.0));
-    let amount = (Some(0.0), None);
-    let inputs = vec![
-        numeric("EXT_SOURCE_1", unit, (0.01, 0.95), 0.45),
-        numeric("EXT_SOURCE_2", unit, (0.01, 0.85), 0.61),
-        numeric("EXT_SOURCE_3", unit, (0.01, 0.9), 0.75),
-        numeric("AMT_ANNUITY", amount, (1_600.0, 260_000.0), 24_700.5),
-        numeric("AMT_CREDIT", amount, (45_000.0, 4_050_000.0), 406_597.5),
-        numeric("AMT_GOODS_PRICE", amount, (40_000.0, 4_050_000.0), 351_000.0),
-        numeric("DAYS_BIRTH", (None, Some(0.0)), (-25_229.0, -7_489.0), -9_461.0),
-        numeric("DAYS_EMPLOYED", (None, Some(0.0)), (-17_912.0, 0.0), -637.0),
-        categorical("CODE_GENDER", &["F", "M"], true),
-        categorical("FLAG_OWN_CAR", &["N", "Y"], true),
-        categorical("NAME_CONTRACT_TYPE", &["Cash loans", "Revolving loans"], false),
-    ];
-    let names: Vec<String> = inputs.iter().map(|f| f.name.clone()).collect();
-    let schema = Schema::new("SK_ID_CURR".into(), true, inputs, vec![], names).unwrap();
-    let split = |feature: u32, threshold: f64, left: i32, right: i32| Node {
-        feature,
-        split: Split::LessOrEqual { threshold, missing: MissingType::NaN, default_left: true },
-        left,
-        right,
-        cover: 100.0,
-    };
-    let trees = vec![
-        // EXT_SOURCE_2 then EXT_SOURCE_3.
-        Tree {
-            nodes: vec![split(1, 0.5, 1, -3), split(2, 0.4, -1, -2)],
-            leaf_values: vec![0.8, 0.1, -0.6],
-            leaf_covers: vec![30.0, 30.0, 40.0],
-            cat_words: vec![],
-        },
-        // Credit amount, then gender (category M = code 1 in the set goes left).
-        Tree {
-            nodes: vec![
-                split(4, 500_000.0, -1, 1),
-                Node {
-                    feature: 8,
-                    split: Split::Categorical {
-                        bitset_start: 0,
-                        bitset_len: 1,
-                        in_set_left: true,
-                        default_left: false,
-                        strict_codes: false,
-                    },
-                    left: -2,
-                    right: -3,
-                    cover: 50.0,
-                },
-            ],
-            leaf_values: vec![-0.2, 0.3, 0.1],
-            leaf_covers: vec![50.0, 20.0, 30.0],
-            cat_words: vec![0b10],
-        },
-        Tree {
-            nodes: vec![split(6, -15_000.0, -1, -2)],
-            leaf_values: vec![-0.1, 0.2],
-            leaf_covers: vec![40.0, 60.0],
-            cat_words: vec![],
-        },
-    ];
-    let mut b = Bundle {
-        meta: Metadata { name: "service-test".into(), version: "test-1".into(), ..Default::default() },
-        schema,
-        ensemble: Ensemble {
-            num_features: 11,
-            trees,
-            base_score: -2.0,
-            arithmetic: Arithmetic::F64,
-            link: Link::Sigmoid { scale: 1.0 },
-            zero_small_inputs: false,
-        },
-        threshold: 0.12,
-        selection: Some(FeatureSelection {
-            method: "correlation".into(),
-            top_n: 8,
-            min_corr: 0.02,
-            scores: vec![FeatureScore { feature: "EXT_SOURCE_2".into(), score: 0.16 }],
-            selected: vec!["EXT_SOURCE_2".into()],
-        }),
-        reference: None,
-        sha256: String::new(),
-    };
-    // Through the file format, as the worker loads it.
-    let bytes = b.to_bytes().unwrap();
-    Bundle::from_bytes(&bytes).unwrap()
-}
-
-const README_RECORD: &str = r#"{
-      "SK_ID_CURR": 100002,
-      "EXT_SOURCE_2": 0.61,
-      "EXT_SOURCE_3": 0.75,
-      "AMT_ANNUITY": 24700.5,
-      "EXT_SOURCE_1": 0.45,
-      "CODE_GENDER": "M",
-      "DAYS_EMPLOYED": -637,
-      "AMT_CREDIT": 406597.5,
-      "AMT_GOODS_PRICE": 351000.0,
-      "DAYS_BIRTH": -9461,
-      "FLAG_OWN_CAR": "N"
-    }"#;
+// A bundle shaped like the default model: the ten required inputs, one optional, three trees.
+use crate::test_support::home_credit_bundle as bundle;
+use crate::test_support::{readme_clients, repo_bytes};
 
 fn record(overrides: Value) -> Value {
-    let mut r: Value = serde_json::from_str(README_RECORD).unwrap();
+    let mut r = readme_clients().swap_remove(0);
     for (k, v) in overrides.as_object().unwrap() {
         if v == "<absent>" {
             r.as_object_mut().unwrap().remove(k);
@@ -922,7 +783,7 @@ fn client_source_header_is_logged() {
 
 /// The committed default model (derived ratios, categories, reference statistics).
 fn default_model() -> Service {
-    Service::new(include_bytes!("../../../models/default.csb"))
+    Service::new(&repo_bytes("models/default.csb"))
 }
 
 #[test]

@@ -1,84 +1,17 @@
 use super::*;
-use creditscore_core::ensemble::{Arithmetic, Ensemble, Link, MissingType, Node, Split, Tree};
-use creditscore_core::schema::{CategoricalSpec, InputField, InputKind, NumericSpec, Schema};
-use creditscore_core::{Metadata, schema::RawValue};
+use creditscore_core::schema::{NumericSpec, RawValue};
+use creditscore_core::test_support::{sample_bundle_with, sample_tree};
 
-/// A two-feature bundle: `x` numeric in [0, 1] (required), `c` categorical (optional).
+/// The sample bundle with its first tree only: `x` numeric in [0, 1] (required, trained up to
+/// 0.9), `c` categorical (optional).
 fn scorer() -> Scorer {
-    let schema = Schema::new(
-        "SK_ID_CURR".into(),
-        true,
-        vec![
-            InputField {
-                name: "x".into(),
-                required: true,
-                nullable: false,
-                description: String::new(),
-                kind: InputKind::Numeric(NumericSpec {
-                    valid_min: Some(0.0),
-                    valid_max: Some(1.0),
-                    train_max: Some(0.9),
-                    ..Default::default()
-                }),
-            },
-            InputField {
-                name: "c".into(),
-                required: false,
-                nullable: false,
-                description: String::new(),
-                kind: InputKind::Categorical(CategoricalSpec {
-                    levels: vec!["a".into(), "b".into()],
-                    ..Default::default()
-                }),
-            },
-        ],
-        vec![],
-        vec!["x".into(), "c".into()],
-    )
-    .unwrap();
-    let tree = Tree {
-        nodes: vec![
-            Node {
-                feature: 0,
-                split: Split::LessOrEqual { threshold: 0.5, missing: MissingType::NaN, default_left: true },
-                left: 1,
-                right: -3,
-                cover: 10.0,
-            },
-            Node {
-                feature: 1,
-                split: Split::Categorical {
-                    bitset_start: 0,
-                    bitset_len: 1,
-                    in_set_left: true,
-                    default_left: false,
-                    strict_codes: false,
-                },
-                left: -1,
-                right: -2,
-                cover: 6.0,
-            },
-        ],
-        leaf_values: vec![-1.0, 0.5, 2.0],
-        leaf_covers: vec![2.0, 4.0, 4.0],
-        cat_words: vec![0b10],
+    let x = NumericSpec {
+        valid_min: Some(0.0),
+        valid_max: Some(1.0),
+        train_max: Some(0.9),
+        ..Default::default()
     };
-    let mut bundle = Bundle {
-        meta: Metadata { name: "sample".into(), version: "1".into(), ..Default::default() },
-        schema,
-        ensemble: Ensemble {
-            num_features: 2,
-            trees: vec![tree],
-            base_score: 0.0,
-            arithmetic: Arithmetic::F64,
-            link: Link::Sigmoid { scale: 1.0 },
-            zero_small_inputs: true,
-        },
-        threshold: 0.4,
-        selection: None,
-        reference: None,
-        sha256: String::new(),
-    };
+    let mut bundle = sample_bundle_with(x, vec![sample_tree()]);
     let bytes = bundle.to_bytes().unwrap();
     Scorer::from_bytes(&bytes).unwrap()
 }
