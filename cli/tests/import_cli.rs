@@ -1,8 +1,10 @@
 //! `creditscore import` / `predict` as a user meets them with model files from elsewhere: early
 //! stopping, UBJSON, refusals by name, CSV output for any feature name, unknown input columns.
 //! Fixtures: tests/parity/import (made by tests/parity/gen_import_fixtures.py with the pinned
-//! libraries). The model files of ../shared/cases/models (public-repository files, kept outside
-//! the repository) are checked too when that folder is present.
+//! libraries). Model files collected from public repositories (lleaves, treelite, leaves:
+//! LightGBM 2.x-3.x and XGBoost 0.7x-1.4 files; a case collection kept outside this repository)
+//! are checked too when a `shared/cases/models` folder with them sits beside the checkout;
+//! without it that test is skipped.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -216,7 +218,8 @@ fn unknown_columns_are_named_or_ignored_on_request() {
     assert!(raw <= 1e-12 && prob <= 1e-12 && shap <= 1e-9, "{raw} {prob} {shap}");
 }
 
-/// ../shared/cases/models (beside the checkout, or beside a worktree's parent), if present.
+/// The optional folder of public-repository model files: `shared/cases/models` beside the
+/// checkout, or beside the parent of a git worktree's folder.
 fn shared_cases() -> Option<PathBuf> {
     let root = repo();
     [root.join("../shared/cases/models"), root.join("../../shared/cases/models")]

@@ -2,12 +2,18 @@
 //!
 //! `no_std + alloc`, no I/O, no clock, no randomness: the same code runs in the native CLI, the
 //! browser (wasm), the npm package and the Cloudflare Worker.
+// No std: the same crate builds for wasm32-unknown-unknown (npm package, Worker) and for fuzzing,
+// and cannot reach files, clocks or randomness by accident; collections come from `alloc`.
 #![no_std]
+// Also set for every crate in Cargo.toml's `[workspace.lints]`; stated here too so that the
+// guarantee is visible where the crate begins.
 #![forbid(unsafe_code)]
 // The OpenAPI document (service/docs.rs) is one large `json!` literal.
 #![recursion_limit = "256"]
 
 extern crate alloc;
+// The `std` feature (default; off in the wasm adapters) adds `std::error::Error` impls on the error
+// types and the test that compares the glibc `exp` port with the platform's `exp`.
 #[cfg(feature = "std")]
 extern crate std;
 

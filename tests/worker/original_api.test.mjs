@@ -1,5 +1,5 @@
 // The original system's API test scenarios (seed repository stephmnt/credit-scoring-mlops,
-// tests/test_api.py; summarised in ../shared/cases/api/README.md), ported as black-box HTTP tests
+// tests/test_api.py), ported as black-box HTTP tests
 // against the built worker in workerd, plus what real clients send: forgiving categories, the
 // dataset's codes, the whole Home Credit record, CORS. Deliberate differences from the original
 // are named in each test and listed in docs/API.md ("Differences from the original API").

@@ -1,5 +1,5 @@
-# The seed README's example requests (shared/seed/README-original.md, "Demo live"), copied
-# verbatim. tests/worker/api.test.mjs runs each function with BASE_URL pointing at the worker.
+# The example requests of the original project's README (seed repository
+# stephmnt/credit-scoring-mlops, section "Demo live"), copied verbatim. tests/worker/api.test.mjs runs each function with BASE_URL pointing at the worker.
 
 example_single() {
 curl -s -X POST "${BASE_URL}/predict?threshold=0.5" \

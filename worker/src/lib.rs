@@ -7,6 +7,8 @@
 //! layout, ordering and dedupe all live in the core and are unit-tested natively there.
 //!
 //! Natively the crate is empty: it only exists for `wasm32` (see Cargo.toml).
+// workers-rs only builds for wasm32; compiling nothing natively lets `cargo clippy/test
+// --workspace` run on the host without it (its dependencies are wasm32-only in Cargo.toml).
 #![cfg(target_arch = "wasm32")]
 
 use std::sync::OnceLock;

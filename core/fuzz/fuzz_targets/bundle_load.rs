@@ -3,6 +3,7 @@
 //! fuzzer explores the parser behind the hash check, and every bundle that loads is scored and
 //! explained on a few rows (a loaded bundle must be safe to use), and batch-scored on enough rows
 //! to take the compiled batch layout, which must give the single-record bits.
+// libfuzzer-sys supplies `main` (it drives the `fuzz_target!` body).
 #![no_main]
 use creditscore_core::Bundle;
 use libfuzzer_sys::fuzz_target;

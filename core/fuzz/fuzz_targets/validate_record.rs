@@ -1,5 +1,6 @@
 //! Any request body validated against the default-like schema gives a record or a list of issues,
 //! never a panic; valid records are scored.
+// libfuzzer-sys supplies `main` (it drives the `fuzz_target!` body).
 #![no_main]
 use creditscore_core::Schema;
 use libfuzzer_sys::fuzz_target;
