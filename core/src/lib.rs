@@ -13,7 +13,8 @@
 
 extern crate alloc;
 // The `std` feature (default; off in the wasm adapters) adds `std::error::Error` impls on the error
-// types and the test that compares the glibc `exp` port with the platform's `exp`.
+// types, the fixture file access of `test_support` and the test that compares the glibc `exp` port
+// with the platform's `exp`.
 #[cfg(feature = "std")]
 extern crate std;
 

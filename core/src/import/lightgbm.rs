@@ -674,7 +674,8 @@ mod tests {
     use super::*;
     use crate::import::ImportError;
 
-    /// The example of MODEL_FORMATS.md: x0 (NaN splits), x1, zeros, cat (categories a-e).
+    /// A small hand-written LightGBM 4.x model text: x0 (NaN splits), x1, zeros, cat (categories
+    /// a-e).
     pub(crate) const EXAMPLE: &str = "tree
 version=v4
 num_class=1
