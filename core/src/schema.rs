@@ -267,6 +267,48 @@ pub enum IssueCode {
     TooManyIssues,
 }
 
+impl IssueCode {
+    /// The code as it appears in JSON (`wrong_type`, `not_finite`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueCode::NotAnObject => "not_an_object",
+            IssueCode::MissingRequired => "missing_required",
+            IssueCode::WrongType => "wrong_type",
+            IssueCode::NotInteger => "not_integer",
+            IssueCode::NotFinite => "not_finite",
+            IssueCode::OutOfRange => "out_of_range",
+            IssueCode::UnknownCategory => "unknown_category",
+            IssueCode::UnknownField => "unknown_field",
+            IssueCode::LabelNotInput => "label_not_input",
+            IssueCode::TooManyIssues => "too_many_issues",
+        }
+    }
+}
+
+/// What one received value of an input means, by the scorer's rule: the one reading behind
+/// [`Schema::validate`] (which turns it into a model value, an issue or a warning) and the drift
+/// report (which counts it on the log side and on the reference side alike). See
+/// [`InputField::read`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum InputReading<'a> {
+    /// Absent, JSON `null`, or an empty (all-space) CSV cell.
+    Missing,
+    /// The dataset's "not available" code: the numeric `sentinel` (DAYS_EMPLOYED = 365243) or a
+    /// categorical `codes` entry the model was not trained with as a level. Scored as missing.
+    Sentinel,
+    /// A usable number (possibly outside the training range, which only warns).
+    Number(f64),
+    /// A level (its code); `via_code` when reached through a dataset code trained as a level.
+    Level { code: usize, via_code: bool },
+    /// Text that no level, alias or code matches (rejected or scored as missing, per
+    /// [`CategoricalSpec::unknown`]).
+    UnknownLevel(&'a str),
+    /// A value the scorer rejects: [`IssueCode::WrongType`] (text in a numeric field, a number or
+    /// an undeclared boolean in a categorical one), [`IssueCode::NotFinite`] (`NaN`, `inf`,
+    /// `1e400`), [`IssueCode::NotInteger`] or [`IssueCode::OutOfRange`] (physically impossible).
+    Invalid(IssueCode),
+}
+
 /// Something about an accepted value the caller should know: the record is scored, and the
 /// warning is returned with the prediction and logged.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -709,59 +751,38 @@ fn numeric_value(
     warnings: &mut Vec<Warning>,
 ) -> NumericOutcome {
     let expected = field.kind.expected();
-    let v = match raw {
+    // The number behind the value, for the messages (the reading itself is `NumericSpec::read`).
+    let shown = || match raw {
         RawValue::Number(n) => n,
-        RawValue::Cell(s) => match s.trim().parse::<f64>() {
-            Ok(n) => n,
-            Err(_) => {
-                issues.push(
-                    prefix,
-                    &field.name,
-                    IssueCode::WrongType,
-                    format!("`{s}` is not a number"),
-                    expected,
-                );
-                return NumericOutcome::Rejected;
-            }
-        },
-        other => {
-            let reason = format!("got {}, numbers must be JSON numbers", other.kind_name());
-            issues.push(prefix, &field.name, IssueCode::WrongType, reason, expected);
+        RawValue::Cell(s) => s.trim().parse::<f64>().unwrap_or(f64::NAN),
+        _ => f64::NAN,
+    };
+    let v = match spec.read(raw) {
+        InputReading::Number(v) => v,
+        InputReading::Sentinel => {
+            warnings.push(Warning {
+                field: field.name.clone(),
+                code: WarningCode::SentinelValue,
+                message: format!("{} is the dataset's \"not available\" code: scored as missing", shown()),
+            });
+            return NumericOutcome::Sentinel;
+        }
+        InputReading::Invalid(code) => {
+            let reason = match (code, raw) {
+                (IssueCode::WrongType, RawValue::Cell(s)) => format!("`{s}` is not a number"),
+                (IssueCode::WrongType, other) => {
+                    format!("got {}, numbers must be JSON numbers", other.kind_name())
+                }
+                (IssueCode::NotFinite, _) => "not a finite number".into(),
+                (IssueCode::NotInteger, _) => format!("{} is not a whole number", shown()),
+                _ => format!("{} is physically impossible", shown()),
+            };
+            issues.push(prefix, &field.name, code, reason, expected);
             return NumericOutcome::Rejected;
         }
+        // `validate` handles missing values before; no other reading is numeric.
+        _ => return NumericOutcome::Rejected,
     };
-    if !v.is_finite() {
-        issues.push(prefix, &field.name, IssueCode::NotFinite, "not a finite number".into(), expected);
-        return NumericOutcome::Rejected;
-    }
-    if spec.sentinel == Some(v) {
-        warnings.push(Warning {
-            field: field.name.clone(),
-            code: WarningCode::SentinelValue,
-            message: format!("{v} is the dataset's \"not available\" code: scored as missing"),
-        });
-        return NumericOutcome::Sentinel;
-    }
-    if spec.integer && v != libm::trunc(v) {
-        issues.push(
-            prefix,
-            &field.name,
-            IssueCode::NotInteger,
-            format!("{v} is not a whole number"),
-            expected,
-        );
-        return NumericOutcome::Rejected;
-    }
-    if spec.valid_min.is_some_and(|lo| v < lo) || spec.valid_max.is_some_and(|hi| v > hi) {
-        issues.push(
-            prefix,
-            &field.name,
-            IssueCode::OutOfRange,
-            format!("{v} is physically impossible"),
-            expected,
-        );
-        return NumericOutcome::Rejected;
-    }
     if spec.train_min.is_some_and(|lo| v < lo) || spec.train_max.is_some_and(|hi| v > hi) {
         warnings.push(Warning {
             field: field.name.clone(),
@@ -1022,6 +1043,56 @@ pub fn truncate(s: &str, max: usize) -> &str {
 
 fn fmt_opt(v: Option<f64>) -> String {
     v.map(|v| format!("{v}")).unwrap_or_else(|| "-inf".into())
+}
+
+impl InputField {
+    /// The meaning of one received value (`None` = the key is absent): the rule the scorer
+    /// applies in [`Schema::validate`], without building issues or warnings. A CSV cell is parsed
+    /// as Rust's `f64::from_str` after trimming (so `NA` is not a number and `nan` is not
+    /// finite); JSON strings are never numbers.
+    pub fn read<'a>(&self, raw: Option<RawValue<'a>>) -> InputReading<'a> {
+        let raw = match raw {
+            None | Some(RawValue::Null) => return InputReading::Missing,
+            Some(RawValue::Cell(s)) if s.trim().is_empty() => return InputReading::Missing,
+            Some(v) => v,
+        };
+        match &self.kind {
+            InputKind::Numeric(spec) => spec.read(raw),
+            InputKind::Categorical(spec) => match spec.match_value(raw) {
+                LevelMatch::Level(code) => InputReading::Level { code, via_code: false },
+                LevelMatch::CodeLevel(code) => InputReading::Level { code, via_code: true },
+                LevelMatch::Code => InputReading::Sentinel,
+                LevelMatch::Unknown => InputReading::UnknownLevel(raw.text().unwrap_or_default()),
+                LevelMatch::WrongType => InputReading::Invalid(IssueCode::WrongType),
+            },
+        }
+    }
+}
+
+impl NumericSpec {
+    /// The meaning of a present, non-null value for this numeric field (see [`InputField::read`]).
+    pub fn read<'a>(&self, raw: RawValue<'a>) -> InputReading<'a> {
+        let v = match raw {
+            RawValue::Number(n) => n,
+            RawValue::Cell(s) => match s.trim().parse::<f64>() {
+                Ok(n) => n,
+                Err(_) => return InputReading::Invalid(IssueCode::WrongType),
+            },
+            RawValue::Null => return InputReading::Missing,
+            _ => return InputReading::Invalid(IssueCode::WrongType),
+        };
+        if !v.is_finite() {
+            InputReading::Invalid(IssueCode::NotFinite)
+        } else if self.sentinel == Some(v) {
+            InputReading::Sentinel
+        } else if self.integer && v != libm::trunc(v) {
+            InputReading::Invalid(IssueCode::NotInteger)
+        } else if self.valid_min.is_some_and(|lo| v < lo) || self.valid_max.is_some_and(|hi| v > hi) {
+            InputReading::Invalid(IssueCode::OutOfRange)
+        } else {
+            InputReading::Number(v)
+        }
+    }
 }
 
 impl InputKind {
@@ -1465,6 +1536,57 @@ mod tests {
         .unwrap();
         assert_eq!(r.features[2], 1.0);
         assert_eq!(r.features[4], 1.0);
+    }
+
+    #[test]
+    fn one_reading_for_the_scorer_and_the_drift_report() {
+        use InputReading as R;
+        let s = home_credit();
+        let car = s.input("FLAG_OWN_CAR").unwrap();
+        let org = s.input("ORGANIZATION_TYPE").unwrap();
+        let gender = s.input("CODE_GENDER").unwrap();
+        assert_eq!(car.read(Some(RawValue::Bool(true))), R::Level { code: 1, via_code: false });
+        assert_eq!(car.read(Some(RawValue::Cell(" false "))), R::Level { code: 0, via_code: false });
+        assert_eq!(car.read(Some(RawValue::Cell("  "))), R::Missing);
+        assert_eq!(car.read(None), R::Missing);
+        assert_eq!(car.read(Some(RawValue::Number(1.0))), R::Invalid(IssueCode::WrongType));
+        assert_eq!(gender.read(Some(RawValue::Bool(true))), R::Invalid(IssueCode::WrongType));
+        assert_eq!(gender.read(Some(RawValue::String("XNA"))), R::Sentinel);
+        assert_eq!(org.read(Some(RawValue::String("xna"))), R::Level { code: 2, via_code: true });
+        assert_eq!(org.read(Some(RawValue::Cell("Bakery"))), R::UnknownLevel("Bakery"));
+        let days = InputField {
+            name: "DAYS_EMPLOYED".into(),
+            required: false,
+            nullable: false,
+            description: String::new(),
+            kind: InputKind::Numeric(NumericSpec {
+                integer: true,
+                valid_max: Some(400_000.0),
+                sentinel: Some(365_243.0),
+                ..Default::default()
+            }),
+        };
+        assert_eq!(days.read(Some(RawValue::Cell("-1200"))), R::Number(-1200.0));
+        assert_eq!(days.read(Some(RawValue::Cell("365243.0"))), R::Sentinel);
+        assert_eq!(days.read(Some(RawValue::Number(365_243.0))), R::Sentinel);
+        assert_eq!(days.read(Some(RawValue::Cell("NA"))), R::Invalid(IssueCode::WrongType));
+        assert_eq!(days.read(Some(RawValue::Cell("nan"))), R::Invalid(IssueCode::NotFinite));
+        assert_eq!(days.read(Some(RawValue::Cell("1e400"))), R::Invalid(IssueCode::NotFinite));
+        assert_eq!(days.read(Some(RawValue::Cell("true"))), R::Invalid(IssueCode::WrongType));
+        assert_eq!(days.read(Some(RawValue::String("12"))), R::Invalid(IssueCode::WrongType));
+        assert_eq!(days.read(Some(RawValue::Number(1.5))), R::Invalid(IssueCode::NotInteger));
+        assert_eq!(days.read(Some(RawValue::Number(500_000.0))), R::Invalid(IssueCode::OutOfRange));
+        // `validate` reports the same codes (it reads through `read`).
+        let one =
+            Schema::new("SK_ID_CURR".into(), true, vec![days], vec![], vec!["DAYS_EMPLOYED".into()]).unwrap();
+        for (cell, code) in
+            [("NA", IssueCode::WrongType), ("1.5", IssueCode::NotInteger), ("inf", IssueCode::NotFinite)]
+        {
+            let issues = one
+                .validate([("SK_ID_CURR", RawValue::Cell("1")), ("DAYS_EMPLOYED", RawValue::Cell(cell))], "")
+                .unwrap_err();
+            assert_eq!(issues[0].code, code, "{cell}");
+        }
     }
 
     #[test]

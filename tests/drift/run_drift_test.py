@@ -159,6 +159,103 @@ def parquet_reference(binary, data, bundle, csv_path, csv_summary):
           and "panicked" not in r.stderr, f"not a Parquet file: exit 2 with a clear error ({r.stderr.strip()})")
 
 
+def invalid_counts(cells, valid_max=None):
+    """Python's view of a numeric column of text cells (float() per cell, as the CSV module
+    would): {code: count} of the cells the scorer rejects, and the numbers (NaN = unparseable)."""
+    text = cells.fillna("").astype(str).str.strip()
+
+    def parse(t):
+        try:
+            return float(t)
+        except ValueError:
+            return np.nan
+
+    num = text.map(parse).astype(float)
+    counts = {
+        "wrong_type": int(((text != "") & num.isna()).sum()),
+        "not_finite": int(np.isinf(num).sum()),
+        "out_of_range": int((np.isfinite(num) & ((num < 0) | (num > valid_max if valid_max else False))).sum()),
+    }
+    return {k: v for k, v in counts.items() if v}, num
+
+
+def reference_cells(binary, data, bundle, csv_path):
+    """Unparseable reference cells are counted per input and code (item 2 of issue 10), through
+    the scorer's own reading; an out-of-schema level is an unknown level on both sides."""
+    ref = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    ref.loc[0:36, "AMT_ANNUITY"] = "abc"
+    ref.loc[37:41, "AMT_ANNUITY"] = "NA"
+    ref.loc[50:52, "EXT_SOURCE_2"] = "1e400"
+    ref.loc[53:55, "EXT_SOURCE_2"] = "1.7"
+    ref.loc[60:99, "CODE_GENDER"] = "X"
+    bad = OUT / "reference_bad_cells.csv"
+    ref.to_csv(bad, index=False)
+    logs = OUT / "bad_cells"
+    logs.mkdir(exist_ok=True)
+    lines, x_sent = [], 0
+    for line in (data / "logs.jsonl").read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            rec = None
+        if isinstance(rec, dict) and isinstance(rec.get("inputs"), dict) and rec.get("error") is None \
+                and isinstance(rec.get("probability"), float) and x_sent < 25:
+            rec["inputs"]["CODE_GENDER"] = "X"
+            x_sent += 1
+            line = json.dumps(rec)
+        lines.append(line)
+    (logs / "logs.jsonl").write_text("\n".join(lines) + "\n")
+    r, s = drift(binary, logs, bundle, logs / "report", reference=bad)
+    check(r.returncode in (0, 3) and "panicked" not in r.stderr, f"bad reference cells: report written ({r.stderr.strip()[:200]})")
+    f = features(s)
+    cur = current_values(logs / "logs.jsonl")
+    for name, valid_max in [("AMT_ANNUITY", None), ("EXT_SOURCE_2", 1.0)]:
+        expected, num = invalid_counts(ref[name], valid_max)
+        got = dict(map(tuple, f[name]["reference_reading"]["invalid"]))
+        check(got == expected, f"{name}: reference cells the scorer rejects {got} == pandas {expected}")
+        ok = num[np.isfinite(num) & (num >= 0) & (num <= (valid_max or np.inf))].to_numpy(float)
+        c = pd.to_numeric(cur[name], errors="coerce").dropna().to_numpy(float)
+        expected_ks = stats.ks_2samp(ok, c)
+        check(abs(f[name]["ks"]["statistic"] - expected_ks.statistic) <= 1e-9,
+              f"{name}: KS without the rejected cells {f[name]['ks']['statistic']:.9f} vs scipy {expected_ks.statistic:.9f}")
+        got, expected = f[name]["reference_missing_rate"], 1 - len(ok) / len(ref)
+        check(abs(got - expected) <= 1e-12,
+              f"{name}: rejected cells count as missing in the reference missing rate ({got} vs {expected})")
+    gender_ref = int((ref["CODE_GENDER"] == "X").sum())
+    gender_cur = int((cur["CODE_GENDER"] == "X").sum())
+    check(f["CODE_GENDER"]["reference_reading"]["unknown_levels"] == gender_ref
+          and f["CODE_GENDER"]["current_reading"]["unknown_levels"] == gender_cur == x_sent,
+          f"out-of-schema level: unknown on both sides ({gender_ref} reference, {gender_cur} logs), never missing")
+    check(f["CODE_GENDER"]["reference_missing_rate"] == 0.0, "out-of-schema level is not missing in the reference")
+    sentinel = int((ref["DAYS_EMPLOYED"] == str(SENTINEL)).sum())
+    got = f["DAYS_EMPLOYED"]["reference_reading"]["sentinel"]
+    check(got == sentinel, f"DAYS_EMPLOYED sentinel counted on its own in the reference: {got} == pandas {sentinel}")
+    cur_sentinel = int((pd.to_numeric(cur["DAYS_EMPLOYED"], errors="coerce") == SENTINEL).sum())
+    got = f["DAYS_EMPLOYED"]["current_reading"]["sentinel"]
+    check(got == cur_sentinel, f"DAYS_EMPLOYED sentinel counted on its own in the logs: {got} == pandas {cur_sentinel}")
+    total = 37 + 5 + 3 + 3
+    check(any(f"{total} reference cells are values the scorer rejects" in h for h in s["headline"]),
+          f"headline reports the {total} rejected reference cells: {s['headline']}")
+    html = (logs / "report" / "drift_report.html").read_text()
+    check("How the values were read" in html and "wrong_type 42" in html, "HTML table of rejected cells per input")
+
+    # Parquet: a BOOLEAN column and a text column for numeric inputs.
+    pq = pd.read_csv(csv_path, float_precision="round_trip")
+    pq["FLAG_OWN_CAR"] = pq["FLAG_OWN_CAR"] == "Y"
+    pq["AMT_CREDIT"] = pq["AMT_CREDIT"].map(repr)
+    pq.loc[0:9, "AMT_CREDIT"] = "n/a"
+    path = OUT / "reference_typed.parquet"
+    pq.to_parquet(path, index=False)
+    r, s = drift(binary, data, bundle, logs / "report_parquet", reference=path)
+    f = features(s)
+    got = dict(map(tuple, f["FLAG_OWN_CAR"]["reference_reading"]["invalid"]))
+    check(got == {"wrong_type": len(pq)},
+          f"boolean Parquet column for a Y/N input without true/false spellings: {got} rejected, not missing")
+    expected, _ = invalid_counts(pq["AMT_CREDIT"])
+    got = dict(map(tuple, f["AMT_CREDIT"]["reference_reading"]["invalid"]))
+    check(got == expected == {"wrong_type": 10}, f"Parquet text column for a numeric input: {got} == pandas {expected}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True, type=Path)
@@ -200,6 +297,7 @@ def main():
     check(s["reference"]["exact_ks"] is True, "reference CSV gives exact KS")
     exact_parity(s, drifted)
     parquet_reference(a.bin, drifted, bundle, none / "reference.csv", s)
+    reference_cells(a.bin, drifted, bundle, none / "reference.csv")
 
     # Report size does not depend on the number of log lines.
     r, _ = drift(a.bin, bigger, bundle, bigger / "report")

@@ -209,6 +209,7 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
         }
         h.push_str("</table>\n");
     }
+    reading_table(&mut h, s);
     if !s.logs.non_finite_inputs.is_empty() {
         let items: Vec<String> =
             s.logs.non_finite_inputs.iter().map(|(k, c)| format!("{} ({c})", esc(k))).collect();
@@ -436,6 +437,47 @@ fn feature_card(h: &mut String, f: &FeatureDrift) {
         }
     }
     h.push_str("</div>\n");
+}
+
+/// Per input: values the scorer rejects, dataset codes for "not available" (DAYS_EMPLOYED =
+/// 365243) and unknown levels, on the reference side and in the logs. Only inputs with any.
+fn reading_table(h: &mut String, s: &Summary) {
+    use creditscore_core::drift::ReadingCounts;
+    let any =
+        |r: Option<&ReadingCounts>| r.is_some_and(|r| r.invalid_total() + r.sentinel + r.unknown_levels > 0);
+    let rows: Vec<&FeatureDrift> = s
+        .features
+        .iter()
+        .filter(|f| any(f.reference_reading.as_ref()) || any(f.current_reading.as_ref()))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    h.push_str("<h3>How the values were read</h3><p class=\"note\">By the scorer's own rule (the same function for the reference and the logs). Rejected values and dataset codes for \"not available\" are left out of the distributions and counted here.</p><div class=\"scroll\"><table><tr><th>Input</th><th>Side</th><th>Rows</th><th>Rejected by the scorer</th><th>\"Not available\" code (share)</th><th>Unknown levels</th></tr>\n");
+    for f in rows {
+        for (side, r) in [("reference", f.reference_reading.as_ref()), ("logs", f.current_reading.as_ref())] {
+            let Some(r) = r else {
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td>{side}</td><td colspan=4>bundle statistics: no cells to read</td></tr>",
+                    esc(&f.name)
+                );
+                continue;
+            };
+            let rejected =
+                if r.invalid_total() == 0 { String::from("0") } else { esc(&super::describe_invalid(r)) };
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{side}</td><td class=num>{}</td><td>{rejected}</td><td class=num>{} ({})</td><td class=num>{}</td></tr>",
+                esc(&f.name),
+                r.rows,
+                r.sentinel,
+                pct(r.sentinel_share()),
+                r.unknown_levels
+            );
+        }
+    }
+    h.push_str("</table></div>\n");
 }
 
 fn legend(h: &mut String) {

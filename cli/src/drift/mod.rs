@@ -26,14 +26,14 @@ use creditscore_core::drift::numeric::PSI_BINS;
 use creditscore_core::drift::stats::PSI_EPSILON;
 use creditscore_core::drift::{
     self, CategoricalAccumulator, Comparison, Config, FeatureDrift, NumericAccumulator, NumericReference,
-    RateComparison, Status, Verdict, compare_categorical, compare_numeric,
+    RateComparison, ReadingCounts, Status, Verdict, compare_categorical, compare_numeric,
 };
 use serde::Serialize;
 
 use crate::error::CliError;
-use creditscore_core::schema::RawValue;
+use creditscore_core::schema::{InputReading, IssueCode, RawValue};
 use logs::{CappedCounter, InputValue, Line, LineReader, MAX_MALFORMED_EXAMPLES, MalformedLine, Num, TsForm};
-use reference::{FeatureKind, Level, References};
+use reference::{FeatureKind, References};
 
 /// Exit code when `--fail-on-drift` is given and the overall status is `drift`.
 pub const DRIFT_EXIT_CODE: i32 = 3;
@@ -118,7 +118,7 @@ fn config(args: &Args) -> Result<Config, CliError> {
 }
 
 enum Accumulator {
-    Numeric(NumericAccumulator, Option<f64>),
+    Numeric(NumericAccumulator),
     Categorical(CategoricalAccumulator, creditscore_core::schema::CategoricalSpec),
 }
 
@@ -154,6 +154,8 @@ struct LogStats {
     records_with_duplicate_keys: u64,
     /// Per input: records whose `inputs` hold the key (even as null).
     sent: Vec<u64>,
+    /// Per input: how its values were read (missing, sentinel, unknown levels, invalid by code).
+    readings: Vec<ReadingCounts>,
     /// Non-finite numbers (NaN, Infinity, 1e400) per input: counted as missing for that input.
     non_finite: CappedCounter,
     error_codes: CappedCounter,
@@ -242,8 +244,8 @@ fn analyse(
         .features
         .iter()
         .map(|f| match &f.kind {
-            FeatureKind::Numeric { reference, sentinel } => {
-                Accumulator::Numeric(NumericAccumulator::new(reference), *sentinel)
+            FeatureKind::Numeric { reference, .. } => {
+                Accumulator::Numeric(NumericAccumulator::new(reference))
             }
             FeatureKind::Categorical { reference, spec } => {
                 Accumulator::Categorical(CategoricalAccumulator::new(reference), spec.clone())
@@ -263,9 +265,10 @@ fn analyse(
         .iter()
         .zip(&accumulators)
         .zip(&stats.sent)
-        .map(|((spec, acc), &sent)| {
+        .zip(&stats.readings)
+        .map(|(((spec, acc), &sent), current)| {
             let comparison = match (&spec.kind, acc) {
-                (FeatureKind::Numeric { reference, .. }, Accumulator::Numeric(a, _)) => {
+                (FeatureKind::Numeric { reference, .. }, Accumulator::Numeric(a)) => {
                     Comparison::Numeric(compare_numeric(reference, a))
                 }
                 (FeatureKind::Categorical { reference, .. }, Accumulator::Categorical(a, _)) => {
@@ -275,6 +278,8 @@ fn analyse(
             };
             let mut f = FeatureDrift::new(spec.name.clone(), comparison);
             f.sent_share = (stats.scored > 0).then(|| sent as f64 / stats.scored as f64);
+            f.reference_reading = spec.reading.clone();
+            f.current_reading = Some(current.clone());
             f
         })
         .collect();
@@ -373,6 +378,7 @@ fn read_logs(
         duplicate_keys: 0,
         records_with_duplicate_keys: 0,
         sent: vec![0; accumulators.len()],
+        readings: vec![ReadingCounts::default(); accumulators.len()],
         non_finite: CappedCounter::new(200),
         error_codes: CappedCounter::new(100),
         type_mismatches: CappedCounter::new(200),
@@ -526,54 +532,45 @@ fn read_logs(
             s.duplicate_keys += duplicates;
             s.records_with_duplicate_keys += u64::from(duplicates > 0);
             for (i, acc) in accumulators.iter_mut().enumerate() {
-                let Some(k) = chosen[i] else {
-                    match acc {
-                        Accumulator::Numeric(a, _) => a.push_missing(),
-                        Accumulator::Categorical(a, _) => a.push_missing(),
+                let field = &refs.features[i].field;
+                let (name, value) = match chosen[i] {
+                    Some(k) => {
+                        s.sent[i] += 1;
+                        let (name, value) = &inputs[k];
+                        (name.as_ref(), Some(value))
                     }
-                    continue;
+                    None => (field.name.as_str(), None),
                 };
-                s.sent[i] += 1;
-                let (name, value) = &inputs[k];
-                match (acc, value) {
-                    (Accumulator::Numeric(a, sentinel), InputValue::Number(v)) => {
-                        if Some(*v) == *sentinel {
-                            a.push_missing()
-                        } else {
-                            a.push(*v)
-                        }
+                // The scorer's own reading (InputField::read), as for the reference sample.
+                let raw = value.map(|v| match v {
+                    InputValue::Number(x) => RawValue::Number(*x),
+                    InputValue::NonFinite => RawValue::Number(f64::NAN),
+                    InputValue::Text(t) => RawValue::String(t),
+                    InputValue::Bool(b) => RawValue::Bool(*b),
+                    InputValue::Null => RawValue::Null,
+                    InputValue::Other => RawValue::Composite,
+                });
+                let reading = field.read(raw);
+                s.readings[i].add(&reading, || match value {
+                    Some(InputValue::Text(t)) => t.to_string(),
+                    Some(InputValue::Number(x)) => x.to_string(),
+                    Some(InputValue::NonFinite) => String::from("non-finite number"),
+                    Some(InputValue::Bool(b)) => b.to_string(),
+                    _ => String::from("an array or object"),
+                });
+                match reading {
+                    InputReading::Invalid(IssueCode::NotFinite) => s.non_finite.add(name),
+                    InputReading::Invalid(IssueCode::WrongType) => s.type_mismatches.add(name),
+                    _ => {}
+                }
+                match (acc, reading) {
+                    (Accumulator::Numeric(a), InputReading::Number(v)) => a.push(v),
+                    (Accumulator::Categorical(a, spec), InputReading::Level { code, .. }) => {
+                        a.push(&spec.levels[code])
                     }
-                    (Accumulator::Numeric(a, _), InputValue::NonFinite) => {
-                        a.push_missing();
-                        s.non_finite.add(name);
-                    }
-                    (Accumulator::Numeric(a, _), InputValue::Null) => a.push_missing(),
-                    // Categories through the scorer's own rule (aliases, case, codes, booleans).
-                    (Accumulator::Categorical(a, spec), InputValue::Text(_) | InputValue::Bool(_)) => {
-                        let raw = match value {
-                            InputValue::Text(t) => RawValue::String(t),
-                            InputValue::Bool(b) => RawValue::Bool(*b),
-                            _ => RawValue::Null,
-                        };
-                        match reference::level_of(spec, raw) {
-                            Level::Known(k) => a.push(&spec.levels[k]),
-                            Level::Unknown => a.push(raw.text().unwrap_or("")),
-                            Level::Missing => a.push_missing(),
-                            Level::WrongType => {
-                                a.push_missing();
-                                s.type_mismatches.add(name);
-                            }
-                        }
-                    }
-                    (Accumulator::Categorical(a, _), InputValue::Null) => a.push_missing(),
-                    (Accumulator::Numeric(a, _), _) => {
-                        a.push_missing();
-                        s.type_mismatches.add(name);
-                    }
-                    (Accumulator::Categorical(a, _), _) => {
-                        a.push_missing();
-                        s.type_mismatches.add(name);
-                    }
+                    (Accumulator::Categorical(a, _), InputReading::UnknownLevel(t)) => a.push(t),
+                    (Accumulator::Numeric(a), _) => a.push_missing(),
+                    (Accumulator::Categorical(a, _), _) => a.push_missing(),
                 }
             }
         }
@@ -830,6 +827,24 @@ fn build_summary(
             score_unsent.len()
         ));
     }
+    let rejected: Vec<String> = features
+        .iter()
+        .filter_map(|f| {
+            let r = f.reference_reading.as_ref()?;
+            (r.invalid_total() > 0).then(|| format!("{} {}", f.name, describe_invalid(r)))
+        })
+        .collect();
+    if !rejected.is_empty() {
+        let total: u64 = features
+            .iter()
+            .filter_map(|f| f.reference_reading.as_ref())
+            .map(ReadingCounts::invalid_total)
+            .sum();
+        headline.push(format!(
+            "{total} reference cells are values the scorer rejects, left out as missing: {}",
+            rejected.join("; ")
+        ));
+    }
     if s.malformed > 0 {
         headline.push(format!("{} of {} lines are not usable records (see below)", s.malformed, s.lines));
     }
@@ -931,6 +946,13 @@ fn build_summary(
         warnings_other: s.warnings.other,
         type_mismatches: s.type_mismatches.sorted(),
     }
+}
+
+/// "12 (wrong_type 10, not_finite 2; e.g. `abc`)".
+pub(crate) fn describe_invalid(r: &ReadingCounts) -> String {
+    let codes: Vec<String> = r.invalid.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    let example = r.invalid_example.as_deref().map_or(String::new(), |e| format!("; e.g. `{e}`"));
+    format!("{} ({}{example})", r.invalid_total(), codes.join(", "))
 }
 
 /// Reference share of each probability-histogram bin.

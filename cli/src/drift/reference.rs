@@ -8,15 +8,14 @@ use std::path::{Path, PathBuf};
 
 use creditscore_core::Bundle;
 use creditscore_core::bundle::ReferenceDistribution;
-use creditscore_core::drift::{CategoricalReference, NumericReference};
-use creditscore_core::schema::{CategoricalSpec, InputKind, LevelMatch, RawValue};
+use creditscore_core::drift::{CategoricalReference, NumericReference, ReadingCounts};
+use creditscore_core::schema::{CategoricalSpec, InputField, InputKind, InputReading, RawValue};
 
 use crate::error::CliError;
 
 pub enum FeatureKind {
     Numeric {
         reference: NumericReference,
-        sentinel: Option<f64>,
     },
     /// `spec` is the schema's own: values are matched with [`CategoricalSpec::match_value`], the
     /// rule the scorer uses (aliases, case, spacing, dataset codes, booleans).
@@ -29,6 +28,10 @@ pub enum FeatureKind {
 pub struct FeatureSpec {
     pub name: String,
     pub kind: FeatureKind,
+    /// The schema's input: its [`InputField::read`] reads the logged values.
+    pub field: InputField,
+    /// How a reference sample's cells were read (`None` for the bundle's statistics).
+    pub reading: Option<ReadingCounts>,
 }
 
 pub struct ScoreReference {
@@ -46,6 +49,8 @@ pub struct ScoreReference {
 struct ReferenceSample {
     /// Schema input names, in cell order.
     names: Vec<String>,
+    /// Per name: the cells are typed booleans (a Parquet BOOLEAN column).
+    booleans: Vec<bool>,
     /// The id cell, when the sample has the id column.
     ids: Vec<Option<Box<str>>>,
     rows: Vec<Box<[Box<str>]>>,
@@ -65,11 +70,12 @@ pub fn load(bundle: &Bundle, sample: Option<&Path>) -> Result<References, CliErr
     let Some(path) = sample else { return from_bundle(bundle) };
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     if ext == "parquet" || ext == "pq" {
-        let (headers, mut rows) = ParquetRows::open(path)?;
-        from_sample(bundle, path, "Parquet", headers, |cells| rows.next(cells))
+        let (headers, booleans, mut rows) = ParquetRows::open(path)?;
+        from_sample(bundle, path, "Parquet", headers, &booleans, |cells| rows.next(cells))
     } else {
         let (headers, mut rows) = CsvRows::open(path)?;
-        from_sample(bundle, path, "CSV", headers, |cells| rows.next(cells))
+        let booleans = vec![false; headers.len()];
+        from_sample(bundle, path, "CSV", headers, &booleans, |cells| rows.next(cells))
     }
 }
 
@@ -129,25 +135,24 @@ struct ParquetRows {
 }
 
 impl ParquetRows {
-    /// The column names and the rows.
-    fn open(path: &Path) -> Result<(Vec<String>, ParquetRows), CliError> {
+    /// The column names, whether each is a BOOLEAN column, and the rows.
+    fn open(path: &Path) -> Result<(Vec<String>, Vec<bool>, ParquetRows), CliError> {
         use parquet::file::reader::{FileReader, SerializedFileReader};
         let bad = |e: parquet::errors::ParquetError| {
             CliError::Usage(format!("{}: not a readable Parquet file: {e}", path.display()))
         };
         let file = std::fs::File::open(path).map_err(CliError::io(path))?;
         let reader = SerializedFileReader::new(file).map_err(bad)?;
-        let headers = reader
-            .metadata()
-            .file_metadata()
-            .schema_descr()
-            .root_schema()
-            .get_fields()
+        let fields = reader.metadata().file_metadata().schema_descr().root_schema().get_fields().to_vec();
+        let headers = fields.iter().map(|f| f.name().to_owned()).collect();
+        // A BOOLEAN column is read as JSON booleans are (`true` is a level only where the schema
+        // declares that spelling), not as text.
+        let booleans = fields
             .iter()
-            .map(|f| f.name().to_owned())
+            .map(|f| f.is_primitive() && f.get_physical_type() == parquet::basic::Type::BOOLEAN)
             .collect();
         let rows = parquet::record::reader::RowIter::from_file_into(Box::new(reader));
-        Ok((headers, ParquetRows { path: path.into(), rows, row: 0 }))
+        Ok((headers, booleans, ParquetRows { path: path.into(), rows, row: 0 }))
     }
 
     fn next(&mut self, cells: &mut Vec<String>) -> Result<bool, CliError> {
@@ -178,13 +183,6 @@ fn input_spec(bundle: &Bundle, name: &str) -> CategoricalSpec {
     match bundle.schema.input(name).map(|f| &f.kind) {
         Some(InputKind::Categorical(c)) => c.clone(),
         _ => CategoricalSpec::default(),
-    }
-}
-
-fn input_sentinel(bundle: &Bundle, name: &str) -> Option<f64> {
-    match bundle.schema.input(name).map(|f| &f.kind) {
-        Some(InputKind::Numeric(n)) => n.sentinel,
-        _ => None,
     }
 }
 
@@ -219,7 +217,6 @@ fn from_bundle(bundle: &Bundle) -> Result<References, CliError> {
                 }
                 FeatureKind::Numeric {
                     reference: NumericReference::from_quantiles(quantiles, stats.rows, f.missing_rate, *mean),
-                    sentinel: input_sentinel(bundle, &f.name),
                 }
             }
             ReferenceDistribution::Categorical { levels, proportions } => {
@@ -238,7 +235,7 @@ fn from_bundle(bundle: &Bundle) -> Result<References, CliError> {
                 }
             }
         };
-        features.push(FeatureSpec { name: f.name.clone(), kind });
+        features.push(FeatureSpec { name: f.name.clone(), kind, field: input.clone(), reading: None });
     }
     let score = stats.score.as_ref().filter(|s| s.quantiles.len() >= 2).map(|s| ScoreReference {
         reference: NumericReference::from_quantiles(&s.quantiles, stats.rows, 0.0, f64::NAN),
@@ -259,7 +256,7 @@ fn from_bundle(bundle: &Bundle) -> Result<References, CliError> {
 }
 
 enum Column {
-    Numeric { values: Vec<f64>, sentinel: Option<f64> },
+    Numeric { values: Vec<f64> },
     Categorical { spec: CategoricalSpec, counts: Vec<u64>, unknown: u64, missing: u64 },
 }
 
@@ -270,14 +267,15 @@ fn from_sample(
     path: &Path,
     format: &str,
     headers: Vec<String>,
+    booleans: &[bool],
     mut next_row: impl FnMut(&mut Vec<String>) -> Result<bool, CliError>,
 ) -> Result<References, CliError> {
     let schema = &bundle.schema;
-    let mut columns: Vec<(usize, String, Column)> = Vec::new();
+    let mut columns: Vec<(usize, InputField, Column, ReadingCounts)> = Vec::new();
     for (i, h) in headers.iter().enumerate() {
         let Some(field) = schema.input(h) else { continue };
         let col = match &field.kind {
-            InputKind::Numeric(n) => Column::Numeric { values: Vec::new(), sentinel: n.sentinel },
+            InputKind::Numeric(_) => Column::Numeric { values: Vec::new() },
             InputKind::Categorical(c) => Column::Categorical {
                 spec: c.clone(),
                 counts: vec![0; c.levels.len()],
@@ -285,7 +283,7 @@ fn from_sample(
                 missing: 0,
             },
         };
-        columns.push((i, h.to_owned(), col));
+        columns.push((i, field.clone(), col, ReadingCounts::default()));
     }
     if columns.is_empty() {
         return Err(CliError::Usage(format!(
@@ -296,7 +294,8 @@ fn from_sample(
     }
     let id_column = headers.iter().position(|h| *h == schema.id_field);
     let mut sample = ReferenceSample {
-        names: columns.iter().map(|(_, n, _)| n.clone()).collect(),
+        names: columns.iter().map(|(_, f, _, _)| f.name.clone()).collect(),
+        booleans: columns.iter().map(|(i, _, _, _)| booleans.get(*i).copied().unwrap_or(false)).collect(),
         ids: Vec::new(),
         rows: Vec::new(),
     };
@@ -304,41 +303,42 @@ fn from_sample(
     let mut record: Vec<String> = Vec::new();
     while next_row(&mut record)? {
         rows += 1;
-        for (i, _, col) in columns.iter_mut() {
-            let cell = record.get(*i).map_or("", |c| c.trim());
+        for (i, field, col, read) in columns.iter_mut() {
+            let cell = record.get(*i).map_or("", String::as_str);
+            // The scorer's own reading (InputField::read): the same missing cells, sentinel,
+            // levels, aliases and codes as the logs and `predict`; what it rejects is counted.
+            let reading = field.read(Some(raw_cell(cell, booleans.get(*i).copied().unwrap_or(false))));
+            read.add(&reading, || cell.to_owned());
             match col {
-                Column::Numeric { values, sentinel } => {
-                    let v = parse_number(cell);
-                    values.push(if v.is_some() && v == *sentinel { f64::NAN } else { v.unwrap_or(f64::NAN) });
+                Column::Numeric { values } => {
+                    values.push(if let InputReading::Number(v) = reading { v } else { f64::NAN });
                 }
-                // Through the scorer's own rule; a level the schema does not know counts as an
-                // unknown level, as it does in the logs (not as missing).
-                Column::Categorical { spec, counts, unknown, missing } => {
-                    match level_of(spec, RawValue::Cell(cell)) {
-                        Level::Known(k) => counts[k] += 1,
-                        Level::Unknown => *unknown += 1,
-                        Level::Missing | Level::WrongType => *missing += 1,
-                    }
-                }
+                // A level the schema does not know counts as an unknown level, as it does in
+                // the logs (not as missing).
+                Column::Categorical { counts, unknown, missing, .. } => match reading {
+                    InputReading::Level { code, .. } => counts[code] += 1,
+                    InputReading::UnknownLevel(_) => *unknown += 1,
+                    _ => *missing += 1,
+                },
             }
         }
         sample.ids.push(id_column.and_then(|i| record.get(i)).map(|c| c.as_str().into()));
-        sample
-            .rows
-            .push(columns.iter().map(|(i, _, _)| record.get(*i).map_or("", String::as_str).into()).collect());
+        sample.rows.push(
+            columns.iter().map(|(i, _, _, _)| record.get(*i).map_or("", String::as_str).into()).collect(),
+        );
     }
     let mut features = Vec::new();
-    for (_, name, col) in columns {
+    for (_, field, col, reading) in columns {
         let kind = match col {
-            Column::Numeric { values, sentinel } => {
-                FeatureKind::Numeric { reference: NumericReference::from_values(values), sentinel }
+            Column::Numeric { values } => {
+                FeatureKind::Numeric { reference: NumericReference::from_values(values) }
             }
             Column::Categorical { spec, counts, unknown, missing } => FeatureKind::Categorical {
                 reference: CategoricalReference::from_counts(spec.levels.clone(), &counts, unknown, missing),
                 spec,
             },
         };
-        features.push(FeatureSpec { name, kind });
+        features.push(FeatureSpec { name: field.name.clone(), kind, field, reading: Some(reading) });
     }
     let (score, unscorable) = score_sample(bundle, &sample, &[]);
     let mut skipped: Vec<(String, String)> = schema
@@ -376,10 +376,10 @@ fn score_sample(bundle: &Bundle, sample: &ReferenceSample, unsent: &[&str]) -> (
                 sample
                     .names
                     .iter()
-                    .zip(row.iter())
+                    .zip(row.iter().zip(&sample.booleans))
                     .zip(&keep)
                     .filter(|(_, k)| **k)
-                    .map(|((n, c), _)| (n.as_str(), RawValue::Cell(c))),
+                    .map(|((n, (c, &b)), _)| (n.as_str(), raw_cell(c, b))),
             );
         match schema.validate(fields, "") {
             Ok(valid) => {
@@ -399,61 +399,12 @@ fn score_sample(bundle: &Bundle, sample: &ReferenceSample, unsent: &[&str]) -> (
     (score, unscorable)
 }
 
-/// A CSV or log cell as a number: empty, NA, NaN and null are missing.
-pub fn parse_number(cell: &str) -> Option<f64> {
-    match cell {
-        "" | "NA" | "NaN" | "nan" | "null" | "None" => None,
-        s => s.parse::<f64>().ok().filter(|v| v.is_finite()),
-    }
-}
-
-/// What a categorical value is for the drift report.
-#[derive(Debug, PartialEq)]
-pub enum Level {
-    /// A level of the schema (its code), through [`CategoricalSpec::match_value`].
-    Known(usize),
-    /// Text that is no level, alias or code.
-    Unknown,
-    /// Empty, or one of the field's "not available" dataset codes scored as missing.
-    Missing,
-    /// Not text nor an accepted boolean.
-    WrongType,
-}
-
-/// The level of a raw value by the scorer's own rule ([`CategoricalSpec::match_value`]).
-pub fn level_of(spec: &CategoricalSpec, raw: RawValue<'_>) -> Level {
-    if raw.text().is_some_and(|t| t.trim().is_empty()) {
-        return Level::Missing;
-    }
-    match spec.match_value(raw) {
-        LevelMatch::Level(k) | LevelMatch::CodeLevel(k) => Level::Known(k),
-        LevelMatch::Code => Level::Missing,
-        LevelMatch::Unknown => Level::Unknown,
-        LevelMatch::WrongType => Level::WrongType,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::BTreeMap;
-
-    #[test]
-    fn numbers_and_levels() {
-        assert_eq!(parse_number(""), None);
-        assert_eq!(parse_number("NaN"), None);
-        assert_eq!(parse_number("1e3"), Some(1000.0));
-        assert_eq!(parse_number("inf"), None);
-        let spec = CategoricalSpec {
-            levels: vec![String::from("N"), String::from("Y")],
-            aliases: BTreeMap::from([(String::from("Yes"), String::from("Y"))]),
-            ..CategoricalSpec::default()
-        };
-        assert_eq!(level_of(&spec, RawValue::Cell("Y")), Level::Known(1));
-        assert_eq!(level_of(&spec, RawValue::Cell(" yes ")), Level::Known(1));
-        assert_eq!(level_of(&spec, RawValue::String("Yes")), Level::Known(1));
-        assert_eq!(level_of(&spec, RawValue::Cell("maybe")), Level::Unknown);
-        assert_eq!(level_of(&spec, RawValue::Cell("")), Level::Missing);
-        assert_eq!(level_of(&spec, RawValue::Number(1.0)), Level::WrongType);
+/// A reference cell as the scorer receives it: text (parsed by the field's type), or a boolean
+/// from a Parquet BOOLEAN column (`true`/`false`; an empty cell is a null).
+fn raw_cell(cell: &str, boolean: bool) -> RawValue<'_> {
+    match (boolean, cell) {
+        (true, "true") => RawValue::Bool(true),
+        (true, "false") => RawValue::Bool(false),
+        _ => RawValue::Cell(cell),
     }
 }

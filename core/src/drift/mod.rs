@@ -170,8 +170,70 @@ pub struct FeatureDrift {
     /// Share of the records whose `inputs` hold this key (even as `null`); `None` when unknown.
     /// Below [`Config::not_sent_max_share`] the input has status `not_sent`.
     pub sent_share: Option<f64>,
+    /// How the reference sample's cells of this input were read (`None` for the bundle's
+    /// statistics, which hold no raw cells).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_reading: Option<ReadingCounts>,
+    /// How the logged values of this input were read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_reading: Option<ReadingCounts>,
     #[serde(flatten)]
     pub comparison: Comparison,
+}
+
+/// How the values of one input were read on one side (reference cells or logged values), by
+/// the scorer's rule [`crate::schema::InputField::read`]: nothing unparseable goes silently
+/// missing. Invalid values are left out of the distributions (as missing) and counted here.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ReadingCounts {
+    /// Values read (reference rows, or records that were scored).
+    pub rows: u64,
+    /// Absent, null or empty.
+    pub missing: u64,
+    /// The dataset's "not available" code (DAYS_EMPLOYED = 365243, XNA): missing for the model,
+    /// shown on its own because a change in its share is a change in the population.
+    pub sentinel: u64,
+    /// Text no level, alias or code matches (compared as unknown levels, pooled into OTHER).
+    pub unknown_levels: u64,
+    /// Values the scorer rejects, by issue code (`wrong_type`, `not_finite`, `not_integer`,
+    /// `out_of_range`).
+    pub invalid: Vec<(String, u64)>,
+    /// The first invalid value, as received (at most 60 characters).
+    pub invalid_example: Option<String>,
+}
+
+impl ReadingCounts {
+    /// Counts one reading; `shown` gives the received text for the example.
+    pub fn add(&mut self, reading: &crate::schema::InputReading<'_>, shown: impl FnOnce() -> String) {
+        use crate::schema::InputReading as R;
+        self.rows += 1;
+        match reading {
+            R::Missing => self.missing += 1,
+            R::Sentinel => self.sentinel += 1,
+            R::UnknownLevel(_) => self.unknown_levels += 1,
+            R::Invalid(code) => {
+                let code = code.as_str();
+                match self.invalid.iter_mut().find(|(c, _)| c == code) {
+                    Some((_, n)) => *n += 1,
+                    None => self.invalid.push((String::from(code), 1)),
+                }
+                if self.invalid_example.is_none() {
+                    self.invalid_example = Some(String::from(crate::schema::truncate(&shown(), 60)));
+                }
+            }
+            R::Number(_) | R::Level { .. } => {}
+        }
+    }
+
+    /// Values the scorer rejects, all codes.
+    pub fn invalid_total(&self) -> u64 {
+        self.invalid.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Share of the rows holding the dataset's "not available" code.
+    pub fn sentinel_share(&self) -> Option<f64> {
+        (self.rows > 0).then(|| self.sentinel as f64 / self.rows as f64)
+    }
 }
 
 impl FeatureDrift {
@@ -183,6 +245,8 @@ impl FeatureDrift {
             p_adjusted: None,
             tests: Vec::new(),
             sent_share: None,
+            reference_reading: None,
+            current_reading: None,
             comparison,
         }
     }
