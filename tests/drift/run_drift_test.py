@@ -318,8 +318,10 @@ def main():
     good = [ln for ln in (none / "logs.jsonl").read_bytes().splitlines()[:300] if b'"probability":0.' in ln]
     base = json.loads(good[0])
     huge_level = dict(base, inputs=dict(base["inputs"], CODE_GENDER="X" * 1_000_000))
-    far_future = dict(base, ts="9999-12-31T23:59:59Z")
-    far_past = dict(base, ts="0001-01-01T00:00:00Z")
+    # Other request ids: the reader counts a record repeated by (request_id, record_index) once.
+    huge_level["request_id"] = "hostile-huge"
+    far_future = dict(base, ts="9999-12-31T23:59:59Z", request_id="hostile-future")
+    far_past = dict(base, ts="0001-01-01T00:00:00Z", request_id="hostile-past")
     lines = [*good, json.dumps(huge_level).encode(), b"{" + b"x" * (5 << 20), b"\xff\xfe\x00garbage",
              json.dumps(far_future).encode(), json.dumps(far_past).encode()]
     (hostile / "logs.jsonl").write_bytes(b"\n".join(lines) + b"\n")
@@ -328,6 +330,20 @@ def main():
     check(r.returncode in (0, 3) and "panicked" not in r.stderr and s.get("logs", {}).get("malformed_lines") == 2,
           f"hostile logs: report written, 2 malformed lines ({s.get('logs', {}).get('malformed_lines')})")
     check(0 < size < 200_000, f"hostile logs: HTML stays small ({size} bytes)")
+    # The two far-away timestamps do not flatten the time chart: counted, left out of it.
+    times = pd.to_datetime([json.loads(ln)["ts"] for ln in good])
+    over = s.get("score", {}).get("over_time", [])
+    start = pd.Timestamp(over[0]["start"], unit="s", tz="UTC") if over else None
+    end = pd.Timestamp(over[-1]["start"] + over[-1]["seconds"], unit="s", tz="UTC") if over else None
+    out = s.get("score", {}).get("time_outliers", {})
+    check(out.get("records") == 2 and out.get("first", "").startswith("0001-01-01")
+          and out.get("last", "").startswith("9999-12-31"),
+          f"hostile logs: 2 far-away timestamps counted outside the chart ({out})")
+    check(start is not None and start <= times.min() and end > times.max()
+          and (end - start) <= 3 * (times.max() - times.min()) + pd.Timedelta(hours=2),
+          f"hostile logs: the chart spans the bulk of the records ({start} to {end}; records {times.min()} to {times.max()})")
+    check(sum(p["counts"]["records"] for p in over) == len(good) + 1,
+          "hostile logs: every record but the far-away ones is in the chart")
 
     png = OUT / "drift_report.png"
     png.unlink(missing_ok=True)

@@ -178,6 +178,16 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
         "<div class=\"legend\"><span style=\"background:{CUR_COLOR}\"></span>refusal rate<span style=\"background:#cf222e\"></span>error rate<span style=\"background:{REF_COLOR}\"></span>reference refusal rate</div>"
     );
     h.push_str(&time_chart(s));
+    let o = &s.score.time_outliers;
+    if o.records > 0 {
+        let _ = write!(
+            h,
+            "<p class=\"note\">{} record(s) with times far outside the rest ({} to {}; a client clock?) are counted but not drawn, so that they do not squeeze the chart.</p>",
+            o.records,
+            esc(o.first.as_deref().unwrap_or("?")),
+            esc(o.last.as_deref().unwrap_or("?"))
+        );
+    }
     h.push_str("</div>\n</div>\n");
     let l = &s.latency_us;
     let _ = writeln!(

@@ -738,7 +738,18 @@ pub struct ScoreSummary {
     pub current_histogram: Vec<u64>,
     /// Reference share per histogram bin (empty without score reference).
     pub reference_histogram: Vec<f64>,
+    /// The chart's periods, over a robust range (core `TimeSeries::chart`).
     pub over_time: Vec<Period>,
+    /// Records whose time lies far outside the bulk of the logs (a client with a wrong clock):
+    /// counted, not drawn.
+    pub time_outliers: TimeOutliers,
+}
+
+#[derive(Serialize)]
+pub struct TimeOutliers {
+    pub records: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -851,6 +862,7 @@ fn build_summary(
     if s.ts_naive > 0 {
         headline.push(format!("{} timestamps have no time zone: read as UTC", s.ts_naive));
     }
+    let chart = s.time.chart(60);
     let status = verdict.status;
     let reference_histogram = match &refs.score {
         Some(r) => reference_histogram(&r.reference),
@@ -931,7 +943,12 @@ fn build_summary(
             histogram_bins: PROBABILITY_BINS,
             current_histogram: s.probabilities.counts.clone(),
             reference_histogram,
-            over_time: s.time.periods(60),
+            over_time: chart.periods,
+            time_outliers: TimeOutliers {
+                records: chart.outside_records,
+                first: chart.outside_first.map(format_ts),
+                last: chart.outside_last.map(format_ts),
+            },
         },
         latency_us: LatencySummary {
             count: s.latency.count(),

@@ -129,11 +129,14 @@ impl TimeSeries {
 
     /// At most `max_points` consecutive periods covering the whole span (empty ones included).
     pub fn periods(&self, max_points: usize) -> Vec<Period> {
-        let (Some((&first, _)), Some((&last, _))) =
-            (self.periods.first_key_value(), self.periods.last_key_value())
-        else {
-            return Vec::new();
-        };
+        match (self.periods.first_key_value(), self.periods.last_key_value()) {
+            (Some((&first, _)), Some((&last, _))) => self.span(first, last, max_points),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Periods `first..=last` (keys) grouped into at most `max_points`.
+    fn span(&self, first: i64, last: i64, max_points: usize) -> Vec<Period> {
         let span = (last - first + 1) as u64;
         let group = span.div_ceil(max_points.max(1) as u64).max(1) as i64;
         let mut out: Vec<Period> = Vec::new();
@@ -153,6 +156,69 @@ impl TimeSeries {
             start = start.saturating_add(group);
         }
         out
+    }
+}
+
+/// The time chart's range and what falls outside it: see [`TimeSeries::chart`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TimeChart {
+    /// At most `max_points` consecutive periods covering the chart's range.
+    pub periods: Vec<Period>,
+    /// Records whose time is outside the range (not drawn).
+    pub outside_records: u64,
+    /// Earliest and latest of those times (epoch seconds, to the period).
+    pub outside_first: Option<i64>,
+    pub outside_last: Option<i64>,
+}
+
+/// Share of records cut at each end to find the bulk of the times: see [`TimeSeries::chart`].
+pub const TIME_TRIM: f64 = 0.005;
+/// Least margin added on each side of the bulk, seconds.
+pub const TIME_MIN_MARGIN: i64 = 3600;
+
+impl TimeSeries {
+    /// The chart over a robust range, so that one record with a wrong clock (1970, 9999) does
+    /// not squeeze every other record into one point: the bulk is the span from the 0.5 % to the
+    /// 99.5 % quantile of the record times ([`TIME_TRIM`]), widened on each side by that span
+    /// (at least [`TIME_MIN_MARGIN`]). Evenly spread logs lose nothing (their extremes are within
+    /// one span of the bulk); records beyond are counted and their times given. Robust to up to
+    /// 0.5 % of records at any times.
+    pub fn chart(&self, max_points: usize) -> TimeChart {
+        let total: u64 = self.periods.values().map(|c| c.records).sum();
+        let quantile = |q: f64| -> Option<i64> {
+            let target = (q * total as f64).ceil().max(1.0) as u64;
+            let mut acc = 0u64;
+            self.periods.iter().find_map(|(&k, c)| {
+                acc += c.records;
+                (acc >= target).then_some(k)
+            })
+        };
+        let (Some(lo), Some(hi)) = (quantile(TIME_TRIM), quantile(1.0 - TIME_TRIM)) else {
+            return TimeChart {
+                periods: Vec::new(),
+                outside_records: 0,
+                outside_first: None,
+                outside_last: None,
+            };
+        };
+        let margin = (hi - lo).max(TIME_MIN_MARGIN.div_euclid(self.period_seconds).max(1));
+        let (from, to) = (lo.saturating_sub(margin), hi.saturating_add(margin));
+        let mut outside =
+            TimeChart { periods: Vec::new(), outside_records: 0, outside_first: None, outside_last: None };
+        for (&k, c) in &self.periods {
+            if k < from || k > to {
+                outside.outside_records += c.records;
+                let t = k.saturating_mul(self.period_seconds);
+                outside.outside_first.get_or_insert(t);
+                outside.outside_last = Some(t);
+            }
+        }
+        let first = self.periods.range(from..=to).next().map(|(&k, _)| k);
+        let last = self.periods.range(from..=to).next_back().map(|(&k, _)| k);
+        if let (Some(first), Some(last)) = (first, last) {
+            outside.periods = self.span(first, last, max_points);
+        }
+        outside
     }
 }
 
@@ -260,6 +326,35 @@ mod tests {
         let p = t.periods(60);
         assert!(p.len() <= 60);
         assert_eq!(p.iter().map(|p| p.counts.records).sum::<u64>(), 100_000);
+    }
+
+    #[test]
+    fn one_wrong_clock_does_not_flatten_the_chart() {
+        let day = 1_795_651_200; // 2026-11-26T00:00:00Z
+        let mut t = TimeSeries::default();
+        for m in 0..600i64 {
+            t.add(day + m * 60, 1, 0, 0);
+        }
+        t.add(0, 1, 0, 0); // 1970
+        t.add(253_402_300_799, 1, 0, 0); // 9999-12-31
+        let c = t.chart(60);
+        assert_eq!(c.outside_records, 2);
+        assert_eq!((c.outside_first, c.outside_last), (Some(0), Some(253_402_300_740)));
+        assert_eq!(c.periods.first().unwrap().start, day);
+        let end = c.periods.last().map(|p| p.start + p.seconds).unwrap();
+        assert!(end >= day + 600 * 60 && end <= day + 700 * 60, "{end}");
+        assert_eq!(c.periods.iter().map(|p| p.counts.records).sum::<u64>(), 600);
+        // Evenly spread records: nothing is cut.
+        let mut even = TimeSeries::default();
+        (0..1000i64).for_each(|h| even.add(day + h * 3600, 1, 0, 0));
+        let c = even.chart(60);
+        assert_eq!(c.outside_records, 0);
+        assert_eq!(c.periods.iter().map(|p| p.counts.records).sum::<u64>(), 1000);
+        // Two batches a month apart are both kept.
+        let mut two = TimeSeries::default();
+        (0..100i64).for_each(|m| two.add(day + m * 60, 1, 0, 0));
+        (0..100i64).for_each(|m| two.add(day + 30 * 86_400 + m * 60, 1, 0, 0));
+        assert_eq!(two.chart(60).outside_records, 0);
     }
 
     #[test]
