@@ -206,7 +206,8 @@ def reference_cells(binary, data, bundle, csv_path):
         lines.append(line)
     (logs / "logs.jsonl").write_text("\n".join(lines) + "\n")
     r, s = drift(binary, logs, bundle, logs / "report", reference=bad)
-    check(r.returncode in (0, 3) and "panicked" not in r.stderr, f"bad reference cells: report written ({r.stderr.strip()[:200]})")
+    check(r.returncode in (0, 3) and "panicked" not in r.stderr,
+          f"bad reference cells: report written ({r.stderr.strip()[:200]})")
     f = features(s)
     cur = current_values(logs / "logs.jsonl")
     for name, valid_max in [("AMT_ANNUITY", None), ("EXT_SOURCE_2", 1.0)]:
@@ -216,8 +217,9 @@ def reference_cells(binary, data, bundle, csv_path):
         ok = num[np.isfinite(num) & (num >= 0) & (num <= (valid_max or np.inf))].to_numpy(float)
         c = pd.to_numeric(cur[name], errors="coerce").dropna().to_numpy(float)
         expected_ks = stats.ks_2samp(ok, c)
-        check(abs(f[name]["ks"]["statistic"] - expected_ks.statistic) <= 1e-9,
-              f"{name}: KS without the rejected cells {f[name]['ks']['statistic']:.9f} vs scipy {expected_ks.statistic:.9f}")
+        got = f[name]["ks"]["statistic"]
+        check(abs(got - expected_ks.statistic) <= 1e-9,
+              f"{name}: KS without the rejected cells {got:.9f} vs scipy {expected_ks.statistic:.9f}")
         got, expected = f[name]["reference_missing_rate"], 1 - len(ok) / len(ref)
         check(abs(got - expected) <= 1e-12,
               f"{name}: rejected cells count as missing in the reference missing rate ({got} vs {expected})")
@@ -341,7 +343,8 @@ def main():
           f"hostile logs: 2 far-away timestamps counted outside the chart ({out})")
     check(start is not None and start <= times.min() and end > times.max()
           and (end - start) <= 3 * (times.max() - times.min()) + pd.Timedelta(hours=2),
-          f"hostile logs: the chart spans the bulk of the records ({start} to {end}; records {times.min()} to {times.max()})")
+          f"hostile logs: the chart spans the bulk of the records ({start} to {end}; "
+          f"records {times.min()} to {times.max()})")
     check(sum(p["counts"]["records"] for p in over) == len(good) + 1,
           "hostile logs: every record but the far-away ones is in the chart")
 
