@@ -3,14 +3,12 @@
 //! errors, and `bench` prints its measurements.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_creditscore")).args(args).output().expect("run creditscore")
-}
+mod common;
+use common::run as cli;
 
 fn fixture(name: &str, file: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/parity").join(name).join(file);
+    let path = common::repo().join("tests/parity").join(name).join(file);
     path.to_string_lossy().into_owned()
 }
 

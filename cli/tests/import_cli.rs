@@ -6,25 +6,16 @@
 //! are checked too when a `shared/cases/models` folder with them sits beside the checkout;
 //! without it that test is skipped.
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("cli/ has a parent").to_path_buf()
-}
+mod common;
+use common::{repo, succeeds};
 
 fn fixture(name: &str) -> PathBuf {
     repo().join("tests/parity/import").join(name)
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("import-cli-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn run(args: &[&Path]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_creditscore")).args(args).output().expect("binary runs")
+    common::scratch("import-cli-tests", name)
 }
 
 fn p(s: &str) -> &Path {
@@ -33,17 +24,12 @@ fn p(s: &str) -> &Path {
 
 /// Runs and expects success; returns stderr (the import summary).
 fn ok(args: &[&Path]) -> String {
-    let out = run(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{args:?} failed: {stderr}");
-    stderr
+    String::from_utf8_lossy(&succeeds(args).stderr).into_owned()
 }
 
+/// Runs and expects a usage/input error (exit code 2); returns stderr.
 fn fails(args: &[&Path]) -> String {
-    let out = run(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    stderr
+    common::fails_with(args, 2)
 }
 
 /// An RFC 4180 file: header and rows of cells (every row as wide as the header).

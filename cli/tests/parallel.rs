@@ -2,27 +2,13 @@
 //! every parity fixture (tests/parity) and on inputs of several chunks, rows in input order; and
 //! invalid rows are reported the same way whatever the thread count.
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("cli/ has a parent").to_path_buf()
-}
+mod common;
+use common::{path, repo, succeeds as creditscore};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("parallel-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn creditscore(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_creditscore")).args(args).output().expect("binary runs");
-    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
+    common::scratch("parallel-tests", name)
 }
 
 /// (fixture, library, model file) of every parity fixture, from tests/parity/manifest.json.

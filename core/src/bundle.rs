@@ -372,7 +372,7 @@ impl Bundle {
         out.extend_from_slice(&digest);
         out.extend_from_slice(&body[..8]);
         out.extend_from_slice(&body[8..]);
-        self.sha256 = hex(&digest);
+        self.sha256 = hex::encode(digest);
         Ok(out)
     }
 
@@ -426,21 +426,11 @@ impl Bundle {
             threshold: header.threshold,
             selection: header.selection,
             reference: header.reference,
-            sha256: hex(&digest),
+            sha256: hex::encode(digest),
         };
         bundle.check()?;
         Ok(bundle)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
 }
 
 fn write_tree(out: &mut Vec<u8>, tree: &Tree) {

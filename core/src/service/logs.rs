@@ -207,17 +207,7 @@ pub fn client_id_hash(settings: &Settings, id: i64) -> Option<String> {
     let key = settings.hash_key.as_deref().filter(|k| !k.is_empty())?;
     let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).ok()?;
     mac.update(format!("{id}").as_bytes());
-    Some(hex(&mac.finalize().into_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
+    Some(hex::encode(mac.finalize().into_bytes()))
 }
 
 /// Compares secrets in time independent of where they differ and of their lengths (both are
