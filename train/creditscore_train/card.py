@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
-from . import core_cli, metrics  # noqa: E402
+from . import core_cli, metrics, options, risk_metrics  # noqa: E402
 
 SHAP_SAMPLE = 2000
 
@@ -97,37 +97,30 @@ def plot_shap_summary(path, shap: pd.DataFrame, features: pd.DataFrame, tag):
     return _save(fig, path)
 
 
-def group_rates(
-    test_df: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: float, column: str
-) -> pd.DataFrame:
-    refused = p >= threshold
-    rows = []
-    for level, idx in test_df.groupby(column).indices.items():
-        approved = ~refused[idx]
-        rows.append(
-            {
-                column: level,
-                "clients": len(idx),
-                "approval_rate": float(approved.mean()),
-                "observed_default_rate": float(y[idx].mean()),
-                "default_rate_among_approved": float(y[idx][approved].mean())
-                if approved.any()
-                else float("nan"),
-                "mean_probability": float(p[idx].mean()),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def plot_groups(path, rates: pd.DataFrame, column: str, tag):
+def plot_groups(path, rates: pd.DataFrame, title: str, tag):
+    """Approval and observed default rates per group (a risk_metrics.fairness table)."""
     fig, ax = plt.subplots(figsize=(6, 4))
     x = np.arange(len(rates))
     ax.bar(x - 0.2, rates["approval_rate"], 0.4, label="approval rate")
-    ax.bar(x + 0.2, rates["observed_default_rate"], 0.4, label="observed default rate")
+    ax.bar(x + 0.2, rates["default_rate"], 0.4, label="observed default rate")
     ax.set_xticks(x)
-    ax.set_xticklabels(rates[column])
-    ax.set_title(f"Held-out test by {column} ({tag})")
+    ax.set_xticklabels(rates["group"])
+    ax.set_title(f"Held-out test by {title} ({tag})")
     ax.legend()
+    return _save(fig, path)
+
+
+def plot_reliability(path, table: pd.DataFrame, ece: float, tag):
+    filled = table[table["clients"] > 0]
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", label="perfect calibration")
+    ax.plot(filled["mean_predicted"], filled["observed_default_rate"], "o-", label=f"model (ECE {ece:.4f})")
+    for _, r in filled.iterrows():
+        ax.annotate(str(int(r["clients"])), (r["mean_predicted"], r["observed_default_rate"]), fontsize=7)
+    ax.set_xlabel("mean predicted probability of default (bin)")
+    ax.set_ylabel("observed default rate (bin)")
+    ax.set_title(f"Reliability, 10 equal-width bins ({tag})")
+    ax.legend(loc="upper left")
     return _save(fig, path)
 
 
@@ -138,7 +131,10 @@ def _md_table(df: pd.DataFrame, floatfmt: str = "{:.4f}") -> str:
         cells = []
         for c in cols:
             v = row[c]
-            cells.append(floatfmt.format(v) if isinstance(v, (float, np.floating)) else str(v))
+            if isinstance(v, (float, np.floating)):
+                cells.append("-" if np.isnan(v) else floatfmt.format(v))
+            else:
+                cells.append(str(v))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -172,8 +168,8 @@ def write(cfg, dataset, result, tuned, final, feat, y_oof, test_df, y_test, p_te
         imp_title = f"mean |SHAP| importance, share of total ({tag})"
     paths.append(plot_importance(plots / "importance.png", feat.names, importance.to_numpy(), imp_title))
 
-    rates = group_rates(test_df, y_test, p_test, thr, "CODE_GENDER")
-    paths.append(plot_groups(plots / "approval_by_gender.png", rates, "CODE_GENDER", tag))
+    credit_md, credit_paths = credit_sections(cfg, result, y_test, p_test, thr, tag, plots)
+    paths.extend(credit_paths)
 
     table = result.comparison.copy()
     table = table[
@@ -247,12 +243,14 @@ many random non-defaults in each training fold; `none` is a plain fit. fit_secon
   refusal rate {test["refusal_rate"]:.3f}; TP {test["true_positives"]}, FP {test["false_positives"]},
   FN {test["false_negatives"]}, TN {test["true_negatives"]}.
 - Parity: the bundle's probabilities equal the trained model's on every test row (max |diff| =
-  {result.parity_max_abs_diff:.3g}).
+  {result.parity_max_abs_diff:.3g}){"; the bundle file was kept as it was (`--keep-bundle`: it already served exactly this model)" if result.kept_bundle else ""}.
 {"- Probabilities are those of a model trained with " + chosen["imbalance"] + ": they rank clients but overstate the default rate; the threshold is set on that scale." if chosen["imbalance"] != "none" else "- Trained without re-weighting: probabilities estimate the default rate; the threshold is on that scale (the cost-optimal threshold of a calibrated model is 1/11 = 0.091)."}
 
 ![cost vs threshold](card/cost_vs_threshold.png)
 
 ![ROC](card/roc.png)
+
+{credit_md}
 
 ## Explanations
 
@@ -262,16 +260,6 @@ Global importance and SHAP values computed by the core's TreeSHAP (`creditscore 
 ![importance](card/importance.png)
 
 ![SHAP summary](card/shap_summary.png)
-
-## Approval and default rates by CODE_GENDER (held-out test, {tag})
-
-{_md_table(rates)}
-
-![approval by gender](card/approval_by_gender.png)
-
-CODE_GENDER is a model input (SPEC section 4 requires it). Using a protected attribute in credit
-decisions is restricted in many jurisdictions: check the legal basis before any real use, and
-monitor approval rates by group.
 
 ## Limitations
 
@@ -286,5 +274,195 @@ monitor approval rates by group.
   stored in the bundle (`creditscore drift`).
 """
     (out / "MODEL_CARD.md").write_text(md)
-    rates.to_csv(cfg.work_dir / "approval_by_gender.csv", index=False)
     return [*paths, out / "MODEL_CARD.md"]
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.1f} %"
+
+
+def credit_sections(cfg, result, y_test, p_test, thr, tag, plots):
+    """The credit-risk part of the card: performance, calibration, gains, fairness, training options
+    (risk_metrics.py for the definitions). Returns (markdown, plot paths)."""
+    test = result.test
+    n, bads = len(y_test), int(np.sum(y_test))
+    base_rate = bads / n
+    rel, ece = risk_metrics.reliability(y_test, p_test)
+    gains = risk_metrics.gains_table(y_test, p_test, result.points_test)
+    main = result.variants[0]
+    fair_gender, fair_age = main["fairness"]["CODE_GENDER"], main["fairness"]["age_band"]
+    paths = [
+        plot_reliability(plots / "reliability.png", rel, ece, tag),
+        plot_groups(plots / "approval_by_gender.png", fair_gender, "CODE_GENDER", tag),
+        plot_groups(plots / "approval_by_age.png", fair_age, "age band", tag),
+    ]
+    for name, table in (("reliability", rel), ("gains", gains), ("fairness_gender", fair_gender)):
+        table.to_csv(cfg.work_dir / f"card_{name}.csv", index=False)
+    fair_age.to_csv(cfg.work_dir / "card_fairness_age.csv", index=False)
+
+    options_md = _options_md(cfg, result)
+    md = f"""## Credit-risk performance (held-out test, {tag})
+
+{n} held-out applications, {bads} defaults (rate {base_rate:.4f}); every figure below is computed
+once on them, from the probabilities the bundle serves (train/creditscore_train/risk_metrics.py;
+train/tests/test_risk_metrics.py checks each against scikit-learn, scipy and pandas).
+
+| figure | value | definition |
+|---|---|---|
+| AUC | {test["auc"]:.4f} | ROC area, ties count one half |
+| Gini | **{test["gini"]:.4f}** | 2 AUC - 1 |
+| KS | **{test["ks"]:.4f}** | max distance between the score distributions (ECDFs) of good and bad clients; reached at probability {test["ks_probability"]:.4f} |
+| Brier score | **{test["brier"]:.5f}** | mean (p - y)^2; a constant prediction of the default rate scores {base_rate * (1 - base_rate):.5f} |
+| ECE | **{test["ece"]:.5f}** | expected calibration error, 10 equal-width bins: sum_b n_b/N abs(mean predicted_b - default rate_b) |
+
+### Reliability diagram
+
+Bins (0, 0.1], (0.1, 0.2], ..., (0.9, 1.0] of the predicted probability (the first also holds 0), as
+`sklearn.calibration.calibration_curve(strategy="uniform")`; `gap` = abs(mean predicted - observed).
+Most clients fall in the first bins: the default rate is about {base_rate:.0%}; the gains table below
+shows calibration per decile as well.
+
+{_md_table(rel)}
+
+![reliability](card/reliability.png)
+
+### Gains table by score decile
+
+Clients sorted by probability of default, riskiest first, cut into ten equal groups (decile 1 = the
+highest probabilities = the lowest score points{"" if result.points_test is None else ", score points as served: 600 at 50:1 good:bad odds, 20 points to double the odds unless the bundle sets another scale"}).
+Cumulative columns are for the policy "refuse this decile and every riskier one":
+`cum_approval_rate` = share of applications approved, `cum_default_capture` = share of all
+defaults refused, `approved_default_rate` = default rate among the approved. The bundle's
+threshold {thr:.4f} refuses {_pct(test["refusal_rate"])} of these applications.
+
+{_md_table(gains)}
+
+## Fairness (held-out test, {tag})
+
+Decisions at the bundle's business-optimal threshold {thr:.4f} (refuse when probability >= threshold).
+Per group: approval rate; `approval_ratio` = approval rate / that of the most-approved group (adverse
+impact ratio; the US "four-fifths rule" flags values below 0.8); observed default rate and default
+rate among the approved; `tpr` = true-positive rate, the share of the group's defaulters refused
+(the model's positive class is a default) and `tpr_diff` = tpr - that of the most-approved group
+(equal opportunity); `good_approval_rate` = share of the group's good clients approved and its
+difference `good_approval_diff` (equal opportunity on the favourable outcome).
+
+### By CODE_GENDER
+
+{_md_table(fair_gender)}
+
+![approval by gender](card/approval_by_gender.png)
+
+### By age band
+
+Age = -DAYS_BIRTH / 365.25 years at application, bands [0, 30), [30, 40), [40, 50), [50, 60), 60+.
+
+{_md_table(fair_age)}
+
+![approval by age band](card/approval_by_age.png)
+
+{"CODE_GENDER is not read by this model (`--exclude-features`); it is still accepted and validated (SPEC section 4 lists it)." if "CODE_GENDER" in cfg.exclude_features else "CODE_GENDER is a model input (SPEC section 4 requires it)."}
+Using a protected attribute (sex, age) in credit decisions is restricted in many jurisdictions
+(e.g. the EU's gender-neutral pricing rules, the US Equal Credit Opportunity Act): check the legal
+basis before any real use, and monitor approval rates by group. Age stays a model input in every
+variant below; the monotone variant guarantees that a higher age never raises the score for age alone.
+
+{options_md}"""
+    return md, paths
+
+
+def _options_md(cfg, result) -> str:
+    rows = result.variants
+    if len(rows) < 2:
+        return "## Training options\n\nNot compared in this run (`--no-option-comparison`).\n"
+    cols = {
+        "variant": "variant",
+        "cv_business_score": "CV business",
+        "threshold": "threshold",
+        "business_score": "test business",
+        "auc": "AUC",
+        "gini": "Gini",
+        "ks": "KS",
+        "brier": "Brier",
+        "ece": "ECE",
+        "refusal_rate": "refusal rate",
+        "CODE_GENDER_min_approval_ratio": "gender: min approval ratio",
+        "CODE_GENDER_max_abs_tpr_diff": "gender: max abs TPR diff",
+        "age_band_min_approval_ratio": "age: min approval ratio",
+        "age_band_max_abs_tpr_diff": "age: max abs TPR diff",
+    }
+    table = pd.DataFrame([{v: r[k] for k, v in cols.items()} for r in rows])
+    by_group = []
+    for axis in ("CODE_GENDER", "age_band"):
+        for level in rows[0]["fairness"][axis]["group"]:
+            for r in rows:
+                table = r["fairness"][axis]
+                g = table[table["group"] == level].iloc[0]
+                by_group.append(
+                    {
+                        "variant": r["variant"],
+                        "group": f"{axis}={g['group']}",
+                        "approval_rate": g["approval_rate"],
+                        "approval_ratio": g["approval_ratio"],
+                        "default_rate_among_approved": g["default_rate_among_approved"],
+                        "tpr": g["tpr"],
+                        "tpr_diff": g["tpr_diff"],
+                    }
+                )
+    by_group = pd.DataFrame(by_group)
+    names = set(result.spec["schema"]["model_features"]) | set(
+        n for r in rows for n in options.MONOTONE if r["key"][0]
+    )
+    cst = pd.DataFrame(
+        [
+            {"feature": f, "direction": "+1 (risk rises)" if d > 0 else "-1 (risk falls)", "why": why}
+            for f, (d, why) in options.MONOTONE.items()
+            if f in names
+        ]
+    )
+    by_name = {r["variant"]: r for r in rows}
+    default, mono = by_name.get("default"), by_name.get("monotone")
+    excl = next((r for r in rows if r["key"] == (False, r["key"][1]) and r["key"][1]), None)
+    deltas = []
+    if default and mono:
+        deltas.append(
+            f"monotone constraints: test business score {mono['business_score'] - default['business_score']:+.4f}, "
+            f"AUC {mono['auc'] - default['auc']:+.4f}, CV business score "
+            f"{mono['cv_business_score'] - default['cv_business_score']:+.4f}"
+        )
+    if default and excl:
+        deltas.append(
+            f"{excl['variant']}: test business score {excl['business_score'] - default['business_score']:+.4f}, "
+            f"AUC {excl['auc'] - default['auc']:+.4f}, CV business score "
+            f"{excl['cv_business_score'] - default['cv_business_score']:+.4f}; approval ratio by CODE_GENDER "
+            f"{default['CODE_GENDER_min_approval_ratio']:.3f} -> {excl['CODE_GENDER_min_approval_ratio']:.3f}, "
+            f"max abs TPR difference {default['CODE_GENDER_max_abs_tpr_diff']:.3f} -> "
+            f"{excl['CODE_GENDER_max_abs_tpr_diff']:.3f}"
+        )
+    return f"""## Training options (held-out test)
+
+Every variant uses this run's family, imbalance strategy and tuned parameters (not re-tuned, so
+a difference is the option's), the same {cfg.folds} folds for its own out-of-fold business-optimal
+threshold, a refit on the whole training part, and the same held-out rows. `monotone` =
+`--monotone`; `without ...` = `--exclude-features`. The first row is the model this run bundled
+(`{rows[0]["variant"]}`). CV business = out-of-fold business score at the variant's threshold;
+test business = held-out business score at that threshold (FN = 10 x FP, 0 = best constant decision).
+
+{_md_table(table)}
+
+Differences to the default model: {"; ".join(deltas) if deltas else "-"}.
+
+Approval and true-positive rates by group, per variant (at each variant's own threshold):
+
+{_md_table(by_group)}
+
+### Monotone constraints (`--monotone`)
+
+LightGBM `monotone_constraints` (XGBoost `monotone_constraints`, scikit-learn `monotonic_cst` for the
+other boosted families); `+1` = the probability of default never falls when the value grows,
+`-1` = it never rises. Only numeric features with a direction known from credit practice are
+constrained; categorical inputs never are. train/tests/test_options.py checks the constraints on
+the trained models (probabilities on a grid of each constrained feature).
+
+{_md_table(cst)}
+"""

@@ -31,7 +31,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from . import metrics
+from . import metrics, options
 
 BOOSTED = ("hist_gradient_boosting", "lightgbm", "xgboost")
 FAMILIES = (
@@ -54,6 +54,8 @@ class Features:
 
     names: list[str]
     categorical: list[str]
+    # Monotone constraints of the boosted families: feature -> +1 / -1 (options.MONOTONE).
+    monotone: dict[str, int] = field(default_factory=dict)
 
     @property
     def categorical_idx(self) -> list[int]:
@@ -152,27 +154,40 @@ def make_estimator(family: str, params: dict, feat: Features, weighted: bool, po
                 ("model", RandomForestClassifier(class_weight=cw, random_state=seed, n_jobs=2, **params)),
             ]
         )
+    # Constraints are passed only when there are some, so an unconstrained fit is the same call
+    # (and the same trees) as before the option existed.
+    cst = options.constraint_vector(feat.names, feat.monotone) if feat.monotone else None
     if family == "hist_gradient_boosting":
         mask = [n in feat.categorical for n in feat.names]
+        extra = {"monotonic_cst": cst} if cst else {}
         return HistGradientBoostingClassifier(
-            categorical_features=mask, class_weight=cw, random_state=seed, early_stopping=False, **params
+            categorical_features=mask,
+            class_weight=cw,
+            random_state=seed,
+            early_stopping=False,
+            **extra,
+            **params,
         )
     if family == "lightgbm":
+        extra = {"monotone_constraints": cst} if cst else {}
         return lgb.LGBMClassifier(
             objective="binary",
             scale_pos_weight=pos_weight if weighted else 1.0,
             random_state=seed,
             n_jobs=2,
             verbose=-1,
+            **extra,
             **params,
         )
     if family == "xgboost":
+        extra = {"monotone_constraints": "(" + ",".join(map(str, cst)) + ")"} if cst else {}
         return xgb.XGBClassifier(
             objective="binary:logistic",
             tree_method="hist",
             scale_pos_weight=pos_weight if weighted else 1.0,
             random_state=seed,
             n_jobs=2,
+            **extra,
             **params,
         )
     raise ValueError(f"unknown model family {family!r}")

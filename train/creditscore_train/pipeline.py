@@ -22,7 +22,17 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from . import core_cli, dictionary, metrics, models, reference, selection, sklearn_export
+from . import (
+    core_cli,
+    dictionary,
+    metrics,
+    models,
+    options,
+    reference,
+    risk_metrics,
+    selection,
+    sklearn_export,
+)
 from .data import Dataset, load
 from .schema import CONTRACT_REQUIRED, ID_FIELD, build_schema, categorical_inputs, levels_of, with_required
 from .synthetic import COLUMNS, TARGET
@@ -52,6 +62,13 @@ class Config:
     card: bool = True
     quick: bool = False
     version: str = ""
+    # Training options (options.py): monotone constraints on the boosted families, inputs the
+    # model must not read; the card compares the four combinations unless option_variants is off.
+    monotone: bool = False
+    exclude_features: tuple[str, ...] = ()
+    option_variants: bool = True
+    # Keep an existing out_dir bundle that serves exactly this model (see _export).
+    keep_bundle: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -66,6 +83,14 @@ class Result:
     run_id: str | None = None
     model_version: str | None = None
     timings: dict = field(default_factory=dict)
+    # Score points of the test rows as the core serves them (scorecard scale of the bundle).
+    points_test: np.ndarray | None = None
+    # The training-option variants compared on the test set (compare_options), main one first.
+    variants: list[dict] = field(default_factory=list)
+    kept_bundle: bool = False
+    # Held-out labels and the bundled model's probabilities (what the card's figures are computed on).
+    y_test: np.ndarray | None = None
+    p_test: np.ndarray | None = None
 
 
 def log(msg: str) -> None:
@@ -103,10 +128,16 @@ def run(cfg: Config) -> Result:
     t = lap("data", t)
 
     # 2. Schema and the core's feature matrix.
-    schema = build_schema(train_df, frame, inputs, set(CONTRACT_REQUIRED))
+    full_schema = build_schema(train_df, frame, inputs, set(CONTRACT_REQUIRED))
     raw_cols = [ID_FIELD, *inputs]
-    X_train = core_cli.feature_matrix(schema, train_df[raw_cols], cfg.work_dir)
-    X_test = core_cli.feature_matrix(schema, test_df[raw_cols], cfg.work_dir)
+    X_train_full = core_cli.feature_matrix(full_schema, train_df[raw_cols], cfg.work_dir)
+    X_test_full = core_cli.feature_matrix(full_schema, test_df[raw_cols], cfg.work_dir)
+    # --exclude-features: the model's columns without the excluded inputs (and what derives from them).
+    schema = options.without(full_schema, cfg.exclude_features) if cfg.exclude_features else full_schema
+    X_train = X_train_full[schema["model_features"]]
+    X_test = X_test_full[schema["model_features"]]
+    if cfg.exclude_features:
+        log(f"excluded from the model: {options.excluded_model_features(full_schema, cfg.exclude_features)}")
     log(
         f"features: {X_train.shape[1]} model features computed by the core "
         f"for {len(X_train)}+{len(X_test)} rows"
@@ -117,7 +148,7 @@ def run(cfg: Config) -> Result:
     cats = categorical_inputs(schema)
     numeric_candidates = [n for n in inputs if n not in cats]
     sel = selection.select(
-        X_train,
+        X_train_full,
         pd.Series(y_train),
         numeric_candidates,
         [c for c in selection.DEFAULT_CATEGORICAL if c in cats],
@@ -136,7 +167,9 @@ def run(cfg: Config) -> Result:
     t = lap("selection", t)
 
     # 4. Model comparison (StratifiedKFold, same folds for all).
-    feat = models.Features(list(schema["model_features"]), cats)
+    feat = _features(schema, cats, cfg.monotone)
+    if feat.monotone:
+        log(f"monotone constraints (boosted families): {feat.monotone}")
     folds = models.make_folds(y_train, cfg.folds, cfg.seed)
     log(f"comparison: {cfg.folds}-fold StratifiedKFold on {len(y_train)} rows")
     results = models.compare(X_train, y_train, feat, folds, cfg.seed, families=cfg.families, log=log)
@@ -214,6 +247,8 @@ def run(cfg: Config) -> Result:
                 "required_policy": cfg.required_policy,
                 "selection_agrees_with_contract": agrees,
                 "quick": cfg.quick,
+                "monotone_constraints": feat.monotone,
+                "excluded_features": list(cfg.exclude_features),
             },
         },
         # The served schema also knows the rest of the column dictionary, the accepted spellings
@@ -224,7 +259,7 @@ def run(cfg: Config) -> Result:
         "reference": reference.reference_stats(schema, train_df[inputs], tuned.oof, threshold.threshold),
     }
     bundle_path = cfg.out_dir / cfg.bundle_name
-    core_cli.import_model(kind, model_path, spec, bundle_path)
+    kept = _export(cfg, kind, model_path, spec, bundle_path, test_df[raw_cols], p_test, threshold.threshold)
     served = core_cli.predict(bundle_path, test_df[raw_cols])
     parity = float(np.max(np.abs(served["probability"].to_numpy() - p_test)))
     log(
@@ -252,7 +287,21 @@ def run(cfg: Config) -> Result:
         "best_overall": best_overall.name,
         "best_overall_business_score": best_overall.threshold.score,
     }
-    result = Result(bundle_path, spec, table, chosen, test, parity, timings=timings)
+    test.update(risk_metrics.summary(y_test, p_test, threshold.threshold))
+    result = Result(bundle_path, spec, table, chosen, test, parity, timings=timings, kept_bundle=kept)
+    result.points_test = served["score"].to_numpy() if "score" in served else None
+    result.y_test, result.p_test = y_test, p_test
+
+    # 7b. The training options side by side (same tuned parameters, same folds, same test rows).
+    main_key = (feat.monotone != {}, tuple(cfg.exclude_features))
+    main = {"key": main_key, "cv": tuned, "p_test": p_test}
+    if cfg.option_variants:
+        result.variants = compare_options(
+            cfg, tuned, full_schema, cats, X_train_full, X_test_full, y_train, y_test, test_df, folds, main
+        )
+    else:
+        result.variants = [_variant_row(main_key, tuned, p_test, y_test, test_df)]
+    t = lap("options", t)
 
     # 8. Plots and model card.
     artifacts: list[Path] = []
@@ -295,6 +344,108 @@ def run(cfg: Config) -> Result:
         )
     )
     return result
+
+
+def _features(schema: dict, cats: list[str], monotone: bool) -> models.Features:
+    names = list(schema["model_features"])
+    categorical = [c for c in cats if c in names]
+    return models.Features(names, categorical, options.monotone_for(names, categorical) if monotone else {})
+
+
+def variant_name(key: tuple[bool, tuple[str, ...]]) -> str:
+    monotone, excluded = key
+    parts = (["monotone"] if monotone else []) + ([f"without {', '.join(excluded)}"] if excluded else [])
+    return " + ".join(parts) or "default"
+
+
+def _variant_row(key, cv: models.CvResult, p_test, y_test, test_df) -> dict:
+    thr = cv.threshold.threshold
+    row = {
+        "variant": variant_name(key),
+        "key": key,
+        "cv_auc": cv.auc,
+        "cv_business_score": cv.threshold.score,
+        "threshold": thr,
+        "business_score": metrics.business_score(y_test, p_test, thr),
+        **risk_metrics.summary(y_test, p_test, thr),
+    }
+    row["fairness"] = {
+        "CODE_GENDER": risk_metrics.fairness(test_df["CODE_GENDER"], y_test, p_test, thr),
+        "age_band": risk_metrics.fairness(risk_metrics.age_band(test_df["DAYS_BIRTH"]), y_test, p_test, thr),
+    }
+    for name, table in row["fairness"].items():
+        row[f"{name}_min_approval_ratio"] = float(table["approval_ratio"].min())
+        row[f"{name}_max_abs_tpr_diff"] = float(table["tpr_diff"].abs().max())
+    row["p_test"] = p_test
+    return row
+
+
+def compare_options(
+    cfg: Config,
+    tuned: models.CvResult,
+    full_schema: dict,
+    cats: list[str],
+    X_train_full: pd.DataFrame,
+    X_test_full: pd.DataFrame,
+    y_train: np.ndarray,
+    y_test: np.ndarray,
+    test_df: pd.DataFrame,
+    folds,
+    main: dict,
+) -> list[dict]:
+    """Default vs monotone vs without the excluded inputs (vs both): each with the chosen family,
+    imbalance strategy and tuned parameters (not re-tuned, so the difference is the option's), its
+    own out-of-fold threshold on the same folds, a refit on the whole training part, and the test
+    figures at that threshold. The pipeline's own model is one of them (reused, not refitted)."""
+    excluded = tuple(cfg.exclude_features) or options.DEFAULT_EXCLUDED
+    keys = [(False, ()), (True, ()), (False, excluded), (True, excluded)]
+    keys = [main["key"], *[k for k in keys if k != main["key"]]]
+    rows = []
+    for key in keys:
+        if key == main["key"]:
+            rows.append(_variant_row(key, main["cv"], main["p_test"], y_test, test_df))
+            continue
+        monotone, excl = key
+        schema = options.without(full_schema, excl) if excl else full_schema
+        feat = _features(schema, cats, monotone)
+        X_tr = X_train_full[feat.names]
+        cv = models.cross_validate(
+            tuned.family, tuned.params, tuned.strategy, X_tr, y_train, feat, folds, cfg.seed
+        )
+        est = models.fit(tuned.family, tuned.params, tuned.strategy, X_tr, y_train, feat, cfg.seed)
+        p = models.predict_proba(est, tuned.family, X_test_full[feat.names])
+        row = _variant_row(key, cv, p, y_test, test_df)
+        log(
+            f"option {row['variant']}: CV business {row['cv_business_score']:.4f}, "
+            f"test AUC {row['auc']:.4f}, business {row['business_score']:.4f}"
+        )
+        rows.append(row)
+    return rows
+
+
+def _export(cfg: Config, kind, model_path, spec, bundle_path: Path, raw_test, p_test, threshold) -> bool:
+    """Imports the model into ``bundle_path``; returns True when an existing bundle was kept.
+
+    With ``keep_bundle``, an existing bundle with the same threshold whose probabilities equal the
+    trained model's on every test row (so the same trees: this is a re-run of the training that
+    produced it) is left as it is, header and creation time included; the card then describes
+    that file. Any difference and the bundle is replaced as usual."""
+    if cfg.keep_bundle and bundle_path.exists():
+        candidate = cfg.work_dir / f"candidate-{cfg.bundle_name}"
+        core_cli.import_model(kind, model_path, spec, candidate)
+        from .rebundle import split
+
+        header, _ = split(bundle_path.read_bytes())
+        served = core_cli.predict(bundle_path, raw_test)["probability"].to_numpy()
+        if header.get("threshold") == spec["threshold"] and np.array_equal(served, p_test):
+            log(f"bundle: keeping {bundle_path} (created {header['meta']['created']}): it serves this model")
+            spec["meta"].update({k: header["meta"][k] for k in ("version", "created")})
+            return True
+        log(f"bundle: {bundle_path} serves another model: replacing it")
+        candidate.replace(bundle_path)
+        return False
+    core_cli.import_model(kind, model_path, spec, bundle_path)
+    return False
 
 
 def _jsonable(params: dict) -> dict:
@@ -352,6 +503,26 @@ def parse_args(argv=None) -> Config:
     p.add_argument("--no-mlflow", action="store_true")
     p.add_argument("--no-card", action="store_true")
     p.add_argument("--experiment", default="creditscore")
+    p.add_argument(
+        "--monotone",
+        action="store_true",
+        help="monotone constraints on the boosted families where the direction is known (options.MONOTONE)",
+    )
+    p.add_argument(
+        "--exclude-features",
+        default="",
+        help="comma-separated inputs the model must not read (e.g. CODE_GENDER); still accepted, validated",
+    )
+    p.add_argument(
+        "--no-option-comparison",
+        action="store_true",
+        help="skip the card's default / monotone / excluded comparison",
+    )
+    p.add_argument(
+        "--keep-bundle",
+        action="store_true",
+        help="keep an existing OUT_DIR bundle that serves exactly the trained model (header and date)",
+    )
     p.add_argument("--version", default="")
     a = p.parse_args(argv)
     quick = a.quick
@@ -374,6 +545,10 @@ def parse_args(argv=None) -> Config:
         card=not a.no_card,
         quick=quick,
         version=a.version,
+        monotone=a.monotone,
+        exclude_features=tuple(n.strip() for n in a.exclude_features.split(",") if n.strip()),
+        option_variants=not a.no_option_comparison,
+        keep_bundle=a.keep_bundle,
     )
 
 

@@ -107,3 +107,35 @@ def test_mlflow_registry_reads_back_the_champion(trained):
     else:
         proba = mlflow.sklearn.load_model(uri).predict_proba(X)[:, 1]
     np.testing.assert_allclose(proba, expected, rtol=0, atol=1e-12 if family != "xgboost" else 1e-6)
+
+
+def test_card_figures_equal_sklearn_and_scipy_on_the_test_predictions(trained):
+    """The numbers printed on the card are those of scikit-learn/scipy on the held-out predictions."""
+    import re
+
+    from scipy.stats import ks_2samp
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
+    cfg, result = trained
+    y, p = result.y_test, result.p_test
+    card = (cfg.out_dir / "MODEL_CARD.md").read_text()
+
+    def on_card(name):
+        return re.search(rf"^\| {name} \| \**([0-9.]+)\**", card, re.M).group(1)
+
+    auc = roc_auc_score(y, p)
+    ks = ks_2samp(p[y == 1], p[y == 0]).statistic
+    brier = brier_score_loss(y, p)
+    prob_true, prob_pred = calibration_curve(y, p, n_bins=10, strategy="uniform")
+    counts = np.bincount(np.searchsorted(np.linspace(0, 1, 11)[1:-1], p), minlength=10)
+    ece = float(np.sum(counts[counts > 0] / len(p) * np.abs(prob_true - prob_pred)))
+    expected = {"gini": 2 * auc - 1, "ks": ks, "brier": brier, "ece": ece}
+    for key, value in expected.items():
+        assert result.test[key] == pytest.approx(value, abs=1e-12), key
+    assert on_card("Gini") == f"{expected['gini']:.4f}"
+    assert on_card("KS") == f"{expected['ks']:.4f}"
+    assert on_card("Brier score") == f"{expected['brier']:.5f}"
+    assert on_card("ECE") == f"{expected['ece']:.5f}"
+    # The bundled model's row of the options table is this model.
+    assert result.variants[0]["variant"] == "default" and result.variants[0]["gini"] == result.test["gini"]
