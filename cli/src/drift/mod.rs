@@ -494,9 +494,9 @@ fn read_logs(
             if let Some(l) = record.latency_us.and_then(Num::finite) {
                 s.latency.push(l);
             }
-            if record.error {
+            if let Some(error) = &record.error {
                 s.errors += 1;
-                s.error_codes.add(record.error_code.as_deref().unwrap_or("(no code)"));
+                s.error_codes.add(error.code.as_deref().unwrap_or("(no code)"));
                 if let Some(t) = epoch {
                     s.time.add(t, 1, 0, 1);
                 }
@@ -518,7 +518,7 @@ fn read_logs(
             if let Some(t) = epoch {
                 s.time.add(t, 1, u64::from(refused), 0);
             }
-            for w in record.warnings.iter().flatten() {
+            for w in &record.warnings {
                 s.warnings.add(&format!("{}\t{}", w.field, w.code));
             }
             let inputs: &[(std::borrow::Cow<'_, str>, InputValue<'_>)] =
@@ -543,12 +543,12 @@ fn read_logs(
                 };
                 // The scorer's own reading (InputField::read), as for the reference sample.
                 let raw = value.map(|v| match v {
-                    InputValue::Number(x) => RawValue::Number(*x),
+                    InputValue::Number(x) => RawValue::Number(x.as_f64().unwrap_or(f64::NAN)),
                     InputValue::NonFinite => RawValue::Number(f64::NAN),
                     InputValue::Text(t) => RawValue::String(t),
                     InputValue::Bool(b) => RawValue::Bool(*b),
                     InputValue::Null => RawValue::Null,
-                    InputValue::Other => RawValue::Composite,
+                    InputValue::Other(_) => RawValue::Composite,
                 });
                 let reading = field.read(raw);
                 s.readings[i].add(&reading, || match value {

@@ -1,12 +1,13 @@
 //! Prediction log records (SPEC section 6), their storage keys, client-id hashing and the
 //! `GET /logs` token check.
 
+use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use hmac::{Hmac, Mac};
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
 
 use super::{
@@ -15,56 +16,212 @@ use super::{
 };
 use crate::schema::{IssueCode, Warning};
 
+mod read;
+pub use read::quote_non_finite;
+
 /// Every log object's key starts with this.
 pub const LOG_KEY_PREFIX: &str = "logs/";
 
-/// One line of the prediction log: one scored record, or one failed request.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct LogRecord {
+/// One line of the prediction log: one scored record, or one failed request. The one definition
+/// of the record: the service writes it ([`PendingLogs::complete`], [`render_ndjson`]) and the
+/// readers parse it back ([`LogRecord::from_json_line`]: `creditscore drift`).
+///
+/// Strings borrow from the parsed line when they have no escapes (`Cow`), so reading millions
+/// of lines allocates little. Fields are `Option` because logs written by older versions or by
+/// other systems may lack them; the service always fills `ts`, `request_id`, `endpoint`,
+/// `model_version`, `source`, `status` and `latency_us`.
+///
+/// Reading is forgiving (a log line is evidence, not a request): members of an unexpected type
+/// are read as absent rather than failing the record (except `inputs`, `warnings` and
+/// `probability`, which the drift report relies on), unknown members are skipped, a member
+/// given twice keeps its last value (as Python's `json` and `JSON.parse` do) and is counted in
+/// `duplicate_keys`, and Python's `NaN`/`Infinity`/`-Infinity` and out-of-range literals such as
+/// `1e400` spoil only their own value ([`Num::NonFinite`], [`InputValue::NonFinite`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LogRecord<'a> {
     /// RFC 3339 UTC time the request was received.
-    pub ts: String,
-    pub request_id: String,
+    pub ts: Option<Cow<'a, str>>,
+    /// With `record_index`, the record's identity: at-least-once delivery may store copies of a
+    /// record, and readers keep one per (`request_id`, `record_index`).
+    pub request_id: Option<Cow<'a, str>>,
     /// Position in the request's `data` list (0 for a single record); `null` for a failed request.
-    pub record_index: Option<usize>,
-    pub endpoint: &'static str,
-    pub model_version: String,
+    pub record_index: Option<u64>,
+    pub endpoint: Option<Cow<'a, str>>,
+    pub model_version: Option<Cow<'a, str>>,
     /// Decision threshold applied; `null` for a failed request.
     pub threshold: Option<f64>,
     /// `X-Client-Source` header, or "api".
-    pub source: String,
+    pub source: Option<Cow<'a, str>>,
     /// HTTP status of the request.
-    pub status: u16,
+    pub status: Option<u16>,
     /// HMAC-SHA256 (key `LOG_HASH_KEY`) of the decimal `SK_ID_CURR`, hex.
-    pub client_id_hash: Option<String>,
+    pub client_id_hash: Option<Cow<'a, str>>,
     /// The raw id, only when hashing was explicitly turned off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sk_id_curr: Option<i64>,
     /// The record's fields as sent, without the client id; absent for a failed request.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub inputs: Option<Map<String, Value>>,
-    pub warnings: Vec<Warning>,
-    pub probability: Option<f64>,
+    pub inputs: Option<Inputs<'a>>,
+    pub warnings: Vec<LogWarning<'a>>,
+    /// Predicted probability of default, in [0, 1].
+    pub probability: Option<Num>,
     /// Score points of `probability` on the bundle's scorecard scale; absent for a failed request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
-    pub prediction: Option<u8>,
+    /// 1 = refused (probability at or above the threshold), 0 = accepted.
+    pub prediction: Option<Num>,
     /// Codes of the reasons returned with the prediction (refused records, or `?reasons=N`),
     /// strongest first; absent when none were returned.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reasons: Option<Vec<String>>,
+    pub reasons: Option<Vec<Cow<'a, str>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<LogError>,
-    /// Time from receiving the request to the response, measured by the adapter.
-    pub latency_us: u64,
+    pub error: Option<LogError<'a>>,
+    /// Time from receiving the request to the response, measured by the adapter (microseconds).
+    pub latency_us: Option<Num>,
+    /// Reading only: top-level members given more than once (the last value is kept).
+    #[serde(skip)]
+    pub duplicate_keys: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct LogError {
-    pub code: &'static str,
-    pub message: String,
+/// The error of a failed request.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LogError<'a> {
+    /// The error code of the response (`invalid_input`, ...); read from a bare string too.
+    pub code: Option<Cow<'a, str>>,
+    pub message: Option<Cow<'a, str>>,
     /// Number of field issues reported to the client (the details themselves may contain input
     /// values, so they are not logged).
-    pub issues: usize,
+    pub issues: Option<u64>,
+}
+
+/// A validation warning returned with a prediction ([`Warning`], its code as text so that
+/// readers accept codes of other versions).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogWarning<'a> {
+    #[serde(borrow)]
+    pub field: Cow<'a, str>,
+    #[serde(borrow)]
+    pub code: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub message: Cow<'a, str>,
+}
+
+impl From<Warning> for LogWarning<'static> {
+    fn from(w: Warning) -> Self {
+        let code = match serde_json::to_value(w.code) {
+            Ok(Value::String(s)) => s,
+            _ => String::new(),
+        };
+        LogWarning { field: Cow::Owned(w.field), code: Cow::Owned(code), message: Cow::Owned(w.message) }
+    }
+}
+
+/// A JSON number as written (integers stay integers), or one of the non-finite values Python's
+/// `json` writes (`NaN`, `Infinity`, `-Infinity`) or a literal beyond the f64 range (`1e400`):
+/// JSON has none of them, so they are kept apart instead of failing the whole record. Written,
+/// `NonFinite` is `null`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Num {
+    Finite(Number),
+    NonFinite,
+}
+
+impl Num {
+    /// The value as f64; `None` for a non-finite one.
+    pub fn finite(self) -> Option<f64> {
+        match self {
+            Num::Finite(n) => n.as_f64().filter(|v| v.is_finite()),
+            Num::NonFinite => None,
+        }
+    }
+}
+
+impl From<f64> for Num {
+    fn from(v: f64) -> Num {
+        Number::from_f64(v).map_or(Num::NonFinite, Num::Finite)
+    }
+}
+
+impl From<u64> for Num {
+    fn from(v: u64) -> Num {
+        Num::Finite(Number::from(v))
+    }
+}
+
+impl Serialize for Num {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Num::Finite(n) => n.serialize(s),
+            Num::NonFinite => s.serialize_unit(),
+        }
+    }
+}
+
+/// The `inputs` object, as (name, value) pairs in line order: a name given twice appears twice
+/// (readers keep the last and count the others).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Inputs<'a>(pub Vec<(Cow<'a, str>, InputValue<'a>)>);
+
+/// One input value as the client sent it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InputValue<'a> {
+    Number(Number),
+    /// `NaN`, `Infinity`, `-Infinity` or an out-of-range literal such as `1e400` (written `null`).
+    NonFinite,
+    Text(Cow<'a, str>),
+    Bool(bool),
+    Null,
+    /// An array or object: no input takes one, it is kept as sent.
+    Other(Value),
+}
+
+impl<'a> Inputs<'a> {
+    /// The value of `name` (the last one when the name is given twice, as Python's `json` reads it).
+    pub fn get(&self, name: &str) -> Option<&InputValue<'a>> {
+        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+impl From<Map<String, Value>> for Inputs<'static> {
+    fn from(map: Map<String, Value>) -> Self {
+        Inputs(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let value = match v {
+                        Value::Number(n) => InputValue::Number(n),
+                        Value::String(s) => InputValue::Text(Cow::Owned(s)),
+                        Value::Bool(b) => InputValue::Bool(b),
+                        Value::Null => InputValue::Null,
+                        other => InputValue::Other(other),
+                    };
+                    (Cow::Owned(k), value)
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Serialize for Inputs<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for InputValue<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            InputValue::Number(n) => n.serialize(s),
+            InputValue::NonFinite | InputValue::Null => s.serialize_unit(),
+            InputValue::Text(t) => s.serialize_str(t),
+            InputValue::Bool(b) => s.serialize_bool(*b),
+            InputValue::Other(v) => v.serialize(s),
+        }
+    }
 }
 
 /// Key of the object holding one request's records: `logs/<inverted ms>_<RFC 3339>_<request id>.ndjson`.
@@ -111,7 +268,7 @@ pub(super) enum Entry {
     },
     Failed {
         status: u16,
-        error: LogError,
+        error: LogError<'static>,
     },
 }
 
@@ -130,31 +287,22 @@ impl PendingLogs {
 
     /// The final records, stamped with `latency_us`: the time from receiving the request to
     /// having its response, measured by the adapter (microseconds).
-    pub fn complete(self, latency_us: u64) -> Vec<LogRecord> {
+    pub fn complete(self, latency_us: u64) -> Vec<LogRecord<'static>> {
         let Some(req) = self.request else { return Vec::new() };
         self.entries
             .into_iter()
             .enumerate()
             .map(|(i, entry)| {
-                let base = |status: u16, record_index: Option<usize>| LogRecord {
-                    ts: req.ts.clone(),
-                    request_id: req.request_id.clone(),
+                let base = |status: u16, record_index: Option<u64>| LogRecord {
+                    ts: Some(Cow::Owned(req.ts.clone())),
+                    request_id: Some(Cow::Owned(req.request_id.clone())),
                     record_index,
-                    endpoint: req.endpoint,
-                    model_version: req.model_version.clone(),
-                    threshold: None,
-                    source: req.source.clone(),
-                    status,
-                    client_id_hash: None,
-                    sk_id_curr: None,
-                    inputs: None,
-                    warnings: Vec::new(),
-                    probability: None,
-                    score: None,
-                    prediction: None,
-                    reasons: None,
-                    error: None,
-                    latency_us,
+                    endpoint: Some(Cow::Borrowed(req.endpoint)),
+                    model_version: Some(Cow::Owned(req.model_version.clone())),
+                    source: Some(Cow::Owned(req.source.clone())),
+                    status: Some(status),
+                    latency_us: Some(Num::from(latency_us)),
+                    ..LogRecord::default()
                 };
                 match entry {
                     Entry::Scored {
@@ -169,15 +317,15 @@ impl PendingLogs {
                         reasons,
                     } => LogRecord {
                         threshold: Some(threshold),
-                        client_id_hash,
+                        client_id_hash: client_id_hash.map(Cow::Owned),
                         sk_id_curr,
-                        inputs: Some(inputs),
-                        warnings,
-                        probability: Some(probability),
+                        inputs: Some(Inputs::from(inputs)),
+                        warnings: warnings.into_iter().map(LogWarning::from).collect(),
+                        probability: Some(Num::from(probability)),
                         score,
-                        prediction: Some(prediction),
-                        reasons,
-                        ..base(200, Some(i))
+                        prediction: Some(Num::from(u64::from(prediction))),
+                        reasons: reasons.map(|r| r.into_iter().map(Cow::Owned).collect()),
+                        ..base(200, Some(i as u64))
                     },
                     Entry::Failed { status, error } => LogRecord { error: Some(error), ..base(status, None) },
                 }
@@ -187,7 +335,7 @@ impl PendingLogs {
 }
 
 /// Records as NDJSON: one JSON object per line, each line ending in `\n`.
-pub fn render_ndjson(records: &[LogRecord]) -> String {
+pub fn render_ndjson(records: &[LogRecord<'_>]) -> String {
     let mut out = String::new();
     for r in records {
         // A record holds only strings, integers, finite-or-null floats and JSON values.

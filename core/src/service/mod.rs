@@ -39,8 +39,8 @@ pub use log_pages::{
     send_batches, split_ndjson,
 };
 pub use logs::{
-    LOG_KEY_PREFIX, LogError, LogRecord, PendingLogs, client_id_hash, constant_time_eq, log_object_key,
-    render_ndjson,
+    InputValue, Inputs, LOG_KEY_PREFIX, LogError, LogRecord, LogWarning, Num, PendingLogs, client_id_hash,
+    constant_time_eq, log_object_key, quote_non_finite, render_ndjson,
 };
 pub use time::rfc3339_utc;
 
@@ -441,7 +441,11 @@ impl Service {
             Err(e) => {
                 let entry = logs::Entry::Failed {
                     status: e.status,
-                    error: LogError { code: e.code, message: e.message.clone(), issues: e.details.len() },
+                    error: LogError {
+                        code: Some(alloc::borrow::Cow::Borrowed(e.code)),
+                        message: Some(alloc::borrow::Cow::Owned(e.message.clone())),
+                        issues: Some(e.details.len() as u64),
+                    },
                 };
                 Outcome::Respond {
                     response: e.response(),

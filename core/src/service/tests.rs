@@ -85,7 +85,7 @@ impl<'a> Call<'a> {
             },
         )
     }
-    fn respond(&self, service: &Service, settings: &Settings) -> (Response, Value, Vec<LogRecord>) {
+    fn respond(&self, service: &Service, settings: &Settings) -> (Response, Value, Vec<LogRecord<'static>>) {
         match self.run(service, settings) {
             Outcome::Respond { response, logs } => {
                 let body = if response.content_type == JSON {
@@ -126,13 +126,13 @@ fn readme_single_record_is_scored_and_logged() {
     assert_eq!(logs.len(), 1);
     let log = &logs[0];
     assert_eq!(log.record_index, Some(0));
-    assert_eq!(log.endpoint, "/predict");
-    assert_eq!(log.ts, "2026-11-18T11:06:40.123Z");
+    assert_eq!(log.endpoint.as_deref(), Some("/predict"));
+    assert_eq!(log.ts.as_deref(), Some("2026-11-18T11:06:40.123Z"));
     assert_eq!(log.threshold, Some(0.5));
-    assert_eq!(log.source, "api");
+    assert_eq!(log.source.as_deref(), Some("api"));
     let inputs = log.inputs.as_ref().unwrap();
-    assert!(!inputs.contains_key("SK_ID_CURR"), "the raw id never reaches the inputs");
-    assert_eq!(inputs.len(), 10);
+    assert!(inputs.get("SK_ID_CURR").is_none(), "the raw id never reaches the inputs");
+    assert_eq!(inputs.0.len(), 10);
     assert_eq!(log.sk_id_curr, None);
     // HMAC-SHA256("k3y", "100002"), computed independently with Python's hmac module.
     // hmac.new(b"k3y", b"100002", hashlib.sha256).hexdigest() in Python.
@@ -140,8 +140,8 @@ fn readme_single_record_is_scored_and_logged() {
         log.client_id_hash.as_deref(),
         Some("864eec5fbf5ec43e20c19133b181a3775276e813116ad303d27bf904247bda40")
     );
-    assert_eq!(log.probability, Some(expected));
-    assert_eq!(log.prediction, Some(0));
+    assert_eq!(log.probability.clone().and_then(Num::finite), Some(expected));
+    assert_eq!(log.prediction.clone().and_then(Num::finite), Some(0.0));
 }
 
 #[test]
@@ -173,7 +173,7 @@ fn batch_scores_every_record_with_the_bundle_threshold_by_default() {
     assert_eq!(preds[1]["prediction"], u8::from(p1 >= 0.12));
     assert_eq!(preds[0]["prediction"], 0);
     assert_eq!(logs.iter().map(|l| l.record_index).collect::<Vec<_>>(), [Some(0), Some(1)]);
-    assert!(logs.iter().all(|l| l.request_id == "req-1" && l.threshold == Some(0.12)));
+    assert!(logs.iter().all(|l| l.request_id.as_deref() == Some("req-1") && l.threshold == Some(0.12)));
 }
 
 #[test]
@@ -250,9 +250,9 @@ fn readme_missing_field_example_lists_every_problem() {
         assert!(d["reason"].is_string() && d["expected"].is_string());
     }
     assert_eq!(logs.len(), 1);
-    assert_eq!(logs[0].status, 422);
+    assert_eq!(logs[0].status, Some(422));
     assert_eq!(logs[0].record_index, None);
-    assert_eq!(logs[0].error.as_ref().unwrap().issues, 10);
+    assert_eq!(logs[0].error.as_ref().unwrap().issues, Some(10));
     assert!(logs[0].inputs.is_none() && logs[0].client_id_hash.is_none());
 }
 
@@ -291,7 +291,7 @@ fn malformed_json_and_bad_envelopes() {
         let (resp, v, logs) = call("POST", "/predict").raw(raw).respond(&s, &settings());
         assert_eq!(resp.status, 400, "{raw:?}");
         assert_eq!(v["error"]["code"], "invalid_json");
-        assert_eq!(logs[0].status, 400);
+        assert_eq!(logs[0].status, Some(400));
     }
     for (body, path) in [
         (json!([1, 2]), ""),
@@ -317,7 +317,7 @@ fn limits_give_413() {
     declared.declared = Some(MAX_BODY_BYTES as u64 + 1);
     let (resp, _, logs) = declared.respond(&s, &settings());
     assert_eq!(resp.status, 413, "a declared length over the limit is refused unread");
-    assert_eq!(logs[0].status, 413);
+    assert_eq!(logs[0].status, Some(413));
     let many = json!({"data": vec![record(json!({})); MAX_PREDICT_RECORDS + 1]});
     let (resp, v, _) = call("POST", "/predict").json(&many).respond(&s, &settings());
     assert_eq!(resp.status, 413);
@@ -384,7 +384,7 @@ fn explanations_add_up_to_the_raw_score() {
         .clone();
     assert_eq!(ext1["value"], Value::Null, "missing");
     assert_eq!(logs.len(), 2);
-    assert!(logs.iter().all(|l| l.endpoint == "/explain"));
+    assert!(logs.iter().all(|l| l.endpoint.as_deref() == Some("/explain")));
 }
 
 #[test]
@@ -482,7 +482,7 @@ fn unloadable_bundle_gives_503() {
     assert_eq!(v["error"]["code"], "model_unavailable");
     let (resp, _, logs) = call("POST", "/predict").json(&json!({"data": {}})).respond(&s, &settings());
     assert_eq!(resp.status, 503);
-    assert_eq!(logs[0].status, 503);
+    assert_eq!(logs[0].status, Some(503));
     let (resp, _, _) = call("GET", "/openapi.json").respond(&s, &settings());
     assert_eq!(resp.status, 200);
 }
@@ -778,7 +778,7 @@ fn client_source_header_is_logged() {
         now_ms: 0,
     };
     let Outcome::Respond { logs, .. } = s.handle(&settings(), &req) else { panic!() };
-    assert_eq!(logs.complete(7)[0].source, "batch-job");
+    assert_eq!(logs.complete(7)[0].source.as_deref(), Some("batch-job"));
 }
 
 /// The committed default model (derived ratios, categories, reference statistics).
@@ -947,4 +947,71 @@ fn cors_preflight_and_headers_on_public_routes_only() {
     c.origin = Some(app);
     let (resp, _, _) = c.respond(&s, &any);
     assert_eq!((resp.status, header(&resp, "Access-Control-Allow-Origin")), (401, None));
+}
+
+/// Writer output -> reader -> the same records: every kind of record the service logs (scored
+/// with warnings, reasons and a raw id; every kind of input value; a failed request; /explain)
+/// is parsed back by `LogRecord::from_json_line` into a value equal to the one written.
+#[test]
+fn log_records_round_trip_through_the_reader() {
+    let s = default_model();
+    let mut raw_ids = settings();
+    raw_ids.hash_client_ids = false;
+    let risky = record(json!({"EXT_SOURCE_2": 0.05, "EXT_SOURCE_3": 0.08, "EXT_SOURCE_1": null,
+        "AMT_CREDIT": 9_000_000.0, "DAYS_EMPLOYED": 365243, "AMT_ANNUITY": 12_345.678_901_234_567,
+        "CODE_GENDER": "female"}));
+    let mut written: Vec<LogRecord<'static>> = Vec::new();
+    for (method, path, query, body, cfg) in [
+        ("POST", "/predict", "reasons=3", json!({"data": [risky.clone(), record(json!({}))]}), settings()),
+        ("POST", "/predict", "", json!({"data": record(json!({}))}), raw_ids),
+        ("POST", "/explain", "", json!({"data": risky.clone()}), settings()),
+        ("POST", "/predict", "", json!({"data": record(json!({"DAYS_BIRTH": 10}))}), settings()),
+    ] {
+        let (_, _, logs) = call(method, path).query(query).json(&body).respond(&s, &cfg);
+        written.extend(logs);
+    }
+    // A source header with characters JSON escapes (the writer's own serialisation).
+    let mut escaped = written[0].clone();
+    escaped.source = Some("caf\u{e9} \"quoted\"\n\u{1}".into());
+    written.push(escaped);
+    assert!(written.iter().any(|r| r.error.is_some()) && written.iter().any(|r| r.sk_id_curr.is_some()));
+    assert!(written.iter().any(|r| !r.warnings.is_empty() && r.reasons.is_some()));
+    let text = render_ndjson(&written);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), written.len());
+    for (line, record) in lines.iter().zip(&written) {
+        let mut scratch = Vec::new();
+        let read = LogRecord::from_json_line(line.as_bytes(), &mut scratch).unwrap();
+        assert_eq!(&read, record, "{line}");
+        assert_eq!(read.duplicate_keys, 0);
+        // And written again, byte for byte.
+        assert_eq!(serde_json::to_string(&read).unwrap(), *line);
+    }
+    // Integers stay integers, floats keep every bit, escapes survive.
+    let first: Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(first["inputs"]["DAYS_EMPLOYED"], json!(365243));
+    assert_eq!(first["inputs"]["AMT_ANNUITY"], json!(12_345.678_901_234_567));
+    assert_eq!(first["inputs"]["CODE_GENDER"], "female");
+    assert!(lines.last().unwrap().contains(r#""source":"café \"quoted\"\n\u0001""#));
+    assert!(first["latency_us"].is_u64() && first["prediction"].is_u64() && first["record_index"].is_u64());
+}
+
+/// The reader is forgiving: non-finite numbers spoil only their value, repeated members keep
+/// the last value and are counted, members of an unexpected type read as absent.
+#[test]
+fn log_reader_keeps_what_it_can() {
+    let mut scratch = Vec::new();
+    let line = br#"{"probability":0.2,"probability":0.3,"status":"ok","threshold":"x","record_index":-1,"reasons":["a",2,"b"],"error":"boom","inputs":{"A":NaN,"B":Infinity,"C":-Infinity,"D":1e400,"E":"NaN, x","F":-1.5e3,"G":true,"A":1}}"#;
+    let r = LogRecord::from_json_line(line, &mut scratch).unwrap();
+    assert_eq!(r.probability.clone().and_then(Num::finite), Some(0.3));
+    assert_eq!(r.duplicate_keys, 1);
+    assert_eq!((r.status, r.threshold, r.record_index), (None, None, None));
+    assert_eq!(r.reasons.as_ref().unwrap(), &["a", "b"]);
+    assert_eq!(r.error.as_ref().unwrap().code.as_deref(), Some("boom"));
+    let inputs = r.inputs.as_ref().unwrap();
+    assert!(inputs.0[..4].iter().all(|(_, v)| *v == InputValue::NonFinite));
+    assert_eq!(inputs.0[4].1, InputValue::Text("NaN, x".into()));
+    assert_eq!(inputs.get("A"), Some(&InputValue::Number(1.into())));
+    assert!(LogRecord::from_json_line(br#"{"probability":"high"}"#, &mut scratch).is_err());
+    assert!(LogRecord::from_json_line(br#"{"inputs":{"A":NaN}"#, &mut scratch).is_err());
 }
