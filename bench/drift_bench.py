@@ -5,7 +5,7 @@ data, in the same run (`make bench-drift`, or directly):
         --fixture-bin target/release/examples/drift_fixture_bundle
 
 Generates (once, cached under out/drift_bench/) a 50 000-row reference sample and N log lines in
-the SPEC section 6 format with drifted inputs (tests/drift/gen_drift_data.py), builds a bundle
+the prediction log format (docs/API.md) with drifted inputs (tests/drift/gen_drift_data.py), builds a bundle
 from the reference, then times, each under /usr/bin/time -v (wall time, peak RSS):
   1. creditscore drift with the bundle's reference statistics (percentiles),
   2. creditscore drift --reference reference.csv (exact KS against the full sample),

@@ -8,7 +8,8 @@ DRIFT_FIXTURE_BIN := target/debug/examples/drift_fixture_bundle
 
 # Reference + logs (no drift, drift, malformed lines), a bundle built from the reference, the
 # report through the CLI, every statistic recomputed with pandas + scipy, the HTML in Chromium;
-# then the verdict cases (tests/drift/gen_drift_cases.py; plus ../shared/cases/drift when present).
+# then the verdict cases (tests/drift/gen_drift_cases.py; plus the external reproductions kept
+# outside the repository, when a shared/cases/drift folder sits beside the checkout).
 test-drift: venv setup-chromium setup-rust
 	cargo build -p creditscore-cli --bin creditscore --example drift_fixture_bundle
 	$(PY) tests/drift/run_drift_test.py --bin target/debug/creditscore --fixture-bin $(DRIFT_FIXTURE_BIN)

@@ -298,8 +298,14 @@ pub enum InputReading<'a> {
     Sentinel,
     /// A usable number (possibly outside the training range, which only warns).
     Number(f64),
-    /// A level (its code); `via_code` when reached through a dataset code trained as a level.
-    Level { code: usize, via_code: bool },
+    /// A level of the field.
+    Level {
+        /// The level's code: its position in `levels`.
+        code: usize,
+        /// Reached through a dataset code the model was trained with as a level (scored as that
+        /// level, with a `sentinel_value` warning).
+        via_code: bool,
+    },
     /// Text that no level, alias or code matches (rejected or scored as missing, per
     /// [`CategoricalSpec::unknown`]).
     UnknownLevel(&'a str),

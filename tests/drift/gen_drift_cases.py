@@ -3,7 +3,8 @@
     .venv/bin/python tests/drift/gen_drift_cases.py OUT_DIR --bin target/debug/creditscore \
         --bundle models/default.csb
 
-Project-owned equivalents of the inputs the report used to get wrong (../shared/cases/drift),
+Project-owned equivalents of the inputs the report used to get wrong (reproductions kept outside
+this repository),
 each a folder with `logs.jsonl` and, where needed, `reference.csv`:
 
 - readme-traffic: clients that send only the bundle's required inputs (as README.md's example

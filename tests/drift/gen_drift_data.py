@@ -3,10 +3,11 @@
     .venv/bin/python tests/drift/gen_drift_data.py OUT_DIR --reference-rows 5000 \
         --log-lines 5000 --scenario drift --malformed 7 --seed 1
 
-writes OUT_DIR/reference.csv (the "training sample") and OUT_DIR/logs.jsonl (SPEC section 6
-records, including failed requests and deliberately malformed lines). The logged probabilities
-come from the same hand-written trees as cli/examples/drift_fixture_bundle.rs, so the score
-distribution of a no-drift scenario matches the bundle's reference scores.
+writes OUT_DIR/reference.csv (the "training sample") and OUT_DIR/logs.jsonl (prediction log
+records as docs/API.md describes them, including failed requests and deliberately malformed
+lines). The logged probabilities come from the same hand-written trees as
+cli/examples/drift_fixture_bundle.rs, so the score distribution of a no-drift scenario matches
+the bundle's reference scores.
 
 Scenarios: `none` (same distributions as the reference), `drift` (EXT_SOURCE_2 and AMT_CREDIT
 shifted, CODE_GENDER rebalanced, DAYS_EMPLOYED missing far more often; AMT_ANNUITY and

@@ -3,7 +3,8 @@
     .venv/bin/python tests/drift/run_drift_cases.py --bin target/debug/creditscore
 
 Generates the project's own cases (tests/drift/gen_drift_cases.py) and, when the shared
-reproductions exist (../shared/cases/drift, or --shared DIR), runs them too. Each expected value
+reproductions exist (kept outside this repository: a `shared/cases/drift` folder beside the
+checkout or one of its parent folders, or --shared DIR), runs them too. Each expected value
 is computed independently from the files: Python's json (which keeps the last of repeated keys
 and reads NaN, Infinity and 1e400), pandas and scipy.
 
@@ -33,7 +34,8 @@ from scipy import stats
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "out" / "drift" / "cases"
 BUNDLE = ROOT / "models" / "default.csb"
-# The shared reproductions live beside the checkouts (/work/shared next to /work/main or /work/wt/NAME).
+# The optional external reproductions: `shared/cases/drift` beside the checkout or beside one of its
+# parent folders (a git worktree sits one level deeper than the main checkout).
 SHARED = next((p / "shared" / "cases" / "drift" for p in ROOT.parents if (p / "shared" / "cases" / "drift").is_dir()),
               ROOT.parent / "shared" / "cases" / "drift")
 failures = []

@@ -1,4 +1,4 @@
-//! Streaming the prediction logs (SPEC section 6): one JSON object per line, read line by line in
+//! Streaming the prediction logs (records as docs/API.md describes them): one JSON object per line, read line by line in
 //! bounded memory; a line that is not a usable log record is counted and sampled, never fatal.
 
 use std::collections::HashMap;

@@ -1,4 +1,4 @@
-//! `creditscore drift`: the data-drift report of SPEC section 7.
+//! `creditscore drift`: the data-drift report (docs/DRIFT.md).
 //!
 //! Streams the prediction logs (JSONL, bounded memory whatever their length), compares each
 //! client input with the training reference using the core's drift statistics, and writes

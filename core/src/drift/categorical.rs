@@ -15,13 +15,17 @@ pub const MAX_UNKNOWN_LEVELS: usize = 20;
 /// Longest unknown level name kept (bytes).
 pub const MAX_LEVEL_NAME_BYTES: usize = 64;
 
+/// Reference distribution of a categorical input: the bundle's level proportions, or counts from a
+/// reference sample.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CategoricalReference {
+    /// The schema's levels, in schema order.
     pub levels: Vec<String>,
     /// Share of each level among non-missing reference values.
     pub shares: Vec<f64>,
     /// Non-missing reference rows, levels the schema does not know included.
     pub non_missing: u64,
+    /// Share of reference rows where the input is missing, in [0, 1].
     pub missing_rate: f64,
     /// Share of the non-missing reference values that are no level of the schema (pooled into
     /// OTHER with the current window's unknown levels).
@@ -45,6 +49,8 @@ impl CategoricalReference {
     }
 }
 
+/// Streaming level counts of the current values of one categorical input (bounded memory: unknown
+/// level names are capped at [`MAX_UNKNOWN_LEVELS`] of [`MAX_LEVEL_NAME_BYTES`] each).
 #[derive(Clone, Debug)]
 pub struct CategoricalAccumulator {
     levels: Vec<String>,
@@ -55,12 +61,16 @@ pub struct CategoricalAccumulator {
 }
 
 impl CategoricalAccumulator {
+    /// Empty counts over the reference's levels.
     pub fn new(reference: &CategoricalReference) -> Self {
         let levels = reference.levels.clone();
         let counts = vec![0; levels.len()];
         CategoricalAccumulator { levels, counts, unknown: 0, unknown_names: BTreeMap::new(), missing: 0 }
     }
 
+    /// Counts one non-missing value, by exact level name (the caller has already matched
+    /// spellings with [`crate::schema::CategoricalSpec::match_value`]); other names count as
+    /// unknown.
     pub fn push(&mut self, level: &str) {
         match self.levels.iter().position(|l| l == level) {
             Some(i) => self.counts[i] += 1,
@@ -77,32 +87,47 @@ impl CategoricalAccumulator {
         }
     }
 
+    /// Counts one missing value (absent, null, or a dataset code for "not available").
     pub fn push_missing(&mut self) {
         self.missing += 1;
     }
 
+    /// Non-missing values counted (known and unknown levels).
     pub fn non_missing(&self) -> u64 {
         self.counts.iter().sum::<u64>() + self.unknown
     }
 }
 
+/// Result of the chi-square test of homogeneity over a categorical input's bins
+/// (`scipy.stats.chi2_contingency([reference, current], correction=False)`, scipy 1.17).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChiSquare {
+    /// Pearson's statistic.
     pub statistic: f64,
+    /// Its upper tail under χ²(`dof`).
     pub pvalue: f64,
+    /// Degrees of freedom: bins with data on either side, minus 1.
     pub dof: usize,
     /// Cohen's w = sqrt(sum (current share - reference share)^2 / reference share) over the bins
     /// the reference has: the effect size, independent of the sample sizes.
     pub cohens_w: f64,
 }
 
+/// A categorical input's reference and current distributions compared ([`compare_categorical`]).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CategoricalComparison {
+    /// Non-missing reference values.
     pub reference_non_missing: u64,
+    /// Non-missing current values.
     pub current_non_missing: u64,
+    /// Current values, missing ones included.
     pub current_rows: u64,
+    /// Share of reference rows missing, in [0, 1].
     pub reference_missing_rate: f64,
+    /// Share of current rows missing, in [0, 1]; NaN without current rows.
     pub current_missing_rate: f64,
+    /// PSI over `bins` (shares floored at [`super::stats::PSI_EPSILON`]); `None` without current
+    /// values or with a single bin.
     pub psi: Option<f64>,
     /// One bin per level expected at least `min_expected_count` times in the current window, then
     /// OTHER pooling the rarer levels and the levels the reference does not have (when any).
@@ -110,7 +135,10 @@ pub struct CategoricalComparison {
     /// Two-sample chi-square test of homogeneity over the same bins (reference counts = shares
     /// times reference values).
     pub chi_square: Option<ChiSquare>,
+    /// Share of the current non-missing values that are no level of the reference, in [0, 1].
     pub unknown_share: f64,
+    /// Unknown level names and their counts (at most [`MAX_UNKNOWN_LEVELS`] names, each cut to
+    /// [`MAX_LEVEL_NAME_BYTES`]).
     pub unknown_levels: BTreeMap<String, u64>,
     /// Levels pooled into OTHER because they are rare.
     pub pooled_levels: Vec<String>,

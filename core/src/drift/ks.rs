@@ -18,17 +18,24 @@ use libm::{ceil, exp, floor, lgamma, log, pow, sqrt};
 /// Largest sample size for which the exact p-value is attempted (scipy's `MAX_AUTO_N`).
 pub const MAX_EXACT_N: u64 = 10_000;
 
+/// How the p-value was computed (scipy's `method` after `auto`).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KsMethod {
+    /// Exact distribution of D for the two sample sizes (both at most [`MAX_EXACT_N`]).
     Exact,
+    /// `kstwo.sf(d, round(n1*n2/(n1+n2)))`: larger samples, or when the exact computation fails.
     Asymptotic,
 }
 
+/// A two-sided two-sample KS test.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KsResult {
+    /// D = sup |F1 - F2| of the two empirical CDFs, in [0, 1].
     pub statistic: f64,
+    /// Two-sided p-value, in [0, 1].
     pub pvalue: f64,
+    /// How `pvalue` was computed.
     pub method: KsMethod,
 }
 

@@ -63,15 +63,20 @@ pub struct Config {
     pub alpha: f64,
     /// PSI effect floors (defaults 0.1 / 0.2, the usual credit-scoring rule of thumb).
     pub psi_watch: f64,
+    /// PSI floor of `drift` (default 0.2); see `psi_watch`.
     pub psi_drift: f64,
     /// KS D effect floors (defaults 0.05 / 0.1).
     pub ks_watch_effect: f64,
+    /// KS D floor of `drift` (default 0.1); see `ks_watch_effect`.
     pub ks_drift_effect: f64,
     /// Cohen's w effect floors of the categorical chi-square (defaults 0.1 / 0.3: small / medium).
     pub cohens_w_watch: f64,
+    /// Cohen's w floor of `drift` (default 0.3, a medium effect); see `cohens_w_watch`.
     pub cohens_w_drift: f64,
     /// Missing-rate change floors, absolute (defaults 0.05 / 0.10).
     pub missing_watch: f64,
+    /// Missing-rate change floor of `drift` (default 0.10, i.e. 10 percentage points); see
+    /// `missing_watch`.
     pub missing_drift: f64,
     /// An input whose key is present in fewer than this share of the scored records is "not sent
     /// by the clients" and not judged (default 0.01). Clients that omit a missing value still send
@@ -79,6 +84,7 @@ pub struct Config {
     pub not_sent_max_share: f64,
     /// Cohen's h floors of a refusal-rate change (defaults 0.1 / 0.2: 31 % -> 36 % / -> 41 %).
     pub refusal_watch_h: f64,
+    /// Cohen's h floor of `drift` for the refusal rate (default 0.2); see `refusal_watch_h`.
     pub refusal_drift_h: f64,
     /// Categorical levels expected fewer times than this in the current window are pooled into
     /// OTHER (default 5, Cochran's rule for chi-square tests).
@@ -115,17 +121,23 @@ impl Default for Config {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// A test is significant (adjusted p < [`Config::alpha`]) and its effect reaches the drift
+    /// floor.
     Drift,
+    /// A test is significant and its effect reaches the watch floor, not the drift floor.
     Watch,
+    /// Fewer than [`Config::min_current_rows`] current values: not tested.
     InsufficientData,
     /// Too few reference values to compare with: not a verdict.
     ReferenceTooSmall,
+    /// Judged: no significant test reaches a floor.
     Ok,
     /// The clients do not send this input (absent from nearly every record): not a verdict.
     NotSent,
 }
 
 impl Status {
+    /// The snake_case name used in the JSON summary and the HTML report (`insufficient_data`).
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Drift => "drift",
@@ -138,10 +150,13 @@ impl Status {
     }
 }
 
+/// The statistics of one input (JSON: `type` plus the variant's fields, inline in the feature).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Comparison {
+    /// A numeric input or the score: KS, PSI on reference deciles, missing rate.
     Numeric(NumericComparison),
+    /// A categorical input: chi-square of homogeneity, PSI over the (pooled) levels, missing rate.
     Categorical(CategoricalComparison),
 }
 
@@ -153,19 +168,32 @@ pub struct TestResult {
     pub test: &'static str,
     /// KS D, PSI, Cohen's w, or the absolute missing-rate change.
     pub effect: f64,
+    /// The test's own p-value: KS (`scipy.stats.ks_2samp`), Pearson's chi-square on the PSI's
+    /// bins (`psi`), the chi-square test of homogeneity (`chi_square`), the two-proportion
+    /// z-test (`missing_rate`).
     pub pvalue: f64,
+    /// After [`judge`]'s two stages (Bonferroni within the input, Benjamini-Hochberg across the
+    /// report), in [0, 1].
     pub p_adjusted: f64,
+    /// `drift`, `watch` or `ok`: `p_adjusted` against [`Config::alpha`] and `effect` against the
+    /// test's floors.
     pub status: Status,
 }
 
+/// The drift judgement of one input (or of the score distribution, named "predicted
+/// probability" by the CLI): its statistics, tests, status and the reasons in words.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FeatureDrift {
+    /// Input name, as in the schema.
     pub name: String,
+    /// Most urgent status of its tests (set by [`judge`]).
     pub status: Status,
     /// Why the status is what it is, in words.
     pub reasons: Vec<String>,
     /// Smallest adjusted p-value of the feature's tests.
     pub p_adjusted: Option<f64>,
+    /// The tests run (none for `not_sent` and `reference_too_small`; a test whose p-value is not
+    /// finite is left out).
     pub tests: Vec<TestResult>,
     /// Share of the records whose `inputs` hold this key (even as `null`); `None` when unknown.
     /// Below [`Config::not_sent_max_share`] the input has status `not_sent`.
@@ -177,6 +205,7 @@ pub struct FeatureDrift {
     /// How the logged values of this input were read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_reading: Option<ReadingCounts>,
+    /// The statistics the tests are computed from.
     #[serde(flatten)]
     pub comparison: Comparison,
 }
@@ -237,6 +266,7 @@ impl ReadingCounts {
 }
 
 impl FeatureDrift {
+    /// An input not judged yet (status `ok`, no tests): [`judge`] plans and concludes its tests.
     pub fn new(name: String, comparison: Comparison) -> Self {
         FeatureDrift {
             name,
@@ -457,10 +487,13 @@ pub fn judge(
 /// A rate compared with its reference (the refusal rate): two-proportion z-test.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RateComparison {
+    /// The reference rate, in [0, 1] (the bundle's `refusal_rate`, or the reference sample's).
     pub reference_rate: f64,
     /// Rows behind the reference rate (training rows, or the reference sample's scored rows).
     pub reference_rows: u64,
+    /// `current_count / current_rows`, in [0, 1]; NaN without current rows.
     pub current_rate: f64,
+    /// Current rows behind the rate (log records with a prediction).
     pub current_rows: u64,
     /// Two-sided p-value of the pooled two-proportion z-test (normal approximation).
     pub pvalue: f64,
@@ -468,7 +501,9 @@ pub struct RateComparison {
     pub p_adjusted: f64,
     /// Effect size: Cohen's h = |2 asin √current - 2 asin √reference|.
     pub cohens_h: f64,
+    /// `drift`, `watch`, `ok` or `insufficient_data` (set by [`judge`]).
     pub status: Status,
+    /// Why, in words (empty when `ok`).
     pub reasons: Vec<String>,
 }
 
@@ -543,12 +578,15 @@ pub fn fmt_p(p: f64) -> String {
 /// The report's overall judgement over the inputs, the score distribution and the refusal rate.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Verdict {
+    /// Overall status: `drift`, `watch`, `ok` or `insufficient_data` (rule at [`judge`]'s verdict).
     pub status: Status,
-    /// Inputs with status `drift` / `watch`, inputs judged (not `not_sent`, not
-    /// `insufficient_data`), inputs the clients do not send.
+    /// Inputs with status `drift`.
     pub inputs_drifting: usize,
+    /// Inputs with status `watch`.
     pub inputs_watch: usize,
+    /// Inputs judged (neither `not_sent` nor `insufficient_data`).
     pub inputs_judged: usize,
+    /// Inputs the clients do not send (`not_sent`).
     pub inputs_not_sent: usize,
     /// Inputs that must drift for the inputs alone to make the verdict `drift`.
     pub min_drift_inputs: usize,

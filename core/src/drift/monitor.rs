@@ -26,6 +26,7 @@ impl Default for LatencyHistogram {
 }
 
 impl LatencyHistogram {
+    /// Adds one latency in microseconds; negative and non-finite values are ignored.
     pub fn push(&mut self, micros: f64) {
         if !(micros.is_finite() && micros >= 0.0) {
             return;
@@ -42,14 +43,17 @@ impl LatencyHistogram {
         self.sum += micros;
     }
 
+    /// Latencies added.
     pub fn count(&self) -> u64 {
         self.count
     }
 
+    /// Exact mean latency (microseconds); NaN when empty.
     pub fn mean(&self) -> f64 {
         if self.count == 0 { f64::NAN } else { self.sum / self.count as f64 }
     }
 
+    /// Exact largest latency (microseconds); NaN when empty.
     pub fn max(&self) -> f64 {
         if self.count == 0 { f64::NAN } else { self.max }
     }
@@ -72,10 +76,14 @@ impl LatencyHistogram {
     }
 }
 
+/// Log records of one time period.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct PeriodCounts {
+    /// Records (scored ones and failed requests).
     pub records: u64,
+    /// Scored records refused (prediction 1).
     pub refused: u64,
+    /// Records of failed requests.
     pub errors: u64,
 }
 
@@ -96,15 +104,20 @@ impl Default for TimeSeries {
     }
 }
 
+/// One period of [`TimeSeries::periods`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Period {
     /// Start of the period, epoch seconds.
     pub start: i64,
+    /// Length of the period in seconds (equal for every period of one series).
     pub seconds: i64,
+    /// What happened in it.
     pub counts: PeriodCounts,
 }
 
 impl TimeSeries {
+    /// Adds counts at a time (UTC epoch seconds); merges periods in pairs when more than
+    /// [`MAX_PERIODS`] would be kept.
     pub fn add(&mut self, epoch_seconds: i64, records: u64, refused: u64, errors: u64) {
         let key = epoch_seconds.div_euclid(self.period_seconds);
         let entry = self.periods.entry(key).or_default();
@@ -166,8 +179,9 @@ pub struct TimeChart {
     pub periods: Vec<Period>,
     /// Records whose time is outside the range (not drawn).
     pub outside_records: u64,
-    /// Earliest and latest of those times (epoch seconds, to the period).
+    /// Earliest of those times (epoch seconds, start of its period).
     pub outside_first: Option<i64>,
+    /// Latest of those times (epoch seconds, start of its period).
     pub outside_last: Option<i64>,
 }
 
@@ -225,9 +239,11 @@ impl TimeSeries {
 /// Fixed-bin histogram of probabilities over [0, 1].
 #[derive(Clone, Debug)]
 pub struct ProbabilityHistogram {
+    /// [`PROBABILITY_BINS`] counts; bin `i` holds [i/50, (i+1)/50), the last one also 1.0.
     pub counts: Vec<u64>,
 }
 
+/// Bins of a [`ProbabilityHistogram`] (width 0.02).
 pub const PROBABILITY_BINS: usize = 50;
 
 impl Default for ProbabilityHistogram {
@@ -237,6 +253,7 @@ impl Default for ProbabilityHistogram {
 }
 
 impl ProbabilityHistogram {
+    /// Counts one probability; values outside [0, 1] (and NaN) are ignored.
     pub fn push(&mut self, p: f64) {
         if (0.0..=1.0).contains(&p) {
             let i = ((p * PROBABILITY_BINS as f64) as usize).min(PROBABILITY_BINS - 1);

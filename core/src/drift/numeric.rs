@@ -24,12 +24,27 @@ pub const PSI_BINS: usize = 10;
 /// Most points drawn per ECDF curve.
 pub const CHART_POINTS: usize = 200;
 
+/// Reference distribution of a numeric input (or of the score), in the input's own unit.
 #[derive(Clone, Debug, PartialEq)]
 pub enum NumericReference {
     /// Exact reference sample: sorted non-missing values and the count of missing ones.
-    Sample { sorted: Vec<f64>, missing: u64 },
+    Sample {
+        /// Finite values, ascending.
+        sorted: Vec<f64>,
+        /// Missing (or non-finite) values.
+        missing: u64,
+    },
     /// Quantile summary: `quantiles[k]` is the k/(len-1) quantile of the non-missing values.
-    Quantiles { quantiles: Vec<f64>, rows: u64, missing_rate: f64, mean: f64 },
+    Quantiles {
+        /// Ascending, finite (the bundle's 101 percentiles).
+        quantiles: Vec<f64>,
+        /// Reference rows the summary describes (missing ones included).
+        rows: u64,
+        /// Share of those rows missing, in [0, 1].
+        missing_rate: f64,
+        /// Mean of the non-missing values (NaN when unknown).
+        mean: f64,
+    },
 }
 
 impl NumericReference {
@@ -52,6 +67,7 @@ impl NumericReference {
         NumericReference::Quantiles { quantiles: q, rows, missing_rate, mean }
     }
 
+    /// Whether this is a sample (exact KS) rather than a quantile summary (approximate KS).
     pub fn is_exact(&self) -> bool {
         matches!(self, NumericReference::Sample { .. })
     }
@@ -70,6 +86,7 @@ impl NumericReference {
         }
     }
 
+    /// Share of reference rows missing, in [0, 1].
     pub fn missing_rate(&self) -> f64 {
         match self {
             NumericReference::Sample { sorted, missing } => {
@@ -152,6 +169,8 @@ pub struct NumericAccumulator {
 }
 
 impl NumericAccumulator {
+    /// Empty counts against the reference's distinct values (memory: one pair of counters per
+    /// distinct reference value).
     pub fn new(reference: &NumericReference) -> Self {
         let edges = reference.edges();
         let n = edges.len();
@@ -174,14 +193,17 @@ impl NumericAccumulator {
         }
     }
 
+    /// Counts one missing value (absent, null, or the input's sentinel).
     pub fn push_missing(&mut self) {
         self.missing += 1;
     }
 
+    /// Finite values counted.
     pub fn non_missing(&self) -> u64 {
         self.count
     }
 
+    /// Values counted, missing ones included.
     pub fn rows(&self) -> u64 {
         self.count + self.missing
     }
@@ -201,41 +223,64 @@ impl NumericAccumulator {
     }
 }
 
+/// One bin of a PSI: its shares of the reference and current non-missing values.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PsiBin {
     /// Bin label, e.g. "(0.25, 0.5]".
     pub label: alloc::string::String,
+    /// Share of the reference values in the bin, in [0, 1].
     pub reference_share: f64,
+    /// Share of the current values in the bin, in [0, 1].
     pub current_share: f64,
 }
 
+/// A point of the two ECDF curves drawn in the HTML report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EcdfPoint {
+    /// A reference value (the input's unit).
     pub x: f64,
+    /// Reference ECDF at `x`: share of reference values <= x.
     pub reference: f64,
+    /// Current ECDF at `x`: share of current values <= x.
     pub current: f64,
 }
 
+/// A numeric input's reference and current distributions compared ([`compare_numeric`]). Means
+/// are in the input's unit.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NumericComparison {
+    /// Non-missing reference values.
     pub reference_non_missing: u64,
+    /// Non-missing current values.
     pub current_non_missing: u64,
+    /// Current values, missing ones included.
     pub current_rows: u64,
+    /// Share of reference rows missing, in [0, 1].
     pub reference_missing_rate: f64,
+    /// Share of current rows missing, in [0, 1]; NaN without current rows.
     pub current_missing_rate: f64,
+    /// Mean of the non-missing reference values (NaN when unknown).
     pub reference_mean: f64,
+    /// Mean of the non-missing current values (NaN without any).
     pub current_mean: f64,
     /// KS test; `None` when either side has no values.
     pub ks: Option<KsResult>,
     /// True when the reference is a quantile summary (statistic within 0.01, p-value indicative).
     pub ks_approximate: bool,
+    /// PSI over `psi_bins`, sum of (cur - ref) ln(cur / ref) with shares floored at
+    /// [`super::stats::PSI_EPSILON`]; `None` when either side has no values.
     pub psi: Option<f64>,
+    /// Bins between the reference deciles ([`PSI_BINS`] at most; fewer when deciles coincide),
+    /// right-closed, the last one open above.
     pub psi_bins: Vec<PsiBin>,
     /// Chart points (HTML only; left out of the JSON summary).
     #[serde(skip_serializing)]
     pub ecdf: Vec<EcdfPoint>,
 }
 
+/// Compares the current values with the reference: two-sided KS (exact against a sample,
+/// approximate against a quantile summary; see the module docs), PSI on reference-decile bins,
+/// missing rates, means and the chart points.
 pub fn compare_numeric(reference: &NumericReference, current: &NumericAccumulator) -> NumericComparison {
     let edges = &current.edges;
     let n_ref = reference.non_missing();

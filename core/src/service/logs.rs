@@ -1,4 +1,4 @@
-//! Prediction log records (SPEC section 6), their storage keys, client-id hashing and the
+//! Prediction log records (docs/API.md, "Prediction log records"), their storage keys, client-id hashing and the
 //! `GET /logs` token check.
 
 use alloc::borrow::Cow;
@@ -46,7 +46,9 @@ pub struct LogRecord<'a> {
     pub request_id: Option<Cow<'a, str>>,
     /// Position in the request's `data` list (0 for a single record); `null` for a failed request.
     pub record_index: Option<u64>,
+    /// Route: `/predict` or `/explain`.
     pub endpoint: Option<Cow<'a, str>>,
+    /// The bundle's `meta.version` (empty when no bundle could be loaded).
     pub model_version: Option<Cow<'a, str>>,
     /// Decision threshold applied; `null` for a failed request.
     pub threshold: Option<f64>,
@@ -62,6 +64,7 @@ pub struct LogRecord<'a> {
     /// The record's fields as sent, without the client id; absent for a failed request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Inputs<'a>>,
+    /// Validation warnings returned with the prediction; empty for a failed request.
     pub warnings: Vec<LogWarning<'a>>,
     /// Predicted probability of default, in [0, 1].
     pub probability: Option<Num>,
@@ -74,6 +77,7 @@ pub struct LogRecord<'a> {
     /// strongest first; absent when none were returned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasons: Option<Vec<Cow<'a, str>>>,
+    /// What failed; absent for a scored record.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<LogError<'a>>,
     /// Time from receiving the request to the response, measured by the adapter (microseconds).
@@ -86,8 +90,10 @@ pub struct LogRecord<'a> {
 /// The error of a failed request.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct LogError<'a> {
-    /// The error code of the response (`invalid_input`, ...); read from a bare string too.
+    /// The error code of the response (`validation_error`, `payload_too_large`, ...; docs/API.md
+    /// "Errors"); read from a bare string too.
     pub code: Option<Cow<'a, str>>,
+    /// The error message returned to the client.
     pub message: Option<Cow<'a, str>>,
     /// Number of field issues reported to the client (the details themselves may contain input
     /// values, so they are not logged).
@@ -98,10 +104,13 @@ pub struct LogError<'a> {
 /// readers accept codes of other versions).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogWarning<'a> {
+    /// Input name.
     #[serde(borrow)]
     pub field: Cow<'a, str>,
+    /// The warning code in snake_case (`outside_training_range`, `sentinel_value`, ...).
     #[serde(borrow)]
     pub code: Cow<'a, str>,
+    /// The warning text for people (empty when the line has none).
     #[serde(borrow, default)]
     pub message: Cow<'a, str>,
 }
@@ -122,7 +131,9 @@ impl From<Warning> for LogWarning<'static> {
 /// `NonFinite` is `null`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Num {
+    /// A number JSON can carry, as written (integer or float).
     Finite(Number),
+    /// `NaN`, `Infinity`, `-Infinity` or a literal beyond the f64 range.
     NonFinite,
 }
 
@@ -165,11 +176,15 @@ pub struct Inputs<'a>(pub Vec<(Cow<'a, str>, InputValue<'a>)>);
 /// One input value as the client sent it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum InputValue<'a> {
+    /// A finite JSON number, as written.
     Number(Number),
     /// `NaN`, `Infinity`, `-Infinity` or an out-of-range literal such as `1e400` (written `null`).
     NonFinite,
+    /// A JSON string.
     Text(Cow<'a, str>),
+    /// A JSON boolean.
     Bool(bool),
+    /// JSON `null` (sent as missing).
     Null,
     /// An array or object: no input takes one, it is kept as sent.
     Other(Value),
@@ -277,10 +292,12 @@ impl PendingLogs {
         PendingLogs { request: Some(request), entries }
     }
 
+    /// Whether the request writes no log record.
     pub fn is_empty(&self) -> bool {
         self.request.is_none() || self.entries.is_empty()
     }
 
+    /// Log records the request writes (one per scored record, or one for a failure).
     pub fn len(&self) -> usize {
         if self.request.is_some() { self.entries.len() } else { 0 }
     }
