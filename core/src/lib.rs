@@ -8,6 +8,10 @@
 // Also set for every crate in Cargo.toml's `[workspace.lints]`; stated here too so that the
 // guarantee is visible where the crate begins.
 #![forbid(unsafe_code)]
+// Every public item documented (shapes, units, errors, the source of each formula): the core is
+// the library every adapter and the Python package build on. Here rather than in Cargo.toml's
+// `[lints]`, which cannot add a crate-level lint to the workspace ones it inherits.
+#![deny(missing_docs)]
 // The OpenAPI document (service/docs.rs) is one large `json!` literal.
 #![recursion_limit = "256"]
 
