@@ -15,7 +15,8 @@ from .synthetic import SENTINEL_DAYS_EMPLOYED
 
 ID_FIELD = "SK_ID_CURR"
 
-# The default model's required inputs (SPEC section 4): the contract the README example follows.
+# The default model's required inputs: the contract README.md's example request follows (stored in
+# the bundle, never recomputed at serving time).
 CONTRACT_REQUIRED = [
     "EXT_SOURCE_1",
     "EXT_SOURCE_2",

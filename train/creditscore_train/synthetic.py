@@ -7,7 +7,7 @@ tests/test_synthetic.py):
 - a latent credit quality ``z ~ N(0, 1)``, mildly correlated with age, drives the external scores,
   education, income, loan size and car ownership (Gaussian copula: each column is a monotone
   transform of a correlated normal, so its marginal is set exactly by the transform);
-- marginals follow the published statistics of the real file (SPEC section 8): 8.07 % defaults,
+- marginals follow the published statistics of the real file (train/CALIBRATION.md): 8.07 % defaults,
   EXT_SOURCE_1 56 % missing, EXT_SOURCE_3 20 % missing, DAYS_EMPLOYED = 365243 on 18 % of rows
   (pensioners and unemployed), CODE_GENDER F 65.8 % / M 34.2 %, FLAG_OWN_CAR N 66 %;
 - the default is drawn from a logistic model of the *true* (pre-missingness) values plus an

@@ -1,4 +1,4 @@
-"""The synthetic generator: columns, SPEC section 8 marginals, determinism, signal strength."""
+"""The synthetic generator: columns, the real file's published marginals, determinism, signal strength."""
 
 import numpy as np
 import pytest
