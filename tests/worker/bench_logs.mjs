@@ -49,6 +49,9 @@ async function run(queue) {
   }
 }
 
+// The machine may be shared: the load average goes with the numbers.
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(', ');
+console.log(`${new Date().toISOString()} ${os.cpus().length} CPUs, load average before: ${load()}`);
 const direct = await run(false);
 const queued = await run(true);
 for (const [name, r] of [['direct', direct], ['queue', queued]]) {
@@ -62,3 +65,4 @@ console.log(
   `queue vs direct: p50 x${(queued.p50 / direct.p50).toFixed(2)}, p99 x${(queued.p99 / direct.p99).toFixed(2)}, ` +
     `R2 objects x${(queued.objectsPer1000 / direct.objectsPer1000).toFixed(3)}`,
 );
+console.log(`load average after: ${load()}`);
