@@ -34,6 +34,7 @@ pub mod schema;
 pub mod scorecard;
 pub mod service;
 pub mod shap;
+pub mod time;
 // Test builders and fixture access, for this crate's tests and other crates' dev-dependencies.
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;

@@ -200,7 +200,7 @@ impl TimeSeries {
     pub fn chart(&self, max_points: usize) -> TimeChart {
         let total: u64 = self.periods.values().map(|c| c.records).sum();
         let quantile = |q: f64| -> Option<i64> {
-            let target = (q * total as f64).ceil().max(1.0) as u64;
+            let target = libm::ceil(q * total as f64).max(1.0) as u64;
             let mut acc = 0u64;
             self.periods.iter().find_map(|(&k, c)| {
                 acc += c.records;

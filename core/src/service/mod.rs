@@ -13,7 +13,6 @@ mod docs;
 mod log_pages;
 mod logs;
 mod query;
-mod time;
 
 #[cfg(test)]
 mod tests;
@@ -31,6 +30,7 @@ use crate::predict::{Contribution, Explanation, valid_threshold};
 use crate::reasons::{DEFAULT_REASONS, Reason, reasons_wanted};
 use crate::schema::{FieldIssue, IssueCode, ValidRecord, Warning, truncate};
 
+pub use crate::time::rfc3339_utc;
 pub use cors::CorsOrigins;
 pub use docs::{features_document, openapi};
 pub use log_pages::{
@@ -42,7 +42,6 @@ pub use logs::{
     InputValue, Inputs, LOG_KEY_PREFIX, LogError, LogRecord, LogWarning, Num, PendingLogs, client_id_hash,
     constant_time_eq, log_object_key, quote_non_finite, render_ndjson,
 };
-pub use time::rfc3339_utc;
 
 /// Largest request body accepted (bytes); larger bodies get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
