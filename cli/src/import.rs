@@ -150,22 +150,11 @@ fn not_text(bytes: &[u8], library: Library) -> ImportError {
 }
 
 fn import_error(path: &Path, e: ImportError) -> CliError {
-    match e {
-        ImportError::Syntax { line: Some(line), .. } | ImportError::Unsupported { line: Some(line), .. } => {
-            CliError::Parse { path: path.into(), line: line as u64, reason: strip_line(&e.to_string()) }
+    match e.line() {
+        Some(line) => {
+            CliError::Parse { path: path.into(), line: line as u64, reason: e.message_without_line() }
         }
-        other => CliError::Usage(format!("{}: {other}", path.display())),
-    }
-}
-
-/// The `line N: ` prefix is already in the `path:line:` form of the message.
-fn strip_line(message: &str) -> String {
-    match message.strip_prefix("line ") {
-        Some(rest) => match rest.find(": ").or_else(|| rest.find(' ')) {
-            Some(i) if rest[..i].chars().all(|c| c.is_ascii_digit()) => rest[i + 2..].to_string(),
-            _ => rest.split_once(' ').map_or(message.into(), |(_, r)| r.trim_start_matches(": ").into()),
-        },
-        None => message.into(),
+        None => CliError::Usage(format!("{}: {e}", path.display())),
     }
 }
 
@@ -174,14 +163,4 @@ fn now_rfc3339() -> String {
     let secs =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
     creditscore_core::time::rfc3339_utc_seconds(secs)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn line_prefix_is_removed_once() {
-        assert_eq!(super::strip_line("line 12 (tree 3): bad"), "(tree 3): bad");
-        assert_eq!(super::strip_line("line 4: unsupported: x"), "unsupported: x");
-        assert_eq!(super::strip_line("tree 2: x"), "tree 2: x");
-    }
 }

@@ -187,6 +187,7 @@ pub struct ScoreReference {
 /// Why bytes are not a usable bundle ([`Bundle::from_bytes`]), or why a bundle's parts do not
 /// fit together ([`Bundle::check`], [`Bundle::to_bytes`]). `Display` gives a one-line message.
 #[derive(Debug, PartialEq)]
+#[non_exhaustive]
 pub enum BundleError {
     /// Shorter than the 44-byte fixed header, or the first 8 bytes are not [`MAGIC`].
     NotABundle,
@@ -263,8 +264,15 @@ impl core::fmt::Display for BundleError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for BundleError {}
+impl core::error::Error for BundleError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Schema(e) => Some(e),
+            Self::Ensemble(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// The JSON part of the file.
 #[derive(Serialize, Deserialize)]

@@ -244,6 +244,7 @@ pub const MAX_TREE_DEPTH: usize = 512;
 /// Why an ensemble is not well-formed: returned by [`Ensemble::validate`]. Tree and node numbers are indices into [`Ensemble::trees`]
 /// and [`Tree::nodes`].
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum EnsembleError {
     /// The ensemble has no trees.
     NoTrees,
@@ -331,6 +332,8 @@ impl core::fmt::Display for EnsembleError {
         }
     }
 }
+
+impl core::error::Error for EnsembleError {}
 
 impl Ensemble {
     /// Checks every structural invariant evaluation relies on, so that scoring a well-formed

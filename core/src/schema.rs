@@ -358,6 +358,7 @@ pub struct ValidRecord {
 
 /// Why a schema itself is unusable (returned by [`Schema::resolve`] and [`Schema::new`]).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum SchemaError {
     /// A name (id, label, input or derived feature) is declared twice.
     DuplicateName(String),
@@ -399,6 +400,8 @@ impl core::fmt::Display for SchemaError {
         }
     }
 }
+
+impl core::error::Error for SchemaError {}
 
 impl Schema {
     /// A resolved schema from its parts (no labels). Errors: as [`Schema::resolve`].

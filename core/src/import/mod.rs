@@ -78,6 +78,7 @@ pub struct BundleSpec {
 /// Why a model file cannot be imported. Positions are 1-based lines (LightGBM text) and 0-based
 /// tree indices, as the libraries number their trees.
 #[derive(Debug, PartialEq)]
+#[non_exhaustive]
 pub enum ImportError {
     /// The text is not a well-formed model file.
     Syntax {
@@ -126,15 +127,37 @@ pub enum ImportError {
     Bundle(BundleError),
 }
 
-impl core::fmt::Display for ImportError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl ImportError {
+    /// The 1-based line of the model text the error is at, when known.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            Self::Syntax { line, .. } | Self::Unsupported { line, .. } => *line,
+            _ => None,
+        }
+    }
+
+    /// The message without its `line N` place, for callers that show the line their own way
+    /// (the CLI's `path:line: message`); a tree stays as `(tree N): `.
+    pub fn message_without_line(&self) -> String {
+        struct WithoutLine<'a>(&'a ImportError);
+        impl core::fmt::Display for WithoutLine<'_> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                self.0.write(f, false)
+            }
+        }
+        WithoutLine(self).to_string()
+    }
+
+    fn write(&self, f: &mut core::fmt::Formatter<'_>, with_line: bool) -> core::fmt::Result {
+        // With the line left out, a tree keeps the parenthesised form it has after a line.
         let place =
             |f: &mut core::fmt::Formatter<'_>, line: &Option<usize>, tree: &Option<usize>| match (line, tree)
             {
-                (Some(l), Some(t)) => write!(f, "line {l} (tree {t}): "),
-                (Some(l), None) => write!(f, "line {l}: "),
+                (Some(l), Some(t)) if with_line => write!(f, "line {l} (tree {t}): "),
+                (Some(l), None) if with_line => write!(f, "line {l}: "),
+                (Some(_), Some(t)) => write!(f, "(tree {t}): "),
                 (None, Some(t)) => write!(f, "tree {t}: "),
-                (None, None) => Ok(()),
+                (_, None) => Ok(()),
             };
         match self {
             Self::Syntax { line, tree, message } => {
@@ -164,8 +187,22 @@ impl core::fmt::Display for ImportError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ImportError {}
+impl core::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.write(f, true)
+    }
+}
+
+impl core::error::Error for ImportError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Ensemble(e) => Some(e),
+            Self::Schema(e) => Some(e),
+            Self::Bundle(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl ImportedModel {
     /// A schema that accepts every model feature as an optional input: numeric, or categorical
@@ -302,5 +339,23 @@ pub(crate) fn random_byte_edits(example: &str, parse: impl Fn(&str)) {
         if let Ok(text) = core::str::from_utf8(&bytes) {
             parse(text);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The CLI prints `path:line: message`: the message then leaves the line out, once.
+    #[test]
+    fn message_without_line_leaves_out_the_line_only() {
+        let e = ImportError::Syntax { line: Some(12), tree: Some(3), message: "bad".into() };
+        assert_eq!((e.to_string().as_str(), e.line()), ("line 12 (tree 3): bad", Some(12)));
+        assert_eq!(e.message_without_line(), "(tree 3): bad");
+        let e = ImportError::Unsupported { line: Some(4), tree: None, what: "x".into() };
+        assert_eq!(e.message_without_line(), "unsupported: x");
+        let e = ImportError::Syntax { line: None, tree: Some(2), message: "x".into() };
+        assert_eq!((e.message_without_line().as_str(), e.line()), ("tree 2: x", None));
+        assert_eq!(e.to_string(), "tree 2: x");
     }
 }

@@ -5,8 +5,8 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value, json};
 
 use super::{
-    DEFAULT_LOG_PAGE, DEFAULT_LOG_TAIL, MAX_BODY_BYTES, MAX_EXPLAIN_RECORDS, MAX_LOG_PAGE, MAX_LOG_TAIL,
-    MAX_PREDICT_RECORDS,
+    DEFAULT_LOG_PAGE, DEFAULT_LOG_TAIL, ErrorCode, MAX_BODY_BYTES, MAX_EXPLAIN_RECORDS, MAX_LOG_PAGE,
+    MAX_LOG_TAIL, MAX_PREDICT_RECORDS,
 };
 use crate::bundle::Bundle;
 use crate::schema::{InputField, InputKind, MAX_ID, UnknownLevel, folded_pattern};
@@ -206,6 +206,7 @@ pub fn openapi(bundle: Option<&Bundle>) -> Value {
     // `?reasons=N` goes up to the number of model features.
     let num_features = bundle.map_or(0, |b| b.schema.num_model_features());
     // Reason codes, referenced from Prediction.
+    let error_codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     let reason = json!({"type": "object", "required": ["code", "feature", "value", "typical", "inputs", "contribution", "sentence"], "properties": {
         "code": {"type": "string", "description": "stable code <FEATURE>.<direction>, direction one of low, high, value, level, missing, flag", "examples": ["EXT_SOURCE_3.low"]},
         "feature": {"type": "string", "description": "model feature"},
@@ -354,7 +355,7 @@ pub fn openapi(bundle: Option<&Bundle>) -> Value {
                     "request_id": {"type": "string"}
                 }},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message", "details"], "properties": {
-                    "code": {"type": "string"},
+                    "code": {"type": "string", "enum": error_codes},
                     "message": {"type": "string"},
                     "details": {"type": "array", "items": {"type": "object", "required": ["path", "reason", "expected"], "properties": {
                         "path": {"type": "string", "examples": ["data[3].AMT_CREDIT"]},

@@ -11,8 +11,8 @@ use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
 
 use super::{
-    ApiError, DEFAULT_LOG_TAIL, LogQuery, LogStore, MAX_LOG_TAIL, Outcome, Request, Settings, issue,
-    log_pages, query,
+    ApiError, DEFAULT_LOG_TAIL, ErrorCode, LogQuery, LogStore, MAX_LOG_TAIL, Outcome, Request, Settings,
+    issue, log_pages, query,
 };
 use crate::schema::{IssueCode, Warning};
 
@@ -399,7 +399,7 @@ pub(super) fn authorize_and_plan(settings: &Settings, req: &Request<'_>) -> Outc
         Ok(Ok(tail)) => Outcome::ReadLogs { tail },
         Err(e) => {
             let mut response = e.response();
-            if e.status == 401 {
+            if e.code == ErrorCode::MissingToken {
                 response.headers.push(("WWW-Authenticate", String::from("Bearer realm=\"logs\"")));
             }
             Outcome::plain(response)
@@ -411,8 +411,7 @@ pub(super) fn authorize_and_plan(settings: &Settings, req: &Request<'_>) -> Outc
 fn plan(settings: &Settings, req: &Request<'_>) -> Result<Result<usize, LogQuery>, ApiError> {
     let Some(secret) = settings.logs_token.as_deref().filter(|t| !t.is_empty()) else {
         return Err(ApiError::new(
-            503,
-            "logs_token_not_configured",
+            ErrorCode::LogsTokenNotConfigured,
             "GET /logs is disabled: the operator has not set the LOGS_ACCESS_TOKEN secret",
         ));
     };
@@ -420,18 +419,16 @@ fn plan(settings: &Settings, req: &Request<'_>) -> Result<Result<usize, LogQuery
         req.logs_token_header.map(str::trim).filter(|t| !t.is_empty()).or_else(|| bearer(req.authorization));
     let Some(presented) = presented else {
         return Err(ApiError::new(
-            401,
-            "missing_token",
+            ErrorCode::MissingToken,
             "send the logs token in the X-Logs-Token header or as Authorization: Bearer <token>",
         ));
     };
     if !constant_time_eq(presented.as_bytes(), secret.as_bytes()) {
-        return Err(ApiError::new(403, "invalid_token", "the logs token is wrong"));
+        return Err(ApiError::new(ErrorCode::InvalidToken, "the logs token is wrong"));
     }
     if settings.log_store == LogStore::Off {
         return Err(ApiError::new(
-            503,
-            "logging_off",
+            ErrorCode::LoggingOff,
             "prediction logging is off: bind an R2 bucket (LOGS_BUCKET) or a KV namespace (LOGS_KV)",
         ));
     }

@@ -231,25 +231,110 @@ impl Endpoint {
 
 /// The response when the log store cannot be read (`GET /logs` after [`Outcome::ReadLogs`]).
 pub fn storage_error(message: &str) -> Response {
-    ApiError::new(503, "log_store_unavailable", message).response()
+    ApiError::new(ErrorCode::LogStoreUnavailable, message).response()
 }
 
-/// A failed request: status, machine code, message and per-field details.
+/// The machine-readable code of a failed request (`error.code` in the body), a closed list: each
+/// code has exactly one HTTP status, so the two can never disagree. docs/API.md lists them and the
+/// OpenAPI document's `Error.code` enum is generated from [`ErrorCode::ALL`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// 400: the body is not JSON.
+    InvalidJson,
+    /// 401: `GET /logs` without a token.
+    MissingToken,
+    /// 403: `GET /logs` with a wrong token.
+    InvalidToken,
+    /// 404: no such path.
+    NotFound,
+    /// 405: the path exists with another method (the `Allow` header says which).
+    MethodNotAllowed,
+    /// 413: the body is over the byte limit.
+    PayloadTooLarge,
+    /// 413: more records than the endpoint accepts in one request.
+    TooManyRecords,
+    /// 422: a record, the envelope or a query parameter is invalid (`details` lists each issue).
+    ValidationError,
+    /// 503: the worker's model bundle does not load.
+    ModelUnavailable,
+    /// 503: the log store could not be read.
+    LogStoreUnavailable,
+    /// 503: `GET /logs` is disabled (no `LOGS_ACCESS_TOKEN` secret).
+    LogsTokenNotConfigured,
+    /// 503: prediction logging is off (no store bound).
+    LoggingOff,
+}
+
+impl ErrorCode {
+    /// Every code, in the order of docs/API.md.
+    pub const ALL: [ErrorCode; 12] = [
+        ErrorCode::InvalidJson,
+        ErrorCode::MissingToken,
+        ErrorCode::InvalidToken,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::TooManyRecords,
+        ErrorCode::ValidationError,
+        ErrorCode::ModelUnavailable,
+        ErrorCode::LogStoreUnavailable,
+        ErrorCode::LogsTokenNotConfigured,
+        ErrorCode::LoggingOff,
+    ];
+
+    /// The HTTP status this code is always sent with.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidJson => 400,
+            ErrorCode::MissingToken => 401,
+            ErrorCode::InvalidToken => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::PayloadTooLarge | ErrorCode::TooManyRecords => 413,
+            ErrorCode::ValidationError => 422,
+            ErrorCode::ModelUnavailable
+            | ErrorCode::LogStoreUnavailable
+            | ErrorCode::LogsTokenNotConfigured
+            | ErrorCode::LoggingOff => 503,
+        }
+    }
+
+    /// The code as sent, e.g. `"validation_error"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::MissingToken => "missing_token",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::TooManyRecords => "too_many_records",
+            ErrorCode::ValidationError => "validation_error",
+            ErrorCode::ModelUnavailable => "model_unavailable",
+            ErrorCode::LogStoreUnavailable => "log_store_unavailable",
+            ErrorCode::LogsTokenNotConfigured => "logs_token_not_configured",
+            ErrorCode::LoggingOff => "logging_off",
+        }
+    }
+}
+
+/// A failed request: machine code (which fixes the status), message and per-field details.
 #[derive(Debug)]
 struct ApiError {
-    status: u16,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     details: Vec<FieldIssue>,
 }
 
 impl ApiError {
-    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), details: Vec::new() }
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { code, message: message.into(), details: Vec::new() }
     }
 
     fn invalid(message: impl Into<String>, details: Vec<FieldIssue>) -> Self {
-        ApiError { status: 422, code: "validation_error", message: message.into(), details }
+        ApiError { code: ErrorCode::ValidationError, message: message.into(), details }
     }
 
     fn response(&self) -> Response {
@@ -263,8 +348,10 @@ impl ApiError {
             message: &'a str,
             details: &'a [FieldIssue],
         }
-        let body = Body { error: Inner { code: self.code, message: &self.message, details: &self.details } };
-        json_response(self.status, &body)
+        let body = Body {
+            error: Inner { code: self.code.as_str(), message: &self.message, details: &self.details },
+        };
+        json_response(self.code.status(), &body)
     }
 }
 
@@ -328,14 +415,13 @@ impl Service {
     fn route(&self, settings: &Settings, req: &Request<'_>) -> Outcome {
         let Some(&(_, allowed)) = ROUTES.iter().find(|(p, _)| *p == req.path) else {
             return Outcome::plain(
-                ApiError::new(404, "not_found", format!("no route {}; see GET /openapi.json", req.path))
+                ApiError::new(ErrorCode::NotFound, format!("no route {}; see GET /openapi.json", req.path))
                     .response(),
             );
         };
         if req.method != allowed {
             let mut response = ApiError::new(
-                405,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 format!("{} {} is not supported; use {allowed}", req.method, req.path),
             )
             .response();
@@ -378,7 +464,7 @@ impl Service {
 
     fn model(&self) -> Result<&Bundle, ApiError> {
         self.bundle.as_ref().map_err(|reason| {
-            ApiError::new(503, "model_unavailable", format!("the model bundle cannot be loaded: {reason}"))
+            ApiError::new(ErrorCode::ModelUnavailable, format!("the model bundle cannot be loaded: {reason}"))
         })
     }
 
@@ -439,9 +525,9 @@ impl Service {
             }
             Err(e) => {
                 let entry = logs::Entry::Failed {
-                    status: e.status,
+                    status: e.code.status(),
                     error: LogError {
-                        code: Some(alloc::borrow::Cow::Borrowed(e.code)),
+                        code: Some(alloc::borrow::Cow::Borrowed(e.code.as_str())),
                         message: Some(alloc::borrow::Cow::Owned(e.message.clone())),
                         issues: Some(e.details.len() as u64),
                     },
@@ -459,8 +545,7 @@ impl Service {
         let body_len = req.declared_body_len.unwrap_or(0).max(req.body.len() as u64);
         if body_len > MAX_BODY_BYTES as u64 {
             return Err(ApiError::new(
-                413,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!("request body is {body_len} bytes; the limit is {MAX_BODY_BYTES}"),
             ));
         }
@@ -481,7 +566,7 @@ impl Service {
             }
         };
         let body: Value = serde_json::from_slice(req.body).map_err(|e| {
-            ApiError::new(400, "invalid_json", format!("request body is not valid JSON: {e}"))
+            ApiError::new(ErrorCode::InvalidJson, format!("request body is not valid JSON: {e}"))
         })?;
         let (records, batch) = split_records(body, endpoint)?;
 
@@ -651,8 +736,7 @@ fn split_records(body: Value, endpoint: Endpoint) -> Result<(Vec<Value>, bool), 
         Some(Value::Array(list)) => {
             if list.len() > endpoint.max_records() {
                 return Err(ApiError::new(
-                    413,
-                    "too_many_records",
+                    ErrorCode::TooManyRecords,
                     format!(
                         "{} records in one request; {} accepts at most {}",
                         list.len(),

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::*;
 // A bundle shaped like the default model: the ten required inputs, one optional, three trees.
 use crate::test_support::home_credit_bundle as bundle;
-use crate::test_support::{readme_clients, repo_bytes};
+use crate::test_support::{readme_clients, repo_bytes, repo_text};
 
 fn record(overrides: Value) -> Value {
     let mut r = readme_clients().swap_remove(0);
@@ -1014,4 +1014,20 @@ fn log_reader_keeps_what_it_can() {
     assert_eq!(inputs.get("A"), Some(&InputValue::Number(1.into())));
     assert!(LogRecord::from_json_line(br#"{"probability":"high"}"#, &mut scratch).is_err());
     assert!(LogRecord::from_json_line(br#"{"inputs":{"A":NaN}"#, &mut scratch).is_err());
+}
+
+/// Every API error code is documented in docs/API.md with its status, and is the OpenAPI enum.
+#[test]
+fn error_codes_are_a_closed_documented_list() {
+    let api = repo_text("docs/API.md");
+    for code in ErrorCode::ALL {
+        let name = code.as_str();
+        assert!(api.contains(&format!("`{name}`")), "docs/API.md does not list `{name}`");
+    }
+    let doc = openapi(None);
+    let listed = &doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"];
+    let expected: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(listed, &json!(expected));
+    let statuses: Vec<u16> = ErrorCode::ALL.iter().map(|c| c.status()).collect();
+    assert_eq!(statuses, [400, 401, 403, 404, 405, 413, 413, 422, 503, 503, 503, 503]);
 }
