@@ -258,6 +258,54 @@ def reference_cells(binary, data, bundle, csv_path):
     check(got == expected == {"wrong_type": 10}, f"Parquet text column for a numeric input: {got} == pandas {expected}")
 
 
+def by_version(binary, stable, shifted, bundle, reference):
+    """--by-version: one section per model_version, each judged on its own records."""
+    d = OUT / "by_version"
+    d.mkdir(exist_ok=True)
+    lines = []
+    for src, version in [(stable, "test-1"), (shifted, "test-2")]:
+        for line in (src / "logs.jsonl").read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(rec, dict) and "request_id" in rec:
+                rec["model_version"] = version
+                rec["request_id"] = f"{version}-{rec['request_id']}"
+                lines.append(json.dumps(rec))
+    (d / "logs.jsonl").write_text("\n".join(lines) + "\n")
+    cmd = [binary, "drift", "--logs", d / "logs.jsonl", "--bundle", bundle, "--out", d / "report",
+           "--reference", reference, "--by-version"]
+    r = run(cmd)
+    s = json.loads((d / "report" / "drift_summary.json").read_text())
+    sections = {v["model_version"]: v for v in s.get("by_version", [])}
+    check(sorted(sections) == ["test-1", "test-2"], f"--by-version: one section per version ({sorted(sections)})")
+    check(sections["test-1"]["status"] == "ok" and sections["test-1"]["is_bundle_version"],
+          f"--by-version: the stable version is ok ({sections['test-1']['verdict']['reasons']})")
+    check(sections["test-2"]["status"] == "drift", "--by-version: the shifted version drifts")
+    check(s["status"] == "drift" and r.returncode == 0, "--by-version: overall status of all records, exit 0")
+    ref = pd.read_csv(reference)
+    recs = [json.loads(ln) for ln in lines]
+    for version, section in sections.items():
+        ok = [x for x in recs if x["model_version"] == version and x.get("error") is None]
+        cur = pd.DataFrame([x["inputs"] for x in ok])
+        check(section["records"] == sum(x["model_version"] == version for x in recs),
+              f"--by-version {version}: {section['records']} records")
+        f = {x["name"]: x for x in section["features"]}
+        r_v = ref["EXT_SOURCE_2"].dropna().to_numpy(float)
+        c_v = pd.to_numeric(cur["EXT_SOURCE_2"], errors="coerce").dropna().to_numpy(float)
+        expected = stats.ks_2samp(r_v, c_v)
+        got = f["EXT_SOURCE_2"]["ks"]["statistic"]
+        check(abs(got - expected.statistic) <= 1e-9,
+              f"--by-version {version}: EXT_SOURCE_2 KS {got:.9f} vs scipy on that version's records "
+              f"{expected.statistic:.9f}")
+        refused = [x["prediction"] for x in ok if x.get("prediction") is not None]
+        rate = section["refusal"]["current_rate"]
+        check(abs(rate - np.mean(refused)) <= 1e-12, f"--by-version {version}: refusal rate {rate:.4f}")
+    html = (d / "report" / "drift_report.html").read_text()
+    check("By model version" in html and "test-2" in html, "HTML has the by-version section")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True, type=Path)
@@ -300,6 +348,7 @@ def main():
     exact_parity(s, drifted)
     parquet_reference(a.bin, drifted, bundle, none / "reference.csv", s)
     reference_cells(a.bin, drifted, bundle, none / "reference.csv")
+    by_version(a.bin, none, drifted, bundle, none / "reference.csv")
 
     # Report size does not depend on the number of log lines.
     r, _ = drift(a.bin, bigger, bundle, bigger / "report")

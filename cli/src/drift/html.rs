@@ -130,6 +130,31 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
         h.push_str("</p>\n");
     }
 
+    if !s.by_version.is_empty() {
+        h.push_str("<h2>By model version</h2>\n<p class=\"note\">Each version's records judged on their own against the reference (its own tests and adjustment); the status at the top is that of all records.</p><div class=\"scroll\"><table><tr><th>model_version</th><th>Records</th><th>Status</th><th>Why</th><th>Inputs drifting</th></tr>\n");
+        for v in &s.by_version {
+            let drifting: Vec<&str> =
+                v.features.iter().filter(|f| f.status == Status::Drift).map(|f| f.name.as_str()).collect();
+            let _ = writeln!(
+                h,
+                "<tr><td>{name}{own}</td><td class=num>{records} ({errors} errors)</td><td><span class=\"badge {st}\">{st_text}</span></td><td>{why}</td><td>{drifting}</td></tr>",
+                name = esc(&v.model_version),
+                own = if v.is_bundle_version { " (the bundle's)" } else { "" },
+                records = v.records,
+                errors = v.errors,
+                st = v.status.as_str(),
+                st_text = v.status.as_str().replace('_', " "),
+                why = if v.verdict.reasons.is_empty() {
+                    String::from("—")
+                } else {
+                    esc(&v.verdict.reasons.join("; "))
+                },
+                drifting = if drifting.is_empty() { String::from("—") } else { esc(&drifting.join(", ")) },
+            );
+        }
+        h.push_str("</table></div>\n");
+    }
+
     // Scores.
     h.push_str("<h2>Scores</h2>\n<div class=\"cards\">\n<div class=\"card\"><h3>Predicted probability distribution</h3>");
     legend(&mut h);

@@ -84,6 +84,10 @@ pub struct Args {
     /// Inputs that must drift for the inputs alone to make the overall status `drift`.
     #[arg(long)]
     min_drift_features: Option<usize>,
+    /// Also judge the records of each `model_version` on their own (one section each, with its
+    /// own verdict); the overall status and exit code stay those of all records.
+    #[arg(long)]
+    by_version: bool,
 }
 
 fn parse_bound(s: &str) -> Result<i64, String> {
@@ -152,10 +156,6 @@ struct LogStats {
     /// Keys given more than once in a record (last value kept), top level and `inputs`.
     duplicate_keys: u64,
     records_with_duplicate_keys: u64,
-    /// Per input: records whose `inputs` hold the key (even as null).
-    sent: Vec<u64>,
-    /// Per input: how its values were read (missing, sentinel, unknown levels, invalid by code).
-    readings: Vec<ReadingCounts>,
     /// Non-finite numbers (NaN, Infinity, 1e400) per input: counted as missing for that input.
     non_finite: CappedCounter,
     error_codes: CappedCounter,
@@ -185,8 +185,28 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     let files = logs::expand_inputs(&args.logs).map_err(|(path, e)| CliError::io(&path)(e))?;
     let sources = files.into_iter().map(LogSource::Path).collect();
-    let (stats, judged) = analyse(&refs, &cfg, sources, (args.since, args.until))?;
-    let summary = build_summary(&args, &bundle, &refs, &stats, judged, cfg);
+    let (stats, judged, sections) = analyse(&refs, &cfg, sources, (args.since, args.until), args.by_version)?;
+    let mut summary = build_summary(&args, &bundle, &refs, &stats, judged, cfg);
+    summary.by_version = sections
+        .into_iter()
+        .map(|(version, part, j)| VersionSection {
+            is_bundle_version: version == bundle.meta.version,
+            model_version: version,
+            records: part.records,
+            scored: part.scored,
+            errors: part.errors,
+            status: j.verdict.status,
+            verdict: j.verdict,
+            features: j.features,
+            score: j.score,
+            refusal: j.refusal,
+        })
+        .collect();
+    if !summary.by_version.is_empty() {
+        let parts: Vec<String> =
+            summary.by_version.iter().map(|v| format!("{} {}", v.model_version, v.status.as_str())).collect();
+        summary.headline.push(format!("by model_version: {}", parts.join(", ")));
+    }
     std::fs::create_dir_all(&args.out).map_err(CliError::io(&args.out))?;
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| CliError::Other(e.to_string()))?;
     write_atomic(&args.out.join("drift_summary.json"), &json)?;
@@ -233,90 +253,176 @@ pub fn run(args: Args) -> Result<(), CliError> {
     Ok(())
 }
 
+/// One part of the logs (all of them, or one `model_version`): what is compared with the
+/// reference.
+struct Part {
+    accumulators: Vec<Accumulator>,
+    score_acc: NumericAccumulator,
+    /// Per input: records whose `inputs` hold the key (even as null).
+    sent: Vec<u64>,
+    /// Per input: how its values were read (missing, sentinel, unknown levels, invalid by code).
+    readings: Vec<ReadingCounts>,
+    records: u64,
+    errors: u64,
+    scored: u64,
+    refused: u64,
+    with_prediction: u64,
+}
+
+impl Part {
+    fn new(refs: &References) -> Self {
+        let accumulators: Vec<Accumulator> = refs
+            .features
+            .iter()
+            .map(|f| match &f.kind {
+                FeatureKind::Numeric { reference, .. } => {
+                    Accumulator::Numeric(NumericAccumulator::new(reference))
+                }
+                FeatureKind::Categorical { reference, spec } => {
+                    Accumulator::Categorical(CategoricalAccumulator::new(reference), spec.clone())
+                }
+            })
+            .collect();
+        let score_reference = refs
+            .score
+            .as_ref()
+            .map(|s| s.reference.clone())
+            .unwrap_or(NumericReference::Sample { sorted: vec![], missing: 0 });
+        let n = accumulators.len();
+        Part {
+            accumulators,
+            score_acc: NumericAccumulator::new(&score_reference),
+            sent: vec![0; n],
+            readings: vec![ReadingCounts::default(); n],
+            records: 0,
+            errors: 0,
+            scored: 0,
+            refused: 0,
+            with_prediction: 0,
+        }
+    }
+
+    /// Adds a scored record's probability and decision.
+    fn score(&mut self, probability: Option<f64>, prediction: Option<f64>) {
+        self.scored += 1;
+        if let Some(p) = probability {
+            self.score_acc.push(p);
+        }
+        if let Some(p) = prediction {
+            self.with_prediction += 1;
+            self.refused += u64::from(p >= 1.0);
+        }
+    }
+
+    /// Adds input `i` of a scored record, as read by the scorer's rule.
+    fn input(&mut self, i: usize, sent: bool, reading: &InputReading<'_>, shown: impl FnOnce() -> String) {
+        self.sent[i] += u64::from(sent);
+        self.readings[i].add(reading, shown);
+        match (&mut self.accumulators[i], *reading) {
+            (Accumulator::Numeric(a), InputReading::Number(v)) => a.push(v),
+            (Accumulator::Categorical(a, spec), InputReading::Level { code, .. }) => {
+                a.push(&spec.levels[code])
+            }
+            (Accumulator::Categorical(a, _), InputReading::UnknownLevel(t)) => a.push(t),
+            (Accumulator::Numeric(a), _) => a.push_missing(),
+            (Accumulator::Categorical(a, _), _) => a.push_missing(),
+        }
+    }
+
+    /// Compares this part with the reference and judges it (its own multiple-testing family).
+    fn judge(&self, refs: &References, cfg: &Config) -> Judgement {
+        let mut features: Vec<FeatureDrift> = refs
+            .features
+            .iter()
+            .zip(&self.accumulators)
+            .zip(&self.sent)
+            .zip(&self.readings)
+            .map(|(((spec, acc), &sent), current)| {
+                let comparison = match (&spec.kind, acc) {
+                    (FeatureKind::Numeric { reference, .. }, Accumulator::Numeric(a)) => {
+                        Comparison::Numeric(compare_numeric(reference, a))
+                    }
+                    (FeatureKind::Categorical { reference, .. }, Accumulator::Categorical(a, _)) => {
+                        Comparison::Categorical(compare_categorical(reference, a, cfg.min_expected_count))
+                    }
+                    _ => unreachable!("accumulators are built from the same specs"),
+                };
+                let mut f = FeatureDrift::new(spec.name.clone(), comparison);
+                f.sent_share = (self.scored > 0).then(|| sent as f64 / self.scored as f64);
+                f.reference_reading = spec.reading.clone();
+                f.current_reading = Some(current.clone());
+                f
+            })
+            .collect();
+        // The reference scores are comparable with the logged ones only when the clients send
+        // every input the reference was scored with (an unsent input is missing for the model in
+        // production, not in the reference).
+        let unsent: Vec<String> = features
+            .iter()
+            .filter(|f| f.sent_share.is_some_and(|s| s < cfg.not_sent_max_share))
+            .map(|f| f.name.clone())
+            .collect();
+        let score_unsent: Vec<String> = refs
+            .score
+            .as_ref()
+            .map(|s| s.inputs.iter().filter(|n| unsent.contains(n)).cloned().collect())
+            .unwrap_or_default();
+        let comparable = score_unsent.is_empty();
+        let mut score = refs.score.as_ref().map(|s| {
+            FeatureDrift::new(
+                String::from("predicted probability"),
+                Comparison::Numeric(compare_numeric(&s.reference, &self.score_acc)),
+            )
+        });
+        let mut refusal = refs.score.as_ref().and_then(|r| {
+            let rate = r.refusal_rate?;
+            Some(drift::compare_rate(rate, r.rows, self.refused, self.with_prediction))
+        });
+        let verdict = if comparable {
+            drift::judge(&mut features, score.as_mut(), refusal.as_mut(), cfg)
+        } else {
+            // Shown, not judged: judged apart so that they do not enter the inputs' adjustment.
+            let v = drift::judge(&mut features, None, None, cfg);
+            drift::judge(&mut [], score.as_mut(), refusal.as_mut(), cfg);
+            v
+        };
+        Judgement { features, score, refusal, score_unsent, verdict }
+    }
+}
+
+/// Most model versions given their own section with `--by-version`; the records of further
+/// versions are pooled into one section (bounded memory: one set of accumulators per section).
+const MAX_VERSION_SECTIONS: usize = 20;
+/// The section of records without a `model_version`.
+const NO_VERSION: &str = "(no model_version)";
+/// The section pooling versions beyond [`MAX_VERSION_SECTIONS`].
+const OTHER_VERSIONS: &str = "(other versions)";
+
+/// One `model_version`'s records and their judgement (`--by-version`).
+type VersionPart = (String, Part, Judgement);
+
 /// Reads the logs and judges them against the reference: the whole report but its writing.
+/// With `by_version`, each `model_version` is also judged on its own.
 fn analyse(
     refs: &References,
     cfg: &Config,
     sources: Vec<LogSource<'_>>,
     window: (Option<i64>, Option<i64>),
-) -> Result<(LogStats, Judgement), CliError> {
-    let mut accumulators: Vec<Accumulator> = refs
-        .features
-        .iter()
-        .map(|f| match &f.kind {
-            FeatureKind::Numeric { reference, .. } => {
-                Accumulator::Numeric(NumericAccumulator::new(reference))
-            }
-            FeatureKind::Categorical { reference, spec } => {
-                Accumulator::Categorical(CategoricalAccumulator::new(reference), spec.clone())
-            }
+    by_version: bool,
+) -> Result<(LogStats, Judgement, Vec<VersionPart>), CliError> {
+    let mut all = Part::new(refs);
+    let mut versions = by_version.then(std::collections::BTreeMap::new);
+    let stats = read_logs(sources, refs, &mut all, versions.as_mut(), window)?;
+    let judged = all.judge(refs, cfg);
+    let sections = versions
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(v, part)| {
+            let j = part.judge(refs, cfg);
+            (v, part, j)
         })
         .collect();
-    let score_reference = refs
-        .score
-        .as_ref()
-        .map(|s| s.reference.clone())
-        .unwrap_or(NumericReference::Sample { sorted: vec![], missing: 0 });
-    let mut score_acc = NumericAccumulator::new(&score_reference);
-    let stats = read_logs(sources, refs, &mut accumulators, &mut score_acc, window)?;
-
-    let mut features: Vec<FeatureDrift> = refs
-        .features
-        .iter()
-        .zip(&accumulators)
-        .zip(&stats.sent)
-        .zip(&stats.readings)
-        .map(|(((spec, acc), &sent), current)| {
-            let comparison = match (&spec.kind, acc) {
-                (FeatureKind::Numeric { reference, .. }, Accumulator::Numeric(a)) => {
-                    Comparison::Numeric(compare_numeric(reference, a))
-                }
-                (FeatureKind::Categorical { reference, .. }, Accumulator::Categorical(a, _)) => {
-                    Comparison::Categorical(compare_categorical(reference, a, cfg.min_expected_count))
-                }
-                _ => unreachable!("accumulators are built from the same specs"),
-            };
-            let mut f = FeatureDrift::new(spec.name.clone(), comparison);
-            f.sent_share = (stats.scored > 0).then(|| sent as f64 / stats.scored as f64);
-            f.reference_reading = spec.reading.clone();
-            f.current_reading = Some(current.clone());
-            f
-        })
-        .collect();
-    // The reference scores are comparable with the logged ones only when the clients send every
-    // input the reference was scored with (an unsent input is missing for the model in
-    // production, not in the reference).
-    let unsent: Vec<String> = features
-        .iter()
-        .filter(|f| f.sent_share.is_some_and(|s| s < cfg.not_sent_max_share))
-        .map(|f| f.name.clone())
-        .collect();
-    let score_unsent: Vec<String> = refs
-        .score
-        .as_ref()
-        .map(|s| s.inputs.iter().filter(|n| unsent.contains(n)).cloned().collect())
-        .unwrap_or_default();
-    let comparable = score_unsent.is_empty();
-    let mut score = refs.score.as_ref().map(|s| {
-        FeatureDrift::new(
-            String::from("predicted probability"),
-            Comparison::Numeric(compare_numeric(&s.reference, &score_acc)),
-        )
-    });
-    let mut refusal = refs.score.as_ref().and_then(|r| {
-        let rate = r.refusal_rate?;
-        Some(drift::compare_rate(rate, r.rows, stats.refused, stats.with_prediction))
-    });
-    let verdict = if comparable {
-        drift::judge(&mut features, score.as_mut(), refusal.as_mut(), cfg)
-    } else {
-        // Shown, not judged: judged apart so that they do not enter the inputs' adjustment.
-        let v = drift::judge(&mut features, None, None, cfg);
-        drift::judge(&mut [], score.as_mut(), refusal.as_mut(), cfg);
-        v
-    };
-
-    Ok((stats, Judgement { features, score, refusal, score_unsent, verdict }))
+    Ok((stats, judged, sections))
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
@@ -335,8 +441,8 @@ pub enum LogSource<'a> {
 fn read_logs(
     sources: Vec<LogSource<'_>>,
     refs: &References,
-    accumulators: &mut [Accumulator],
-    score_acc: &mut NumericAccumulator,
+    all: &mut Part,
+    mut versions: Option<&mut std::collections::BTreeMap<String, Part>>,
     (since, until): (Option<i64>, Option<i64>),
 ) -> Result<LogStats, CliError> {
     // Progress counts the bytes read from disk against the files' sizes (unknown with stdin).
@@ -353,7 +459,7 @@ fn read_logs(
     let index: std::collections::HashMap<&str, usize> =
         refs.features.iter().enumerate().map(|(i, f)| (f.name.as_str(), i)).collect();
     // Per input, the position in the record's `inputs` of its last occurrence (last key wins).
-    let mut chosen: Vec<Option<usize>> = vec![None; accumulators.len()];
+    let mut chosen: Vec<Option<usize>> = vec![None; refs.features.len()];
     let mut scratch = Vec::new();
     let mut s = LogStats {
         files: 0,
@@ -377,8 +483,6 @@ fn read_logs(
         ts_unreadable_examples: Vec::new(),
         duplicate_keys: 0,
         records_with_duplicate_keys: 0,
-        sent: vec![0; accumulators.len()],
-        readings: vec![ReadingCounts::default(); accumulators.len()],
         non_finite: CappedCounter::new(200),
         error_codes: CappedCounter::new(100),
         type_mismatches: CappedCounter::new(200),
@@ -491,11 +595,25 @@ fn read_logs(
             if let Some(v) = &record.model_version {
                 s.model_versions.add(v);
             }
+            let mut part = versions.as_deref_mut().map(|m| {
+                let key = record.model_version.as_deref().unwrap_or(NO_VERSION);
+                let key =
+                    if m.contains_key(key) || m.len() < MAX_VERSION_SECTIONS { key } else { OTHER_VERSIONS };
+                m.entry(key.to_owned()).or_insert_with(|| Part::new(refs))
+            });
+            all.records += 1;
+            if let Some(p) = part.as_deref_mut() {
+                p.records += 1;
+            }
             if let Some(l) = record.latency_us.and_then(Num::finite) {
                 s.latency.push(l);
             }
             if let Some(error) = &record.error {
                 s.errors += 1;
+                all.errors += 1;
+                if let Some(p) = part.as_deref_mut() {
+                    p.errors += 1;
+                }
                 s.error_codes.add(error.code.as_deref().unwrap_or("(no code)"));
                 if let Some(t) = epoch {
                     s.time.add(t, 1, 0, 1);
@@ -505,8 +623,8 @@ fn read_logs(
                 continue;
             }
             s.scored += 1;
-            if let Some(p) = record.probability.and_then(Num::finite) {
-                score_acc.push(p);
+            let probability = record.probability.and_then(Num::finite);
+            if let Some(p) = probability {
                 s.probabilities.push(p);
             }
             let prediction = record.prediction.and_then(Num::finite);
@@ -514,6 +632,10 @@ fn read_logs(
             if prediction.is_some() {
                 s.with_prediction += 1;
                 s.refused += u64::from(refused);
+            }
+            all.score(probability, prediction);
+            if let Some(p) = part.as_deref_mut() {
+                p.score(probability, prediction);
             }
             if let Some(t) = epoch {
                 s.time.add(t, 1, u64::from(refused), 0);
@@ -531,11 +653,10 @@ fn read_logs(
             }
             s.duplicate_keys += duplicates;
             s.records_with_duplicate_keys += u64::from(duplicates > 0);
-            for (i, acc) in accumulators.iter_mut().enumerate() {
-                let field = &refs.features[i].field;
+            for (i, spec) in refs.features.iter().enumerate() {
+                let field = &spec.field;
                 let (name, value) = match chosen[i] {
                     Some(k) => {
-                        s.sent[i] += 1;
                         let (name, value) = &inputs[k];
                         (name.as_ref(), Some(value))
                     }
@@ -551,26 +672,21 @@ fn read_logs(
                     InputValue::Other(_) => RawValue::Composite,
                 });
                 let reading = field.read(raw);
-                s.readings[i].add(&reading, || match value {
+                let shown = || match value {
                     Some(InputValue::Text(t)) => t.to_string(),
                     Some(InputValue::Number(x)) => x.to_string(),
                     Some(InputValue::NonFinite) => String::from("non-finite number"),
                     Some(InputValue::Bool(b)) => b.to_string(),
                     _ => String::from("an array or object"),
-                });
+                };
                 match reading {
                     InputReading::Invalid(IssueCode::NotFinite) => s.non_finite.add(name),
                     InputReading::Invalid(IssueCode::WrongType) => s.type_mismatches.add(name),
                     _ => {}
                 }
-                match (acc, reading) {
-                    (Accumulator::Numeric(a), InputReading::Number(v)) => a.push(v),
-                    (Accumulator::Categorical(a, spec), InputReading::Level { code, .. }) => {
-                        a.push(&spec.levels[code])
-                    }
-                    (Accumulator::Categorical(a, _), InputReading::UnknownLevel(t)) => a.push(t),
-                    (Accumulator::Numeric(a), _) => a.push_missing(),
-                    (Accumulator::Categorical(a, _), _) => a.push_missing(),
+                all.input(i, value.is_some(), &reading, shown);
+                if let Some(p) = part.as_deref_mut() {
+                    p.input(i, value.is_some(), &reading, shown);
                 }
             }
         }
@@ -647,6 +763,28 @@ pub struct Summary {
     pub warnings: Vec<WarningCount>,
     pub warnings_other: u64,
     pub type_mismatches: Vec<(String, u64)>,
+    /// With `--by-version`: the records of each `model_version` judged on their own.
+    pub by_version: Vec<VersionSection>,
+}
+
+/// The report of one `model_version`'s records (`--by-version`).
+#[derive(Serialize)]
+pub struct VersionSection {
+    /// The logged version; `(no model_version)` for records without one, `(other versions)` for
+    /// the versions beyond the first 20 seen.
+    pub model_version: String,
+    /// Whether it is the bundle's own version.
+    pub is_bundle_version: bool,
+    pub records: u64,
+    pub scored: u64,
+    pub errors: u64,
+    /// This version's status (inputs, score distribution and refusal rate, as the overall one).
+    pub status: Status,
+    pub verdict: Verdict,
+    /// Most urgent first.
+    pub features: Vec<FeatureDrift>,
+    pub score: Option<FeatureDrift>,
+    pub refusal: Option<RateComparison>,
 }
 
 #[derive(Serialize)]
@@ -950,6 +1088,7 @@ fn build_summary(
         warnings,
         warnings_other: s.warnings.other,
         type_mismatches: s.type_mismatches.sorted(),
+        by_version: Vec::new(),
     }
 }
 

@@ -207,9 +207,14 @@ fn drift_share(
     let mut first = std::collections::BTreeMap::new();
     for _ in 0..windows {
         let lines = pool.window(rng, n);
-        let (_, judged) =
-            super::analyse(refs, &cfg, vec![super::LogSource::Reader(Box::new(&lines[..]))], (None, None))
-                .unwrap();
+        let (_, judged, _) = super::analyse(
+            refs,
+            &cfg,
+            vec![super::LogSource::Reader(Box::new(&lines[..]))],
+            (None, None),
+            false,
+        )
+        .unwrap();
         if judged.verdict.status == Status::Drift {
             drifts += 1;
             let what = match judged.features.first() {
