@@ -13,15 +13,6 @@ use alloc::vec::Vec;
 
 use super::{Response, Settings};
 
-/// Routes a page on an allowed origin may call, with their method.
-const CORS_ROUTES: &[(&str, &str)] = &[
-    ("/predict", "POST"),
-    ("/explain", "POST"),
-    ("/features", "GET"),
-    ("/health", "GET"),
-    ("/openapi.json", "GET"),
-];
-
 /// Request headers a page may send (`Content-Type: application/json` needs a preflight).
 const ALLOWED_HEADERS: &str = "Content-Type, X-Client-Source";
 /// Response headers a page may read besides the CORS-safelisted ones.
@@ -72,14 +63,9 @@ impl CorsOrigins {
     }
 }
 
-/// Whether `path` answers `OPTIONS` (and so lists it in `Allow`).
-pub(super) fn takes_part(path: &str) -> bool {
-    cors_method(path).is_some()
-}
-
 /// The method of a route that takes part in CORS.
 fn cors_method(path: &str) -> Option<&'static str> {
-    CORS_ROUTES.iter().find(|(p, _)| *p == path).map(|&(_, m)| m)
+    super::find_route(path).filter(|r| r.cors).map(|r| r.method)
 }
 
 /// The answer to `OPTIONS` on a CORS route: 204 with `Allow`, and, for an allowed origin, the

@@ -365,15 +365,40 @@ fn json_response<T: Serialize>(status: u16, body: &T) -> Response {
     Response { status, content_type: JSON, body, headers: Vec::new() }
 }
 
-/// Route table: path -> allowed method.
-const ROUTES: &[(&str, &str)] = &[
-    ("/health", "GET"),
-    ("/features", "GET"),
-    ("/predict", "POST"),
-    ("/explain", "POST"),
-    ("/logs", "GET"),
-    ("/openapi.json", "GET"),
+/// What a route does. The dispatch matches on it exhaustively, so a path can only reach its own
+/// handler (an unlisted path is a 404, never another route's handler).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Handler {
+    Health,
+    Features,
+    Predict,
+    Explain,
+    Logs,
+    OpenApi,
+}
+
+/// One route of the API.
+struct Route {
+    path: &'static str,
+    method: &'static str,
+    handler: Handler,
+    /// A page on an allowed origin may call it (CORS); `/logs` is for the operator's tools only.
+    cors: bool,
+}
+
+/// The route table: the one definition of paths, methods, handlers and CORS participation.
+const ROUTES: &[Route] = &[
+    Route { path: "/health", method: "GET", handler: Handler::Health, cors: true },
+    Route { path: "/features", method: "GET", handler: Handler::Features, cors: true },
+    Route { path: "/predict", method: "POST", handler: Handler::Predict, cors: true },
+    Route { path: "/explain", method: "POST", handler: Handler::Explain, cors: true },
+    Route { path: "/logs", method: "GET", handler: Handler::Logs, cors: false },
+    Route { path: "/openapi.json", method: "GET", handler: Handler::OpenApi, cors: true },
 ];
+
+fn find_route(path: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|r| r.path == path)
+}
 
 impl Service {
     /// Loads the bundle; a bundle that cannot be loaded still gives a service whose `/health`
@@ -413,30 +438,30 @@ impl Service {
     }
 
     fn route(&self, settings: &Settings, req: &Request<'_>) -> Outcome {
-        let Some(&(_, allowed)) = ROUTES.iter().find(|(p, _)| *p == req.path) else {
+        let Some(route) = find_route(req.path) else {
             return Outcome::plain(
                 ApiError::new(ErrorCode::NotFound, format!("no route {}; see GET /openapi.json", req.path))
                     .response(),
             );
         };
+        let allowed = route.method;
         if req.method != allowed {
             let mut response = ApiError::new(
                 ErrorCode::MethodNotAllowed,
                 format!("{} {} is not supported; use {allowed}", req.method, req.path),
             )
             .response();
-            let allow =
-                if cors::takes_part(req.path) { format!("{allowed}, OPTIONS") } else { allowed.to_owned() };
+            let allow = if route.cors { format!("{allowed}, OPTIONS") } else { allowed.to_owned() };
             response.headers.push(("Allow", allow));
             return Outcome::plain(response);
         }
-        match req.path {
-            "/health" => Outcome::plain(self.health(settings)),
-            "/openapi.json" => Outcome::plain(json_response(200, &openapi(self.bundle()))),
-            "/features" => Outcome::plain(self.features(req)),
-            "/logs" => logs::authorize_and_plan(settings, req),
-            "/predict" => self.score(Endpoint::Predict, settings, req),
-            _ => self.score(Endpoint::Explain, settings, req),
+        match route.handler {
+            Handler::Health => Outcome::plain(self.health(settings)),
+            Handler::OpenApi => Outcome::plain(json_response(200, &openapi(self.bundle()))),
+            Handler::Features => Outcome::plain(self.features(req)),
+            Handler::Logs => logs::authorize_and_plan(settings, req),
+            Handler::Predict => self.score(Endpoint::Predict, settings, req),
+            Handler::Explain => self.score(Endpoint::Explain, settings, req),
         }
     }
 
@@ -455,7 +480,7 @@ impl Service {
                 503,
                 &serde_json::json!({
                     "status": "error",
-                    "error": {"code": "model_unavailable", "message": reason},
+                    "error": {"code": ErrorCode::ModelUnavailable.as_str(), "message": reason},
                     "logs": settings.log_store.as_str(),
                 }),
             ),

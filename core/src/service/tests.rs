@@ -407,6 +407,16 @@ fn hashing_off_logs_the_raw_id_and_no_key_drops_it() {
     assert!(!json.contains("100002"), "{json}");
 }
 
+/// Near-miss paths are 404s: the dispatch has no fall-through arm to land them in a handler.
+#[test]
+fn near_miss_paths_are_not_found() {
+    let s = Service::from_bundle(bundle());
+    for path in ["/explain/", "/Explain", "/predict/x", "/", "", "/logs/", "/openapi"] {
+        let (resp, v, _) = call("POST", path).respond(&s, &settings());
+        assert_eq!((resp.status, v["error"]["code"].as_str()), (404, Some("not_found")), "{path:?}");
+    }
+}
+
 #[test]
 fn unknown_routes_and_wrong_methods() {
     let s = Service::from_bundle(bundle());
@@ -458,8 +468,8 @@ fn health_features_and_openapi() {
     let (resp, v, _) = call("GET", "/openapi.json").respond(&s, &settings());
     assert_eq!(resp.status, 200);
     assert_eq!(v["openapi"], "3.1.0");
-    for (path, method) in ROUTES {
-        assert!(v["paths"][path][method.to_ascii_lowercase()].is_object(), "{path}");
+    for route in ROUTES {
+        assert!(v["paths"][route.path][route.method.to_ascii_lowercase()].is_object(), "{}", route.path);
     }
     let record = &v["components"]["schemas"]["Record"];
     assert_eq!(record["required"].as_array().unwrap().len(), 11);
