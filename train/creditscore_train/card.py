@@ -191,6 +191,12 @@ def write(cfg, dataset, result, tuned, final, feat, y_oof, test_df, y_test, p_te
     params = ", ".join(
         f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in chosen["params"].items()
     )
+    params_from = getattr(cfg, "params_from", None)
+    tuning = (
+        f"parameters recorded in `{params_from}` (`--params-from`: no comparison and no tuning in this run)"
+        if params_from
+        else f"tuned with Optuna (TPE, {cfg.trials} trials, objective = out-of-fold business score)"
+    )
     md = f"""# Model card: {meta["name"]} {meta["version"]}
 
 {banner}
@@ -233,8 +239,7 @@ many random non-defaults in each training fold; `none` is a plain fit. fit_secon
 
 ## Chosen model
 
-- **{chosen["model"]}** (imbalance: `{chosen["imbalance"]}`), tuned with Optuna (TPE, {cfg.trials} trials,
-  objective = out-of-fold business score): {params}.
+- **{chosen["model"]}** (imbalance: `{chosen["imbalance"]}`), {tuning}: {params}.
 - Best compared candidate overall: {chosen["best_overall"]} (business score {chosen["best_overall_business_score"]:.4f});
   the bundle takes the best *exportable* family (LightGBM, XGBoost, HistGradientBoosting).
 - CV (out-of-fold): AUC **{chosen["cv_auc"]:.4f}**, business score **{chosen["cv_business_score"]:.4f}**.

@@ -69,6 +69,8 @@ class Config:
     option_variants: bool = True
     # Keep an existing out_dir bundle that serves exactly this model (see _export).
     keep_bundle: bool = False
+    # Train the family/strategy/parameters recorded in this bundle instead of comparing and tuning.
+    params_from: str | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -171,21 +173,32 @@ def run(cfg: Config) -> Result:
     if feat.monotone:
         log(f"monotone constraints (boosted families): {feat.monotone}")
     folds = models.make_folds(y_train, cfg.folds, cfg.seed)
-    log(f"comparison: {cfg.folds}-fold StratifiedKFold on {len(y_train)} rows")
-    results = models.compare(X_train, y_train, feat, folds, cfg.seed, families=cfg.families, log=log)
-    table = pd.DataFrame([r.row() for r in results]).sort_values("business_score", ascending=False)
-    t = lap("comparison", t)
+    if cfg.params_from:
+        # --params-from: the family, strategy and parameters recorded in a bundle, no comparison or
+        # tuning (the same cross-validation as a tuning trial, so the same OOF threshold).
+        family, strategy, params = _recorded_params(Path(cfg.params_from))
+        log(f"parameters from {cfg.params_from}: {family}/{strategy} {params} (no comparison, no tuning)")
+        tuned = models.cross_validate(family, params, strategy, X_train, y_train, feat, folds, cfg.seed)
+        results, trials = [tuned], []
+        best_overall = base = tuned
+        table = pd.DataFrame([tuned.row()])
+        t = lap("comparison", t)
+    else:
+        log(f"comparison: {cfg.folds}-fold StratifiedKFold on {len(y_train)} rows")
+        results = models.compare(X_train, y_train, feat, folds, cfg.seed, families=cfg.families, log=log)
+        table = pd.DataFrame([r.row() for r in results]).sort_values("business_score", ascending=False)
+        t = lap("comparison", t)
 
-    # 5. Tune the best exportable family (with its best imbalance strategy) on the business score.
-    exportable = [r for r in results if r.family in models.EXPORTABLE]
-    if not exportable:
-        raise ValueError("no exportable family (lightgbm, xgboost, hist_gradient_boosting) was compared")
-    best_overall = max(results, key=lambda r: r.threshold.score)
-    base = max(exportable, key=lambda r: r.threshold.score)
-    log(f"tuning {base.name} ({cfg.trials} Optuna trials; best overall: {best_overall.name})")
-    tuned, trials = models.tune(
-        base.family, base.strategy, X_train, y_train, feat, folds, cfg.seed, cfg.trials, base, log=log
-    )
+        # 5. Tune the best exportable family (with its best imbalance strategy) on the business score.
+        exportable = [r for r in results if r.family in models.EXPORTABLE]
+        if not exportable:
+            raise ValueError("no exportable family (lightgbm, xgboost, hist_gradient_boosting) was compared")
+        best_overall = max(results, key=lambda r: r.threshold.score)
+        base = max(exportable, key=lambda r: r.threshold.score)
+        log(f"tuning {base.name} ({cfg.trials} Optuna trials; best overall: {best_overall.name})")
+        tuned, trials = models.tune(
+            base.family, base.strategy, X_train, y_train, feat, folds, cfg.seed, cfg.trials, base, log=log
+        )
     threshold = tuned.threshold
     log(
         f"chosen: {tuned.name} CV AUC {tuned.auc:.4f}, business score {threshold.score:.4f} "
@@ -448,6 +461,16 @@ def _export(cfg: Config, kind, model_path, spec, bundle_path: Path, raw_test, p_
     return False
 
 
+def _recorded_params(bundle: Path) -> tuple[str, str, dict]:
+    from .rebundle import split
+
+    training = split(bundle.read_bytes())[0]["meta"].get("training", {})
+    try:
+        return training["model"], training["imbalance"], dict(training["params"])
+    except KeyError as e:
+        raise ValueError(f"{bundle} records no training {e} (not made by this pipeline?)") from None
+
+
 def _jsonable(params: dict) -> dict:
     return {k: (v.item() if hasattr(v, "item") else v) for k, v in params.items()}
 
@@ -519,6 +542,11 @@ def parse_args(argv=None) -> Config:
         help="skip the card's default / monotone / excluded comparison",
     )
     p.add_argument(
+        "--params-from",
+        metavar="BUNDLE",
+        help="train the family, imbalance strategy and parameters recorded in BUNDLE (no comparison/tuning)",
+    )
+    p.add_argument(
         "--keep-bundle",
         action="store_true",
         help="keep an existing OUT_DIR bundle that serves exactly the trained model (header and date)",
@@ -549,6 +577,7 @@ def parse_args(argv=None) -> Config:
         exclude_features=tuple(n.strip() for n in a.exclude_features.split(",") if n.strip()),
         option_variants=not a.no_option_comparison,
         keep_bundle=a.keep_bundle,
+        params_from=a.params_from,
     )
 
 

@@ -145,3 +145,28 @@ def test_card_compares_the_options(constrained_run):
     assert "CODE_GENDER is not read by this model" in card
     for png in ("reliability", "approval_by_gender", "approval_by_age"):
         assert (cfg.out_dir / "card" / f"{png}.png").stat().st_size > 5000
+
+
+def test_params_from_reproduces_the_bundle_and_keep_bundle_keeps_it(constrained_run):
+    """Training again with the parameters a bundle records (--params-from) gives the same model, so
+    --keep-bundle leaves the file untouched; another model replaces it."""
+    cfg, result = constrained_run
+    before = result.bundle.read_bytes()
+    again = Config(
+        **{
+            **cfg.__dict__,
+            "params_from": str(result.bundle),
+            "keep_bundle": True,
+            "option_variants": False,
+            "card": False,
+        }
+    )
+    rerun = run(again)
+    assert rerun.kept_bundle and result.bundle.read_bytes() == before
+    assert rerun.chosen["threshold"] == result.chosen["threshold"]
+    assert list(rerun.comparison["model"]) == ["lightgbm"]
+    # Without the constraints it is another model: the file is replaced.
+    other = run(Config(**{**again.__dict__, "monotone": False}))
+    assert not other.kept_bundle and result.bundle.read_bytes() != before
+    assert "monotone_constraints" in read_header(result.bundle)["meta"]["training"]
+    assert read_header(result.bundle)["meta"]["training"]["monotone_constraints"] == {}
