@@ -345,11 +345,11 @@ threshold {thr:.4f} refuses {_pct(test["refusal_rate"])} of these applications.
 ## Fairness (held-out test, {tag})
 
 Decisions at the bundle's business-optimal threshold {thr:.4f} (refuse when probability >= threshold).
-Per group: approval rate; `approval_ratio` = approval rate / that of the most-approved group (adverse
-impact ratio; the US "four-fifths rule" flags values below 0.8); observed default rate and default
-rate among the approved; `tpr` = true-positive rate, the share of the group's defaulters refused
-(the model's positive class is a default) and `tpr_diff` = tpr - that of the most-approved group
-(equal opportunity); `good_approval_rate` = share of the group's good clients approved and its
+Per group: approval rate; `approval_ratio` = approval rate / that of the reference group, the
+most-approved group among those holding at least 5 % of the clients (adverse impact ratio; the US
+"four-fifths rule" flags values below 0.8); observed default rate and default rate among the
+approved; `tpr` = true-positive rate, the share of the group's defaulters refused (the model's
+positive class is a default) and `tpr_diff` = tpr - that of the reference group (equal opportunity); `good_approval_rate` = share of the group's good clients approved and its
 difference `good_approval_diff` (equal opportunity on the favourable outcome).
 
 ### By CODE_GENDER

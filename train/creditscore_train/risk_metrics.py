@@ -172,11 +172,17 @@ def age_band(days_birth) -> pd.Series:
     return pd.Series(labels, name="age_band")
 
 
+# Groups smaller than this share of the clients are reported but never the reference group (the
+# dataset's CODE_GENDER "XNA" has a handful of rows: a 100 % approval of 2 clients is no yardstick).
+REFERENCE_MIN_SHARE = 0.05
+
+
 def fairness(groups, y, p, threshold: float) -> pd.DataFrame:
     """Decisions by group at ``threshold`` (refuse when p >= threshold).
 
     Per group: clients, approval rate, observed default rate, default rate among the approved,
-    approval-rate ratio to the most-approved group (the adverse impact ratio; the "four-fifths
+    approval-rate ratio to the most-approved group (the reference: the most-approved among groups
+    holding at least REFERENCE_MIN_SHARE of the clients; the adverse impact ratio, the "four-fifths
     rule" flags < 0.8), true-positive rate (share of the group's defaulters refused: the model's
     positive class is a default) and its difference to the most-approved group's, and the approval
     rate of the group's good clients (equal opportunity on the favourable outcome) with its
@@ -203,7 +209,9 @@ def fairness(groups, y, p, threshold: float) -> pd.DataFrame:
             }
         )
     table = pd.DataFrame(rows)
-    ref = table.loc[table["approval_rate"].idxmax()]
+    large = table[table["clients"] >= REFERENCE_MIN_SHARE * len(y)]
+    candidates = large if len(large) else table
+    ref = candidates.sort_values("approval_rate", ascending=False, kind="stable").iloc[0]
     table["approval_ratio"] = table["approval_rate"] / ref["approval_rate"]
     table["tpr_diff"] = table["tpr"] - ref["tpr"]
     table["good_approval_diff"] = table["good_approval_rate"] - ref["good_approval_rate"]
