@@ -143,6 +143,11 @@ def test_card_compares_the_options(constrained_run):
     ):
         assert text in card
     assert "CODE_GENDER is not read by this model" in card
+    options_part = card[card.index("## Training options") :]
+    table = options_part[options_part.index("| variant | CV business |") :].split("\n\n")[0].splitlines()
+    assert [line.split(" | ")[0].lstrip("| ") for line in table[2:]] == names
+    for r, line in zip(result.variants, table[2:], strict=True):
+        assert f"| {r['business_score']:.4f} | {r['auc']:.4f} | {r['gini']:.4f} |" in line
     for png in ("reliability", "approval_by_gender", "approval_by_age"):
         assert (cfg.out_dir / "card" / f"{png}.png").stat().st_size > 5000
 
