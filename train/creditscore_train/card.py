@@ -197,6 +197,13 @@ def write(cfg, dataset, result, tuned, final, feat, y_oof, test_df, y_test, p_te
         if params_from
         else f"tuned with Optuna (TPE, {cfg.trials} trials, objective = out-of-fold business score)"
     )
+    comparison_note = (
+        f"\nThis run trained the configuration recorded in `{params_from}` (`--params-from`) and compared"
+        " nothing: its row is below. The comparison of every family that chose it is on the card written"
+        " with that bundle by `make train` (the git history of models/MODEL_CARD.md).\n"
+        if params_from
+        else ""
+    )
     md = f"""# Model card: {meta["name"]} {meta["version"]}
 
 {banner}
@@ -234,7 +241,7 @@ refused) costs 1. Business score = 1 - cost / cost of the best constant decision
 refuse everybody, 1 = perfect). Each row uses its own best threshold on its out-of-fold
 predictions. `class_weight` weights defaults by n_neg/n_pos; `undersample` keeps every default and as
 many random non-defaults in each training fold; `none` is a plain fit. fit_seconds = mean per fold.
-
+{comparison_note}
 {_md_table(table)}
 
 ## Chosen model
