@@ -373,7 +373,7 @@ Age = -DAYS_BIRTH / 365.25 years at application, bands [0, 30), [30, 40), [40, 5
 
 ![approval by age band](card/approval_by_age.png)
 
-{"CODE_GENDER is not read by this model (`--exclude-features`); it is still accepted and validated (SPEC section 4 lists it)." if "CODE_GENDER" in cfg.exclude_features else "CODE_GENDER is a model input (SPEC section 4 requires it)."}
+{"CODE_GENDER is not read by this model (`--exclude-features`); it is still a required, validated input of the contract (README.md's example request)." if "CODE_GENDER" in cfg.exclude_features else "CODE_GENDER is a model input (a required input of the contract, README.md's example request)."}
 Using a protected attribute (sex, age) in credit decisions is restricted in many jurisdictions
 (e.g. the EU's gender-neutral pricing rules, the US Equal Credit Opportunity Act): check the legal
 basis before any real use, and monitor approval rates by group. Age stays a model input in every

@@ -10,8 +10,9 @@ inputs are never constrained (LightGBM and scikit-learn refuse constraints on th
 families (logistic regression, random forest, ...) are compared without constraints.
 
 Excluded inputs (``--exclude-features CODE_GENDER``): the model never reads them. The bundle still
-accepts and validates them (the SPEC section 4 contract lists CODE_GENDER as required), but they
-are left out of ``model_features``, and so is every derived feature computed from them.
+accepts and validates them (CODE_GENDER is a required input of the contract,
+``schema.CONTRACT_REQUIRED``), but they are left out of ``model_features``, and so is every derived
+feature computed from them.
 """
 
 from __future__ import annotations

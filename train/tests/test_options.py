@@ -112,7 +112,7 @@ def test_served_bundle_is_monotone_and_blind_to_the_excluded_input(constrained_r
     header = read_header(result.bundle)
     assert "CODE_GENDER" not in header["schema"]["model_features"]
     required = [f["name"] for f in header["schema"]["inputs"] if f["required"]]
-    assert "CODE_GENDER" in required, "still accepted and validated (SPEC section 4)"
+    assert "CODE_GENDER" in required, "still a required, validated input of the contract"
     training = header["meta"]["training"]
     assert training["excluded_features"] == ["CODE_GENDER"]
     assert training["monotone_constraints"]["EXT_SOURCE_2"] == -1
