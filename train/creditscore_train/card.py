@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -193,12 +195,12 @@ def write(cfg, dataset, result, tuned, final, feat, y_oof, test_df, y_test, p_te
     )
     params_from = getattr(cfg, "params_from", None)
     tuning = (
-        f"parameters recorded in `{params_from}` (`--params-from`: no comparison and no tuning in this run)"
+        f"parameters recorded in `{_rel(Path(params_from))}` (`--params-from`: no comparison and no tuning in this run)"
         if params_from
         else f"tuned with Optuna (TPE, {cfg.trials} trials, objective = out-of-fold business score)"
     )
     comparison_note = (
-        f"\nThis run trained the configuration recorded in `{params_from}` (`--params-from`) and compared"
+        f"\nThis run trained the configuration recorded in `{_rel(Path(params_from))}` (`--params-from`) and compared"
         " nothing: its row is below. The comparison of every family that chose it is on the card written"
         " with that bundle by `make train` (the git history of models/MODEL_CARD.md).\n"
         if params_from
@@ -493,7 +495,7 @@ def _shipping_md(result, rows) -> str:
     recommended = ""
     if both and default:
         recommended = (
-            f" On this run `{both['variant']}` scores {both['business_score']:.4f} on the test set "
+            f" on this run `{both['variant']}` scores {both['business_score']:.4f} on the test set "
             f"(default {default['business_score']:.4f}), AUC {both['auc']:.4f} ({default['auc']:.4f}), "
             f"approval ratio by CODE_GENDER {both['CODE_GENDER_min_approval_ratio']:.3f} "
             f"({default['CODE_GENDER_min_approval_ratio']:.3f}), max abs TPR difference by CODE_GENDER "
