@@ -1,0 +1,664 @@
+//! The ensemble compiled for batch scoring ([`FlatForest`]): flat 16-byte nodes, rows walked in
+//! lockstep groups, the same leaves (hence the same bits) as [`Ensemble::raw_score`].
+
+use alloc::vec::Vec;
+
+use super::float_bits::{InputConversion, f32_less_bound, next_down};
+use super::{Arithmetic, Ensemble, LIGHTGBM_ZERO_THRESHOLD, MissingType, Node, Split};
+
+/// Rows scored per batch call before compiling the ensemble into a [`FlatForest`] pays off
+/// (compiling costs about one pass over the nodes: 0.3 ms for the default model, the time to walk
+/// some 25 rows through the original trees).
+pub const FLAT_MIN_ROWS: usize = 64;
+
+// Flags in `FlatNode::feature` of trees that need the general rule.
+const FLAT_LEAF: u32 = 1 << 31;
+// Flag in `FlatNode::feature` of the other trees: a categorical node (see [`FlatForest`]).
+const FLAT_CATEGORY: u32 = 1 << 31;
+/// Most category codes of a feature whose nodes keep their "goes left" table inline (64 bits).
+const FLAT_MAX_CODES: u32 = 62;
+const FLAT_NAN_LEFT: u32 = 1 << 30;
+const FLAT_GENERAL: u32 = 1 << 29;
+const FLAT_FEATURE: u32 = FLAT_GENERAL - 1;
+
+/// Rows walked through a tree together (independent walks overlap in the pipeline).
+pub(super) const FLAT_GROUP: usize = 8;
+
+/// Whether trees without categorical nodes get their own, shorter step. The categorical step
+/// handles them too; wasm leaves the specialisation out (the npm package is downloaded by every
+/// page view, and the copy costs about 1 KB).
+const SPECIALIZE_NUMERIC: bool = !cfg!(target_arch = "wasm32");
+
+/// Trees of at most this many flat nodes, on rows of at most this many extended slots, are walked
+/// through fixed-size windows indexed by a byte: no bounds check is left in the hot loop.
+const FLAT_WINDOW: usize = 256;
+
+/// One node of a [`FlatForest`]: 16 bytes, both children side by side.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct FlatNode {
+    /// Numeric node: `v <= value` goes left. Leaf: the leaf value. General node: index into
+    /// `FlatForest::general` (as bits).
+    value: f64,
+    /// Numeric tree: the slot of the extended row to compare (see [`FlatForest`]); a leaf reads
+    /// the -inf slot, so it always "goes left" to itself. General tree: feature plus flags.
+    feature: u32,
+    /// Left child, counted from the tree's root; the right child is `next + 1`. A leaf points to
+    /// itself.
+    next: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct FlatTree {
+    root: u32,
+    /// Longest root-to-leaf path (steps).
+    depth: u32,
+    /// Steps taken by all rows of a group together: enough for most training rows to reach their
+    /// leaf (leaf-wise trees are deep on few rows); the rest continue one by one.
+    lockstep: u32,
+    /// Whether any node needs the general rule (some zero-as-missing splits, NaN thresholds).
+    pub(super) general: bool,
+    /// Whether any node is categorical (the step then also reads a bit table).
+    pub(super) categorical: bool,
+    /// Whether the tree fits a [`FLAT_WINDOW`].
+    pub(super) small: bool,
+}
+
+/// The ensemble compiled for batch scoring. Every tree's nodes sit in breadth-first order in one
+/// array of 16-byte nodes, siblings adjacent, leaves inline and pointing to themselves.
+///
+/// Every numeric rule of the supported libraries (LightGBM missing types, XGBoost's f32 `<`) is
+/// rewritten as `v <= t` plus a fixed side for NaN. Each row is extended to `2n + 1` slots:
+/// the values with NaN as -inf (for nodes that send NaN left), the values as they are (NaN
+/// right), and a -inf slot that leaves read. A step is then one load, one compare and one add,
+/// without branches. A categorical feature gets one more slot: the row's category as an index
+/// `k` (the code, or one index for codes no bitset holds and one for NaN), and each categorical
+/// node, in place of a threshold, 64 bits saying for each index whether it goes left (its bitset
+/// with the in-set side, the default side and the out-of-range side folded in); a tree with such
+/// nodes computes both steps and keeps the node's. Eight rows walk a tree in lockstep, their slots
+/// interleaved, for as many steps as 90 % of the training rows need (leaf-wise trees are deep only
+/// for few rows); unfinished rows then go on alone. The few trees whose splits have no such form
+/// use the original rules on the original row. The leaves reached, hence the bits of the sums, are
+/// exactly those of [`Ensemble::raw_score`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlatForest {
+    nodes: Vec<FlatNode>,
+    pub(super) trees: Vec<FlatTree>,
+    /// Splits evaluated by their original rule (bitsets rebased into `words`).
+    general: Vec<Split>,
+    /// Bitsets of the general trees.
+    words: Vec<u32>,
+    num_features: usize,
+    /// Categorical features with at most [`FLAT_MAX_CODES`] codes in their bitsets: (feature,
+    /// extended slot of its index, codes).
+    categories: Vec<(u32, u32, u32)>,
+    /// Slots of an extended row: `2 * num_features + 1 + categories.len()`.
+    stride: usize,
+    base_score: f64,
+    arithmetic: Arithmetic,
+    zero_small_inputs: bool,
+}
+
+/// A numeric rule as (`t`, NaN goes left): left iff `v <= t`, or NaN and the flag. `None` when the
+/// split needs its original rule.
+fn numeric_rule(split: &Split) -> Option<(f64, bool)> {
+    const Z: f64 = LIGHTGBM_ZERO_THRESHOLD;
+    let rule = match *split {
+        // NaN is compared as 0.0.
+        Split::LessOrEqual { threshold, missing: MissingType::None, .. } => (threshold, 0.0 <= threshold),
+        Split::LessOrEqual { threshold, missing: MissingType::NaN, default_left } => {
+            (threshold, default_left)
+        }
+        // NaN becomes 0.0 and |v| <= Z takes the default side: one interval in most cases.
+        Split::LessOrEqual { threshold: t, missing: MissingType::Zero, default_left: true } => {
+            if t >= Z {
+                (t, true)
+            } else if t >= -Z {
+                (Z, true)
+            } else {
+                return None;
+            }
+        }
+        Split::LessOrEqual { threshold: t, missing: MissingType::Zero, default_left: false } => {
+            if t < -Z {
+                (t, false)
+            } else if (-Z..Z).contains(&t) {
+                (next_down(-Z), false)
+            } else {
+                return None;
+            }
+        }
+        Split::LessThanF32 { threshold, default_left } => (f32_less_bound(threshold)?, default_left),
+        Split::Categorical { .. } => return None,
+    };
+    // A NaN threshold compares false with everything (NaN-left slots hold -inf, not NaN).
+    if rule.0.is_nan() { None } else { Some(rule) }
+}
+
+impl FlatForest {
+    /// Compiles an ensemble. `None` when it cannot be flattened (no features, too many features
+    /// or nodes for the compact encoding, or a structure [`Ensemble::validate`] rejects): use
+    /// [`Ensemble::raw_scores`] then.
+    pub fn new(e: &Ensemble) -> Option<FlatForest> {
+        let nf = e.num_features;
+        if nf == 0 || 2 * nf + 1 > FLAT_FEATURE as usize {
+            return None;
+        }
+        let total: usize = e.trees.iter().map(|t| 2 * t.nodes.len() + 1).sum::<usize>() + FLAT_WINDOW;
+        if total >= u32::MAX as usize {
+            return None;
+        }
+        // Codes that some bitset of a categorical feature holds: one past the highest set bit.
+        let mut codes: Vec<Option<u32>> = alloc::vec![None; nf];
+        let mut strict = alloc::vec![false; nf];
+        for tree in &e.trees {
+            for node in &tree.nodes {
+                if let Split::Categorical { bitset_start, bitset_len, strict_codes, .. } = node.split {
+                    if strict_codes {
+                        // Non-integer codes have no table index: these trees take the general walk.
+                        *strict.get_mut(node.feature as usize)? = true;
+                    }
+                    let start = bitset_start as usize;
+                    let words = tree.cat_words.get(start..start.saturating_add(bitset_len as usize))?;
+                    let top = words.iter().enumerate().rev().find(|(_, w)| **w != 0);
+                    let end = top.map_or(0, |(i, w)| 32 * i as u64 + 32 - u64::from(w.leading_zeros()));
+                    let c = codes.get_mut(node.feature as usize)?;
+                    *c = Some(c.unwrap_or(0).max(u32::try_from(end).unwrap_or(u32::MAX)));
+                }
+            }
+        }
+        let categories: Vec<(u32, u32, u32)> = (0..nf)
+            .filter(|&j| !strict[j])
+            .filter_map(|j| Some((j, codes[j]?)))
+            .filter(|&(_, c)| c <= FLAT_MAX_CODES)
+            .enumerate()
+            .map(|(i, (j, c))| (j as u32, (2 * nf + 1 + i) as u32, c))
+            .collect();
+        let mut f = FlatForest {
+            nodes: Vec::with_capacity(total),
+            trees: Vec::with_capacity(e.trees.len()),
+            general: Vec::new(),
+            words: Vec::new(),
+            num_features: nf,
+            stride: 2 * nf + 1 + categories.len(),
+            categories,
+            base_score: e.base_score,
+            arithmetic: e.arithmetic,
+            zero_small_inputs: e.zero_small_inputs,
+        };
+        // Per slot: the original reference (internal node >= 0, leaf < 0) and its depth.
+        let mut refs: Vec<(i32, u32)> = Vec::new();
+        for tree in &e.trees {
+            if tree.nodes.iter().any(|n| n.feature as usize >= nf) {
+                return None;
+            }
+            // A leaf stays put because `-inf <= value`, which a NaN leaf value breaks.
+            let general = tree.nodes.iter().any(|n| match n.split {
+                Split::Categorical { .. } => !f.categories.iter().any(|c| c.0 == n.feature),
+                _ => numeric_rule(&n.split).is_none(),
+            }) || tree.leaf_values.iter().any(|v| v.is_nan());
+            let categorical = tree.nodes.iter().any(|n| matches!(n.split, Split::Categorical { .. }));
+            let root = f.nodes.len();
+            let word_base = u32::try_from(f.words.len()).ok()?;
+            if general {
+                f.words.extend_from_slice(&tree.cat_words);
+            }
+            refs.clear();
+            refs.push((if tree.nodes.is_empty() { -1 } else { 0 }, 0));
+            let placeholder = FlatNode { value: 0.0, feature: 0, next: 0 };
+            f.nodes.push(placeholder);
+            let mut depth = 0u32;
+            let mut leaf_depths: Vec<(u32, f64)> = Vec::new();
+            let mut k = 0;
+            while k < refs.len() {
+                let (reference, d) = refs[k];
+                if reference < 0 {
+                    let value = *tree.leaf_values.get((!reference) as usize)?;
+                    let feature = if general { FLAT_LEAF } else { 2 * nf as u32 };
+                    f.nodes[root + k] = FlatNode { value, feature, next: k as u32 };
+                    depth = depth.max(d);
+                    leaf_depths
+                        .push((d, tree.leaf_covers.get((!reference) as usize).copied().unwrap_or(0.0)));
+                } else {
+                    // Children point forward (validated ensembles), so this ends.
+                    let node = tree.nodes.get(reference as usize)?;
+                    if refs.len() > 2 * tree.nodes.len() + 1 {
+                        return None;
+                    }
+                    let next = (f.nodes.len() - root) as u32;
+                    f.nodes.push(placeholder);
+                    f.nodes.push(placeholder);
+                    refs.push((node.left, d + 1));
+                    refs.push((node.right, d + 1));
+                    f.nodes[root + k] = f.encode(node, &tree.cat_words, general, word_base, next)?;
+                }
+                k += 1;
+            }
+            let lockstep = lockstep_depth(&mut leaf_depths).unwrap_or(depth);
+            let small = refs.len() <= FLAT_WINDOW && f.stride <= FLAT_WINDOW;
+            f.trees.push(FlatTree { root: root as u32, depth, lockstep, general, categorical, small });
+        }
+        // Every small tree's window lies inside the array.
+        f.nodes.resize(f.nodes.len() + FLAT_WINDOW - 1, FlatNode { value: 0.0, feature: 0, next: 0 });
+        Some(f)
+    }
+
+    fn encode(
+        &mut self,
+        node: &Node,
+        cat_words: &[u32],
+        general_tree: bool,
+        word_base: u32,
+        next: u32,
+    ) -> Option<FlatNode> {
+        let nf = self.num_features as u32;
+        Some(match (numeric_rule(&node.split), node.split) {
+            (_, Split::Categorical { .. }) if !general_tree => {
+                let &(_, slot, codes) = self.categories.iter().find(|c| c.0 == node.feature)?;
+                // Bit k: whether index k goes left (k < codes: that code; codes: no bitset holds
+                // it; codes + 1: NaN).
+                let mut table = 0u64;
+                for k in 0..codes + 2 {
+                    let value = match k {
+                        k if k < codes => f64::from(k),
+                        k if k == codes => -1.0,
+                        _ => f64::NAN,
+                    };
+                    if node.split.goes_left(value, cat_words) {
+                        table |= 1 << k;
+                    }
+                }
+                FlatNode { value: f64::from_bits(table), feature: slot | FLAT_CATEGORY, next }
+            }
+            (Some((threshold, nan_left)), _) if !general_tree => FlatNode {
+                value: threshold,
+                feature: if nan_left { node.feature } else { nf + node.feature },
+                next,
+            },
+            (Some((threshold, nan_left)), _) => FlatNode {
+                value: threshold,
+                feature: node.feature | if nan_left { FLAT_NAN_LEFT } else { 0 },
+                next,
+            },
+            (None, _) => {
+                let mut split = node.split;
+                if let Split::Categorical { bitset_start, .. } = &mut split {
+                    *bitset_start = bitset_start.saturating_add(word_base);
+                }
+                self.general.push(split);
+                FlatNode {
+                    value: f64::from_bits((self.general.len() - 1) as u64),
+                    feature: node.feature | FLAT_GENERAL,
+                    next,
+                }
+            }
+        })
+    }
+
+    /// Raw scores of row-major rows; the same bits as [`Ensemble::raw_score`] row by row.
+    pub fn raw_scores(&self, rows: &[f64], out: &mut Vec<f64>) {
+        let nf = self.num_features;
+        if rows.len() / nf < FLAT_GROUP {
+            // Too few rows for a group: one row at a time, eight trees together.
+            out.clear();
+            out.extend(rows.chunks_exact(nf).map(|row| self.raw_score(row)));
+            return;
+        }
+        let stride = self.stride;
+        // Slots per group of the interleaved extended rows: a whole window when it fits.
+        let group_slots = if stride <= FLAT_WINDOW { FLAT_WINDOW } else { stride };
+        let n = rows.len() / nf;
+        out.clear();
+        out.reserve(n);
+        let conversion = InputConversion::of(self.arithmetic, self.zero_small_inputs);
+        // Rows per block: a model that fits in L2 is walked over a block of rows kept in L1; a
+        // larger one streams from memory once per block, so its blocks are larger (rows in L2).
+        let row_budget = if self.nodes.len() * 16 <= 512 * 1024 { 24 * 1024 } else { 96 * 1024 };
+        let block_rows = ((row_budget / (8 * stride)) / FLAT_GROUP * FLAT_GROUP).clamp(FLAT_GROUP, 512);
+        // Slots past `stride` are never read nor written (and stay untouched zero pages).
+        let mut extended = alloc::vec![[0.0f64; FLAT_GROUP]; block_rows / FLAT_GROUP * group_slots];
+        let mut original = alloc::vec![0.0f64; block_rows * nf];
+        let mut leaves = alloc::vec![0.0f64; block_rows];
+        let mut acc64 = alloc::vec![0.0f64; block_rows];
+        let mut acc32 = alloc::vec![0.0f32; block_rows];
+        let mut start = 0;
+        while start < n {
+            let len = block_rows.min(n - start);
+            // Whole groups; the padding rows of the last one are scored and dropped.
+            let padded = len.div_ceil(FLAT_GROUP) * FLAT_GROUP;
+            original[..len * nf].copy_from_slice(&rows[start * nf..(start + len) * nf]);
+            if conversion != InputConversion::None {
+                original[..len * nf].iter_mut().for_each(|v| *v = conversion.apply(*v));
+            }
+            original[len * nf..padded * nf].fill(0.0);
+            for (r, row) in original[..padded * nf].chunks_exact(nf).enumerate() {
+                self.extend_row(row, &mut extended[r / FLAT_GROUP * group_slots..][..stride], r % FLAT_GROUP);
+            }
+            acc64[..padded].fill(self.base_score);
+            acc32[..padded].fill(self.base_score as f32);
+            for tree in &self.trees {
+                let window = self.window(tree);
+                for (g, chunk) in leaves[..padded].chunks_exact_mut(FLAT_GROUP).enumerate() {
+                    let Ok(out) = <&mut [f64; FLAT_GROUP]>::try_from(chunk) else { continue };
+                    let group = &extended[g * group_slots..(g + 1) * group_slots];
+                    let first = g * FLAT_GROUP;
+                    let rows = &original[first * nf..(first + FLAT_GROUP) * nf];
+                    self.leaves(tree, window, group, rows, out);
+                }
+                match self.arithmetic {
+                    Arithmetic::F64 => {
+                        for (acc, leaf) in acc64[..padded].iter_mut().zip(&leaves[..padded]) {
+                            *acc += *leaf;
+                        }
+                    }
+                    Arithmetic::F32 => {
+                        for (acc, leaf) in acc32[..padded].iter_mut().zip(&leaves[..padded]) {
+                            *acc += *leaf as f32;
+                        }
+                    }
+                }
+            }
+            match self.arithmetic {
+                Arithmetic::F64 => out.extend_from_slice(&acc64[..len]),
+                Arithmetic::F32 => out.extend(acc32[..len].iter().map(|&v| v as f64)),
+            }
+            start += len;
+        }
+    }
+
+    /// Raw score of one row; the same bits as [`Ensemble::raw_score`] (each tree walked without
+    /// branches on the split directions).
+    pub fn raw_score(&self, row: &[f64]) -> f64 {
+        let nf = self.num_features;
+        let mut leaf = [0.0f64];
+        let mut fixed: Vec<f64> = Vec::new();
+        let conversion = InputConversion::of(self.arithmetic, self.zero_small_inputs);
+        let row = match row.get(..nf) {
+            Some(r) if r.iter().any(|&v| conversion.changes(v)) => {
+                fixed.extend(r.iter().map(|&v| conversion.apply(v)));
+                &fixed[..]
+            }
+            Some(r) => r,
+            // Too short: scored as the batch path would, missing values filling the rest.
+            None => {
+                fixed.extend(row.iter().map(|&v| conversion.apply(v)));
+                fixed.resize(nf, f64::NAN);
+                &fixed[..]
+            }
+        };
+        // Lane 0 of a group's layout (one layout for every path keeps the code small).
+        let mut extended = alloc::vec![[0.0f64; FLAT_GROUP]; self.stride];
+        self.extend_row(row, &mut extended, 0);
+        let (mut acc64, mut acc32) = (self.base_score, self.base_score as f32);
+        let mut add = |value: f64| {
+            acc64 += value;
+            acc32 += value as f32;
+        };
+        // Eight trees walked together: one row's walk is a chain of dependent loads, so
+        // independent trees fill the pipeline.
+        let mut values = [0.0f64; FLAT_GROUP];
+        let slots = &&extended[..];
+        for trees in self.trees.chunks(FLAT_GROUP) {
+            if trees.iter().any(|t| t.general) {
+                for tree in trees {
+                    match tree.general {
+                        true => self.walk_general(tree, row, &mut leaf),
+                        false => self.walk_trees::<true>(core::slice::from_ref(tree), slots, &mut leaf),
+                    }
+                    add(leaf[0]);
+                }
+                continue;
+            }
+            let values = &mut values[..trees.len()];
+            match trees.iter().any(|t| t.categorical) || !SPECIALIZE_NUMERIC {
+                false => self.walk_trees::<false>(trees, slots, values),
+                true => self.walk_trees::<true>(trees, slots, values),
+            }
+            values.iter().for_each(|&v| add(v));
+        }
+        match self.arithmetic {
+            Arithmetic::F64 => acc64,
+            Arithmetic::F32 => acc32 as f64,
+        }
+    }
+
+    /// Walks one row (extended slots `row`) through up to eight trees without general nodes in
+    /// lockstep, then one by one, and writes each tree's leaf value.
+    fn walk_trees<const CATEGORICAL: bool>(
+        &self,
+        trees: &[FlatTree],
+        row: &impl GroupSlots,
+        out: &mut [f64],
+    ) {
+        let nodes = &self.nodes[..];
+        let mut at = [0u32; FLAT_GROUP];
+        for (node_at, tree) in at.iter_mut().zip(trees) {
+            *node_at = tree.root;
+        }
+        let lockstep = trees.iter().map(|t| t.lockstep).min().unwrap_or(0);
+        for _ in 0..lockstep {
+            for (tree, node_at) in trees.iter().zip(at.iter_mut()) {
+                *node_at = tree.root + step::<CATEGORICAL>(nodes[*node_at as usize], row, 0);
+            }
+        }
+        for ((tree, value), mut node_at) in trees.iter().zip(out.iter_mut()).zip(at) {
+            loop {
+                let node = nodes[node_at as usize];
+                let next = tree.root + step::<CATEGORICAL>(node, row, 0);
+                if next == node_at {
+                    *value = node.value;
+                    break;
+                }
+                node_at = next;
+            }
+        }
+    }
+
+    /// Writes `row` (prepared, `num_features` values) as lane `lane` of a group's extended slots.
+    #[inline(always)]
+    fn extend_row(&self, row: &[f64], group: &mut [[f64; FLAT_GROUP]], lane: usize) {
+        let nf = self.num_features;
+        let lane = lane % FLAT_GROUP;
+        for (j, &v) in row.iter().enumerate().take(nf) {
+            group[j][lane] = if v.is_nan() { f64::NEG_INFINITY } else { v };
+            group[nf + j][lane] = v;
+        }
+        group[2 * nf][lane] = f64::NEG_INFINITY;
+        for &(feature, slot, codes) in &self.categories {
+            let v = row[feature as usize];
+            let k = if v.is_nan() {
+                codes + 1
+            } else if v < 0.0 || v >= f64::from(codes) {
+                codes
+            } else {
+                v as u32 // truncation toward zero, as the libraries' int cast
+            };
+            // The index travels as the bits of an f64 slot (read back with `to_bits`).
+            group[slot as usize][lane] = f64::from_bits(k.into());
+        }
+    }
+
+    /// A small tree's nodes as a fixed-size window.
+    fn window(&self, tree: &FlatTree) -> Option<&[FlatNode; FLAT_WINDOW]> {
+        let root = tree.root as usize;
+        match tree.small {
+            true => self.nodes.get(root..root + FLAT_WINDOW).and_then(|w| w.try_into().ok()),
+            false => None,
+        }
+    }
+
+    /// The leaf values one tree gives a group of `L` rows: `group` their extended slots
+    /// (`group_slots` of them), `rows` the same rows as given (for general trees).
+    #[inline(always)]
+    fn leaves(
+        &self,
+        tree: &FlatTree,
+        window: Option<&[FlatNode; FLAT_WINDOW]>,
+        group: &[[f64; FLAT_GROUP]],
+        rows: &[f64],
+        out: &mut [f64; FLAT_GROUP],
+    ) {
+        let lockstep = tree.lockstep;
+        let categorical = tree.categorical || !SPECIALIZE_NUMERIC;
+        if tree.general {
+            self.walk_general(tree, rows, out);
+        } else if let (Some(nodes), Ok(group)) =
+            (window, <&[[f64; FLAT_GROUP]; FLAT_WINDOW]>::try_from(group))
+        {
+            let (nodes, group) = (&WindowNodes(nodes), &WindowSlots(group));
+            match categorical {
+                false => walk::<false>(nodes, group, lockstep, out),
+                true => walk::<true>(nodes, group, lockstep, out),
+            }
+        } else {
+            let nodes = &&self.nodes[tree.root as usize..];
+            match categorical {
+                false => walk::<false>(nodes, &group, lockstep, out),
+                true => walk::<true>(nodes, &group, lockstep, out),
+            }
+        }
+    }
+
+    /// The walk for a tree with general splits, on the original rows.
+    /// `out.len()` rows (at most [`FLAT_GROUP`]).
+    fn walk_general(&self, tree: &FlatTree, rows: &[f64], out: &mut [f64]) {
+        let nf = self.num_features;
+        let nodes = &self.nodes[tree.root as usize..];
+        let mut at = [0u32; FLAT_GROUP];
+        let at = &mut at[..out.len().min(FLAT_GROUP)];
+        for _ in 0..tree.depth {
+            let mut moved = false;
+            for (g, node_at) in at.iter_mut().enumerate() {
+                let node = nodes[*node_at as usize];
+                let v = rows[g * nf + (node.feature & FLAT_FEATURE) as usize];
+                let left = if node.feature & FLAT_GENERAL != 0 {
+                    match self.general.get(node.value.to_bits() as usize) {
+                        Some(split) => split.goes_left(v, &self.words),
+                        None => true,
+                    }
+                } else {
+                    (v <= node.value)
+                        | (v.is_nan() & (node.feature & FLAT_NAN_LEFT != 0))
+                        | (node.feature & FLAT_LEAF != 0)
+                };
+                let next = node.next + u32::from(!left);
+                moved |= next != *node_at;
+                *node_at = next;
+            }
+            if !moved {
+                break;
+            }
+        }
+        for (value, &node_at) in out.iter_mut().zip(at.iter()) {
+            *value = nodes[node_at as usize].value;
+        }
+    }
+}
+
+/// Nodes of one numeric tree, indexed from its root.
+trait TreeNodes {
+    fn node(&self, at: u32) -> FlatNode;
+}
+
+/// Interleaved extended rows of one group: slot, then lane.
+trait GroupSlots {
+    fn value(&self, slot: u32, lane: usize) -> f64;
+}
+
+/// A tree that fits a window: byte indices, so no bounds check.
+struct WindowNodes<'a>(&'a [FlatNode; FLAT_WINDOW]);
+struct WindowSlots<'a>(&'a [[f64; FLAT_GROUP]; FLAT_WINDOW]);
+
+impl TreeNodes for WindowNodes<'_> {
+    #[inline(always)]
+    fn node(&self, at: u32) -> FlatNode {
+        self.0[at as u8 as usize]
+    }
+}
+
+impl GroupSlots for WindowSlots<'_> {
+    #[inline(always)]
+    fn value(&self, slot: u32, lane: usize) -> f64 {
+        self.0[slot as u8 as usize][lane % FLAT_GROUP]
+    }
+}
+
+// Larger trees or rows: checked indices, always in range by construction.
+impl TreeNodes for &[FlatNode] {
+    #[inline(always)]
+    fn node(&self, at: u32) -> FlatNode {
+        self[at as usize]
+    }
+}
+
+impl GroupSlots for &[[f64; FLAT_GROUP]] {
+    #[inline(always)]
+    fn value(&self, slot: u32, lane: usize) -> f64 {
+        self[slot as usize][lane % FLAT_GROUP]
+    }
+}
+
+/// Walks a group of rows through a tree without general nodes (lockstep, then one by one) and
+/// writes each row's leaf value. `CATEGORICAL`: the tree has categorical nodes.
+#[inline(always)]
+fn walk<const CATEGORICAL: bool>(
+    nodes: &impl TreeNodes,
+    group: &impl GroupSlots,
+    lockstep: u32,
+    out: &mut [f64; FLAT_GROUP],
+) {
+    let mut at = [0u32; FLAT_GROUP];
+    for _ in 0..lockstep {
+        for (lane, node_at) in at.iter_mut().enumerate() {
+            *node_at = step::<CATEGORICAL>(nodes.node(*node_at), group, lane);
+        }
+    }
+    for (lane, (value, mut node_at)) in out.iter_mut().zip(at).enumerate() {
+        loop {
+            let node = nodes.node(node_at);
+            let next = step::<CATEGORICAL>(node, group, lane);
+            if next == node_at {
+                *value = node.value;
+                break;
+            }
+            node_at = next;
+        }
+    }
+}
+
+/// The child of `node` taken by row `lane` of the group, without branches.
+#[inline(always)]
+fn step<const CATEGORICAL: bool>(node: FlatNode, group: &impl GroupSlots, lane: usize) -> u32 {
+    if !CATEGORICAL {
+        return node.next + right_step(group.value(node.feature, lane), node.value);
+    }
+    let v = group.value(node.feature & !FLAT_CATEGORY, lane);
+    let right = right_step(v, node.value);
+    // Both answers, then the node's: all ones for a categorical node.
+    let category = 0u32.wrapping_sub(node.feature >> 31);
+    let left = (node.value.to_bits() >> (v.to_bits() & 63)) as u32 & 1;
+    node.next + (right ^ ((right ^ (1 - left)) & category))
+}
+
+/// 1 when `v` takes the right child of a `v <= t` node: `v > t`, or `v` is NaN.
+#[inline(always)]
+#[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN must go right: exactly "not <=".
+fn right_step(v: f64, t: f64) -> u32 {
+    u32::from(!(v <= t))
+}
+
+/// The depth by which 90 % of the training cover has reached its leaf; `None` without covers.
+fn lockstep_depth(leaves: &mut [(u32, f64)]) -> Option<u32> {
+    let total: f64 = leaves.iter().map(|l| l.1).sum();
+    if !(total > 0.0 && total.is_finite()) || leaves.iter().any(|l| l.1.is_nan() || l.1 < 0.0) {
+        return None;
+    }
+    leaves.sort_by_key(|l| l.0);
+    let mut seen = 0.0;
+    for &(depth, cover) in leaves.iter() {
+        seen += cover;
+        if seen >= 0.9 * total {
+            return Some(depth);
+        }
+    }
+    leaves.last().map(|l| l.0)
+}
