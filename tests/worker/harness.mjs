@@ -74,8 +74,11 @@ export async function request(base, pathAndQuery, { method = 'GET', body, header
     res = await fetch(base + pathAndQuery, init);
   } catch (e) {
     // A pooled keep-alive socket that the local server closed while idle fails the next fetch
-    // ('fetch failed', other side closed) before anything is sent: retry a GET once on a new one.
-    if (method !== 'GET') throw e;
+    // ('fetch failed', cause UND_ERR_SOCKET 'other side closed'): the request never reached the
+    // worker, so it is sent once more on a new connection, whatever its method. Any other
+    // failure (refused, reset mid-response, timeout) is the test's to see.
+    const staleSocket = e?.cause?.code === 'UND_ERR_SOCKET' && /other side closed/.test(e.cause.message ?? '');
+    if (!(method === 'GET' || staleSocket)) throw e;
     res = await fetch(base + pathAndQuery, { ...init, headers: { ...init.headers, connection: 'close' } });
   }
   const text = await res.text();
