@@ -10,7 +10,7 @@ DRIFT_FIXTURE_BIN := target/debug/examples/drift_fixture_bundle
 # report through the CLI, every statistic recomputed with pandas + scipy, the HTML in Chromium;
 # then the verdict cases (tests/drift/gen_drift_cases.py; plus the external reproductions kept
 # outside the repository, when a shared/cases/drift folder sits beside the checkout).
-test-drift: venv setup-chromium setup-rust
+test-drift: venv setup-chromium setup-rust node-tools
 	cargo build -p creditscore-cli --bin creditscore --example drift_fixture_bundle
 	$(PY) tests/drift/run_drift_test.py --bin target/debug/creditscore --fixture-bin $(DRIFT_FIXTURE_BIN)
 	$(PY) tests/drift/run_drift_cases.py --bin target/debug/creditscore

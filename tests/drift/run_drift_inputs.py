@@ -110,7 +110,8 @@ def expected(lines, header):
     return {
         "records": len(unique), "duplicates": len(df) - len(unique), "scored": len(scored),
         "errors": len(unique) - len(scored), "refusal": float(scored["prediction"].mean()),
-        "histogram": np.histogram(probs, bins=50, range=(0, 1))[0].tolist(), "psi": psi,
+        # The report's 1000 bins of 0.001 (core drift::monitor::PROBABILITY_BINS).
+        "histogram": np.histogram(probs, bins=1000, range=(0, 1))[0].tolist(), "psi": psi,
     }
 
 

@@ -20,6 +20,7 @@
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -403,6 +404,13 @@ def main():
              f"--screenshot={png}", "--window-size=1280,2000", (drifted / "report" / "drift_report.html").as_uri()])
     size = png.stat().st_size if png.exists() else 0
     check(size > 20_000, f"Chromium screenshot {png} ({size} bytes)")
+
+    # The report in Chromium through Playwright: reasons, overlaid histograms, 375 px phones.
+    env = dict(os.environ, DRIFT_REPORT=str(drifted / "report" / "drift_report.html"), CREDITSCORE_OUT=str(OUT))
+    r = subprocess.run(["node", "--test", ROOT / "tests" / "browser" / "drift_report.test.mjs"], env=env,
+                       capture_output=True, text=True, check=False)
+    check(r.returncode == 0, "drift report in Chromium (tests/browser/drift_report.test.mjs): "
+          + ("passed" if r.returncode == 0 else r.stdout[-3000:] + r.stderr[-2000:]))
 
     if failures:
         print(f"{len(failures)} check(s) failed", file=sys.stderr)

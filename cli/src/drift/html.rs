@@ -31,7 +31,6 @@ th{{background:#eef1f4}} td.num{{text-align:right;font-variant-numeric:tabular-n
 .badge{{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff}}
 .drift{{background:#cf222e}} .watch{{background:#bf8700}} .insufficient_data{{background:#6e7781}} .ok{{background:#1a7f37}} .not_sent{{background:#8c959f}}
 .scroll{{overflow-x:auto}} code{{overflow-wrap:anywhere}}
-@media (max-width:600px){{main{{padding:12px}} .cards{{grid-template-columns:1fr}}}}
 ul.headline{{margin:8px 0;padding-left:20px;font-size:15px;line-height:1.5}}
 .cards{{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:16px}}
 .card{{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:12px}}
@@ -42,6 +41,9 @@ ul.headline{{margin:8px 0;padding-left:20px;font-size:15px;line-height:1.5}}
 .kpis{{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}}
 .kpi{{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:8px 14px;min-width:120px}}
 .kpi b{{display:block;font-size:20px}} .kpi small{{color:#57606a}}
+p.reason,b.reason{{font-weight:600;color:#1b1f24}} svg{{max-width:100%;height:auto}} details summary{{cursor:pointer;font-size:13px;color:#57606a}}
+.card{{min-width:0}}
+@media (max-width:600px){{main{{padding:12px}} .cards{{grid-template-columns:1fr}}}}
 </style></head><body><main>
 "#,
         name = esc(&s.bundle.name),
@@ -63,7 +65,7 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
 <div class="kpi"><b>{n_ok}</b><small>stable</small></div>
 <div class="kpi"><b>{refusal}</b><small>refusal rate (reference {ref_refusal})</small></div>
 <div class="kpi"><b>{error_share}</b><small>error share</small></div>
-<div class="kpi"><b>{p50} / {p99}</b><small>latency p50 / p99 (µs)</small></div>
+<div class="kpi"><b>{p50} / {p99}</b><small>latency p50 / p99 (ms)</small></div>
 </div>
 "#,
         st = s.status.as_str(),
@@ -99,8 +101,8 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
         refusal = pct(s.score.current_refusal_rate),
         ref_refusal = pct(s.score.reference_refusal_rate),
         error_share = pct(s.logs.error_share),
-        p50 = opt_num(s.latency_us.p50),
-        p99 = opt_num(s.latency_us.p99),
+        p50 = ms(s.latency_us.p50),
+        p99 = ms(s.latency_us.p99),
     );
 
     // Feature table.
@@ -158,16 +160,7 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
     // Scores.
     h.push_str("<h2>Scores</h2>\n<div class=\"cards\">\n<div class=\"card\"><h3>Predicted probability distribution</h3>");
     legend(&mut h);
-    let bins = s.score.histogram_bins;
-    let total: u64 = s.score.current_histogram.iter().sum();
-    let cur: Vec<f64> = s
-        .score
-        .current_histogram
-        .iter()
-        .map(|&c| if total == 0 { 0.0 } else { c as f64 / total as f64 })
-        .collect();
-    let labels: Vec<String> = (0..bins).map(|i| fmt_num(i as f64 / bins as f64)).collect();
-    h.push_str(&bar_chart(&labels, &s.score.reference_histogram, &cur, 520, 220, 10));
+    h.push_str(&probability_histogram(s));
     if let Some(c) = &s.score.comparison {
         let _ = write!(
             h,
@@ -217,14 +210,14 @@ Logs: <code>{path}</code>, {lines} lines, {records} records ({scored} scored, {e
     let l = &s.latency_us;
     let _ = writeln!(
         h,
-        "<h3 style=\"margin-top:16px\">Latency (µs, {} records; percentiles within {:.0} %)</h3><table><tr><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr><tr><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td></tr></table>",
+        "<h3 style=\"margin-top:16px\">Latency (ms, {} records; percentiles within {:.0} %)</h3><table><tr><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr><tr><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td></tr></table>",
         l.count,
         l.relative_resolution * 100.0,
-        opt_num(l.mean),
-        opt_num(l.p50),
-        opt_num(l.p90),
-        opt_num(l.p99),
-        opt_num(l.max)
+        ms(l.mean),
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p99),
+        ms(l.max)
     );
 
     // Data quality.
@@ -363,7 +356,16 @@ fn feature_row(h: &mut String, f: &FeatureDrift) {
             c.current_non_missing,
         ),
     };
-    let reasons = if f.reasons.is_empty() { String::from("—") } else { esc(&f.reasons.join("; ")) };
+    let plain = match f.status {
+        Status::Drift | Status::Watch => {
+            plain_reason(f).map(|r| format!("<b class=\"reason\">{}</b> ", esc(&r)))
+        }
+        _ => None,
+    };
+    let reasons = match (plain, f.reasons.is_empty()) {
+        (None, true) => String::from("—"),
+        (p, _) => format!("{}{}", p.unwrap_or_default(), esc(&f.reasons.join("; "))),
+    };
     let _ = writeln!(
         h,
         "<tr><td><a href=\"#f-{id}\">{name}</a></td><td>{kind}</td><td><span class=\"badge {st}\">{st_text}</span></td><td>{reasons}</td><td class=num>{d}</td><td class=num>{p}</td><td class=num>{psi}</td><td class=num>{mref} → {mcur}</td><td class=num>{n}</td></tr>",
@@ -438,20 +440,22 @@ fn feature_card(h: &mut String, f: &FeatureDrift) {
         name = esc(&f.name),
         line = esc(&stats_line(f)),
     );
+    if let Some(r) = plain_reason(f) {
+        let _ = write!(h, "<p class=\"reason\">{}</p>", esc(&r));
+    }
     if !f.reasons.is_empty() {
         let _ = write!(h, "<p class=\"note\"><b>Why:</b> {}</p>", esc(&f.reasons.join("; ")));
     }
     legend(h);
     match &f.comparison {
         Comparison::Numeric(c) => {
-            if !c.ecdf.is_empty() {
-                h.push_str(&ecdf_chart(&c.ecdf));
+            if !c.histogram.is_empty() {
+                h.push_str(&overlaid_histogram(&f.name, &c.histogram));
             }
-            let labels: Vec<String> = c.psi_bins.iter().map(|b| b.label.clone()).collect();
-            let r: Vec<f64> = c.psi_bins.iter().map(|b| b.reference_share).collect();
-            let k: Vec<f64> = c.psi_bins.iter().map(|b| b.current_share).collect();
-            if !labels.is_empty() {
-                h.push_str(&bar_chart(&labels, &r, &k, 520, 170, 1));
+            if !c.ecdf.is_empty() {
+                h.push_str("<details><summary>Cumulative distribution (ECDF)</summary>");
+                h.push_str(&ecdf_chart(&f.name, &c.ecdf));
+                h.push_str("</details>");
             }
         }
         Comparison::Categorical(c) => {
@@ -523,7 +527,7 @@ fn legend(h: &mut String) {
 }
 
 /// Reference and current ECDF as step lines.
-fn ecdf_chart(points: &[creditscore_core::drift::numeric::EcdfPoint]) -> String {
+fn ecdf_chart(name: &str, points: &[creditscore_core::drift::numeric::EcdfPoint]) -> String {
     let (w, hgt, ml, mb, mt, mr) = (520.0, 200.0, 44.0, 28.0, 8.0, 12.0);
     let (x0, x1) = (points[0].x, points[points.len() - 1].x);
     let span = if x1 > x0 { x1 - x0 } else { 1.0 };
@@ -545,10 +549,10 @@ fn ecdf_chart(points: &[creditscore_core::drift::numeric::EcdfPoint]) -> String 
         svg,
         "<text x=\"{ml}\" y=\"{}\" font-size=\"10\">{}</text><text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{}</text>",
         hgt - 10.0,
-        esc(&fmt_num(x0)),
+        esc(&value_in_unit(name, x0)),
         w - mr,
         hgt - 10.0,
-        esc(&fmt_num(x1))
+        esc(&value_in_unit(name, x1))
     );
     for (color, pick) in [(REF_COLOR, 0), (CUR_COLOR, 1)] {
         let mut d = String::new();
@@ -564,6 +568,132 @@ fn ecdf_chart(points: &[creditscore_core::drift::numeric::EcdfPoint]) -> String 
         }
         let _ = write!(svg, "<path d=\"{d}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>");
     }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The predicted-probability histogram over the range where the data lie (the pooled 0.2 % to
+/// 99.8 % of the reference and current shares of the 0.001-wide bins, in at most 25 bars), with
+/// the scorecard points of the bin bounds and the median points of each side.
+fn probability_histogram(s: &Summary) -> String {
+    let fine = &s.score.current_histogram;
+    let n = fine.len();
+    let total: u64 = fine.iter().sum();
+    if n == 0 || total == 0 {
+        return String::from("<p class=\"note\">No logged probabilities.</p>");
+    }
+    let cur: Vec<f64> = fine.iter().map(|&c| c as f64 / total as f64).collect();
+    let refs = &s.score.reference_histogram;
+    let pooled: Vec<f64> =
+        (0..n).map(|i| if refs.len() == n { (cur[i] + refs[i]) / 2.0 } else { cur[i] }).collect();
+    let (mut acc, mut lo, mut hi) = (0.0, 0, n - 1);
+    let mut found_lo = false;
+    for (i, v) in pooled.iter().enumerate() {
+        acc += v;
+        if !found_lo && acc > 0.002 {
+            lo = i;
+            found_lo = true;
+        }
+        if acc >= 0.998 {
+            hi = i;
+            break;
+        }
+    }
+    let group = (hi - lo + 1).div_ceil(25).max(1);
+    let mut labels = Vec::new();
+    let (mut r, mut c) = (Vec::new(), Vec::new());
+    let mut start = lo;
+    while start <= hi {
+        let end = (start + group).min(n);
+        // Values outside the range go to the first and last bars.
+        let (a, b) = (if start == lo { 0 } else { start }, if end > hi { n } else { end });
+        labels.push(format!("{:.3}", start as f64 / n as f64));
+        c.push(cur[a..b].iter().sum());
+        r.push(if refs.len() == n { refs[a..b].iter().sum() } else { 0.0 });
+        start = end;
+    }
+    let every = labels.len().div_ceil(6).max(1);
+    let mut out = bar_chart(&labels, &r, &c, 520, 220, every);
+    let scale = s.bundle.score_scale;
+    let median = |shares: &[f64]| -> Option<usize> {
+        let mut acc = 0.0;
+        shares.iter().position(|v| {
+            acc += v;
+            acc >= 0.5
+        })
+    };
+    let points = |i: usize| scale.points((i as f64 + 0.5) / n as f64);
+    let _ = write!(
+        out,
+        "<p class=\"note\">Bars from probability {:.3} to {:.3} ({} bins of {:.3}); score points (scorecard: {} at {}:1 odds, {} points to double the odds) {:.0} to {:.0}. Median score points: reference {}, current {:.0}.</p>",
+        lo as f64 / n as f64,
+        (hi + 1) as f64 / n as f64,
+        labels.len(),
+        group as f64 / n as f64,
+        fmt_num(scale.base_points),
+        fmt_num(scale.base_odds),
+        fmt_num(scale.pdo),
+        scale.points(lo as f64 / n as f64),
+        scale.points((hi + 1) as f64 / n as f64),
+        if refs.len() == n {
+            median(refs).map_or(String::from("—"), |i| format!("{:.0}", points(i)))
+        } else {
+            String::from("—")
+        },
+        median(&cur).map_or(f64::NAN, points),
+    );
+    out
+}
+
+/// Reference and current histograms drawn over each other (same bins, translucent bars).
+fn overlaid_histogram(name: &str, bins: &[creditscore_core::drift::numeric::HistogramBin]) -> String {
+    let (w, hgt, ml, mb, mt, mr) = (520.0, 190.0, 44.0, 30.0, 8.0, 12.0);
+    let max = bins.iter().map(|b| b.reference_share.max(b.current_share)).fold(0.0f64, f64::max).max(1e-9);
+    let slot = (w - ml - mr) / bins.len().max(1) as f64;
+    let py = |v: f64| mt + (1.0 - v / max) * (hgt - mt - mb);
+    let mut svg = format!(
+        "<svg class=\"histogram\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{hgt}\" viewBox=\"0 0 {w} {hgt}\" role=\"img\" aria-label=\"overlaid histograms of {}\">",
+        esc(name)
+    );
+    axes(&mut svg, w, hgt, ml, mb, mt, mr);
+    let _ = write!(
+        svg,
+        "<text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{:.0}%</text><text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">0</text>",
+        ml - 4.0,
+        mt + 8.0,
+        max * 100.0,
+        ml - 4.0,
+        hgt - mb
+    );
+    for (color, current) in [(REF_COLOR, false), (CUR_COLOR, true)] {
+        for (i, b) in bins.iter().enumerate() {
+            let v = if current { b.current_share } else { b.reference_share };
+            let y = py(v);
+            let _ = write!(
+                svg,
+                "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\" fill-opacity=\"0.55\"><title>{} to {}: {} {:.1}%</title></rect>",
+                ml + i as f64 * slot,
+                slot,
+                (hgt - mb - y).max(0.0),
+                esc(&value_in_unit(name, b.lo)),
+                esc(&value_in_unit(name, b.hi)),
+                if current { "current" } else { "reference" },
+                v * 100.0
+            );
+        }
+    }
+    let short = |v: f64| {
+        if name.starts_with("DAYS_") || name.starts_with("AMT_") { thousands(v) } else { fmt_num(v) }
+    };
+    let _ = write!(
+        svg,
+        "<text x=\"{ml}\" y=\"{}\" font-size=\"10\">{}</text><text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{}</text>",
+        hgt - 12.0,
+        esc(&short(bins[0].lo)),
+        w - mr,
+        hgt - 12.0,
+        esc(&short(bins[bins.len() - 1].hi))
+    );
     svg.push_str("</svg>");
     svg
 }
@@ -738,8 +868,74 @@ fn num_or_dash(v: f64) -> String {
     if v.is_finite() { fmt_num(v) } else { String::from("—") }
 }
 
-fn opt_num(v: Option<f64>) -> String {
-    v.map_or(String::from("—"), |v| format!("{v:.0}"))
+/// Microseconds as milliseconds.
+fn ms(micros: Option<f64>) -> String {
+    match micros {
+        Some(v) if v >= 100_000.0 => format!("{:.0}", v / 1000.0),
+        Some(v) => format!("{:.2}", v / 1000.0),
+        None => String::from("—"),
+    }
+}
+
+/// A value of input `name` in its unit: money (AMT_*) with thousands separators, days (DAYS_*)
+/// with their length in years, else the short number format.
+pub fn value_in_unit(name: &str, v: f64) -> String {
+    if !v.is_finite() {
+        return String::from("—");
+    }
+    if name.starts_with("AMT_") {
+        thousands(v)
+    } else if name.starts_with("DAYS_") {
+        format!("{} days ({:.1} years)", thousands(v), v.abs() / 365.25)
+    } else {
+        fmt_num(v)
+    }
+}
+
+/// Rounded to a whole number with thousands separators ("1,234,567").
+fn thousands(v: f64) -> String {
+    let n = v.round() as i64;
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// The main change in plain language: for a numeric input, the share of applicants at or below
+/// the value where the two distributions differ most (the KS point); for a categorical one, the
+/// level whose share changed most.
+pub fn plain_reason(f: &FeatureDrift) -> Option<String> {
+    match &f.comparison {
+        Comparison::Numeric(c) => {
+            let g = c.largest_gap?;
+            Some(format!(
+                "The share of applicants with {} at or below {} went from {:.0} % to {:.0} %.",
+                f.name,
+                value_in_unit(&f.name, g.x),
+                g.reference_share * 100.0,
+                g.current_share * 100.0
+            ))
+        }
+        Comparison::Categorical(c) => {
+            let b = c.bins.iter().max_by(|a, b| {
+                (a.current_share - a.reference_share)
+                    .abs()
+                    .total_cmp(&(b.current_share - b.reference_share).abs())
+            })?;
+            Some(format!(
+                "The share of applicants with {} = {} went from {:.0} % to {:.0} %.",
+                f.name,
+                b.label,
+                b.reference_share * 100.0,
+                b.current_share * 100.0
+            ))
+        }
+    }
 }
 
 fn anchor(name: &str) -> String {

@@ -827,6 +827,8 @@ pub struct LogSummary {
 
 #[derive(Serialize)]
 pub struct BundleSummary {
+    /// The bundle's scorecard scale (score points of a probability).
+    pub score_scale: creditscore_core::scorecard::ScoreScale,
     pub path: String,
     pub name: String,
     pub version: String,
@@ -1037,6 +1039,7 @@ fn build_summary(
             model_versions: versions,
         },
         bundle: BundleSummary {
+            score_scale: bundle.score_scale(),
             path: args.bundle.display().to_string(),
             name: bundle.meta.name.clone(),
             version: bundle.meta.version.clone(),

@@ -239,12 +239,13 @@ impl TimeSeries {
 /// Fixed-bin histogram of probabilities over [0, 1].
 #[derive(Clone, Debug)]
 pub struct ProbabilityHistogram {
-    /// [`PROBABILITY_BINS`] counts; bin `i` holds [i/50, (i+1)/50), the last one also 1.0.
+    /// [`PROBABILITY_BINS`] counts; bin `i` holds [i/1000, (i+1)/1000), the last one also 1.0 (fine
+    /// enough for the report to draw bins that follow the data, bounded whatever the log size).
     pub counts: Vec<u64>,
 }
 
-/// Bins of a [`ProbabilityHistogram`] (width 0.02).
-pub const PROBABILITY_BINS: usize = 50;
+/// Bins of a [`ProbabilityHistogram`] (width 0.001).
+pub const PROBABILITY_BINS: usize = 1000;
 
 impl Default for ProbabilityHistogram {
     fn default() -> Self {

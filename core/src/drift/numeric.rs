@@ -276,6 +276,38 @@ pub struct NumericComparison {
     /// Chart points (HTML only; left out of the JSON summary).
     #[serde(skip_serializing)]
     pub ecdf: Vec<EcdfPoint>,
+    /// Where the two distributions differ most (the KS point), in shares at or below a value.
+    pub largest_gap: Option<CdfGap>,
+    /// Overlaid histogram: [`HISTOGRAM_BINS`] equal-width bins over the chart range (the
+    /// reference's 0.5 % to 99.5 % span; the first and last bins also hold the values beyond).
+    pub histogram: Vec<HistogramBin>,
+}
+
+/// Number of bins of the overlaid histogram of a numeric input.
+pub const HISTOGRAM_BINS: usize = 24;
+
+/// The value where the reference and current CDFs are furthest apart.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct CdfGap {
+    /// A reference edge (a reference value, or a percentile with the bundle's statistics).
+    pub x: f64,
+    /// Share of the reference values at or below `x`.
+    pub reference_share: f64,
+    /// Share of the current values at or below `x`.
+    pub current_share: f64,
+}
+
+/// One bin `[lo, hi)` of the overlaid histogram, as shares of each side's non-missing values.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct HistogramBin {
+    /// Lower bound (included).
+    pub lo: f64,
+    /// Upper bound (excluded; the last bin includes it).
+    pub hi: f64,
+    /// Share of the reference values in the bin.
+    pub reference_share: f64,
+    /// Share of the current values in the bin.
+    pub current_share: f64,
 }
 
 /// Compares the current values with the reference: two-sided KS (exact against a sample,
@@ -338,6 +370,23 @@ pub fn compare_numeric(reference: &NumericReference, current: &NumericAccumulato
     };
 
     let ecdf = if have_both { ecdf_points(reference, edges, &ref_le, &cur_le, n_cur) } else { Vec::new() };
+    // The KS point in words: the edge where the shares at or below it differ most.
+    let largest_gap = if have_both {
+        (0..edges.len())
+            .map(|k| CdfGap {
+                x: edges[k],
+                reference_share: ref_le[k],
+                current_share: cur_le[k] as f64 / n_cur as f64,
+            })
+            .max_by(|a, b| {
+                (a.current_share - a.reference_share)
+                    .abs()
+                    .total_cmp(&(b.current_share - b.reference_share).abs())
+            })
+    } else {
+        None
+    };
+    let histogram = if have_both { histogram(reference, edges, &ref_le, &cur_le, n_cur) } else { Vec::new() };
     let rows = current.rows();
     NumericComparison {
         reference_non_missing: n_ref,
@@ -352,6 +401,70 @@ pub fn compare_numeric(reference: &NumericReference, current: &NumericAccumulato
         psi: psi_value,
         psi_bins,
         ecdf,
+        largest_gap,
+        histogram,
+    }
+}
+
+/// Equal-width bins over the chart range; each side's share per bin from its CDF at the bin
+/// edges. A reference sample's CDF is a step function (exact shares); with percentiles both CDFs
+/// are known at the percentiles only and are interpolated linearly between them.
+fn histogram(
+    reference: &NumericReference,
+    edges: &[f64],
+    ref_le: &[f64],
+    cur_le: &[u64],
+    n_cur: u64,
+) -> Vec<HistogramBin> {
+    let (lo, hi) = chart_range(reference);
+    if hi.partial_cmp(&lo) != Some(core::cmp::Ordering::Greater) {
+        return Vec::new();
+    }
+    let exact = reference.is_exact();
+    // CDF (share at or below x) of a side given its values at the edges.
+    let cdf = |x: f64, at: &dyn Fn(usize) -> f64| -> f64 {
+        let k = edges.partition_point(|&e| e <= x);
+        if k == 0 {
+            return 0.0;
+        }
+        if exact || k == edges.len() || edges[k - 1] == x {
+            return at(k - 1);
+        }
+        let (x0, x1) = (edges[k - 1], edges[k]);
+        at(k - 1) + (at(k) - at(k - 1)) * (x - x0) / (x1 - x0)
+    };
+    let r = |k: usize| ref_le[k];
+    let c = |k: usize| cur_le[k] as f64 / n_cur as f64;
+    let width = (hi - lo) / HISTOGRAM_BINS as f64;
+    (0..HISTOGRAM_BINS)
+        .map(|i| {
+            let a = lo + i as f64 * width;
+            let b = if i + 1 == HISTOGRAM_BINS { hi } else { a + width };
+            // Values beyond the range go to the first and last bins.
+            let below = |f: &dyn Fn(usize) -> f64, x: f64| if i == 0 { 0.0 } else { cdf(x, f) };
+            let upto =
+                |f: &dyn Fn(usize) -> f64, x: f64| if i + 1 == HISTOGRAM_BINS { 1.0 } else { cdf(x, f) };
+            HistogramBin {
+                lo: a,
+                hi: b,
+                reference_share: (upto(&r, b) - below(&r, a)).max(0.0),
+                current_share: (upto(&c, b) - below(&c, a)).max(0.0),
+            }
+        })
+        .collect()
+}
+
+/// The chart range: the reference's 0.5 % to 99.5 % span, so that outliers do not flatten it.
+fn chart_range(reference: &NumericReference) -> (f64, f64) {
+    match reference {
+        NumericReference::Sample { sorted, .. } if !sorted.is_empty() => {
+            let at = |p: f64| sorted[libm::floor(p * (sorted.len() - 1) as f64) as usize];
+            (at(0.005), at(0.995))
+        }
+        NumericReference::Quantiles { quantiles, .. } if !quantiles.is_empty() => {
+            (quantiles[0], quantiles[quantiles.len() - 1])
+        }
+        _ => (f64::NAN, f64::NAN),
     }
 }
 
@@ -398,14 +511,7 @@ fn ecdf_points(
     cur_le: &[u64],
     n_cur: u64,
 ) -> Vec<EcdfPoint> {
-    // Chart range: the reference's 0.5 % to 99.5 % span, so that outliers do not flatten it.
-    let (lo, hi) = match reference {
-        NumericReference::Sample { sorted, .. } => {
-            let at = |p: f64| sorted[libm::floor(p * (sorted.len() - 1) as f64) as usize];
-            (at(0.005), at(0.995))
-        }
-        NumericReference::Quantiles { quantiles, .. } => (quantiles[0], quantiles[quantiles.len() - 1]),
-    };
+    let (lo, hi) = chart_range(reference);
     let inside: Vec<usize> = (0..edges.len()).filter(|&k| edges[k] >= lo && edges[k] <= hi).collect();
     let step = inside.len().div_ceil(CHART_POINTS).max(1);
     inside
@@ -489,6 +595,23 @@ mod tests {
         // Bins (-inf, 3] and (3, inf): shares 1, 0 against 0.5, 0.5 (0 floored at 1e-4).
         let expected = (0.5 - 1.0) * libm::log(0.5) + (0.5 - 1e-4) * libm::log(0.5 / 1e-4);
         assert!((c.psi.unwrap() - expected).abs() < 1e-12, "{:?}", c.psi);
+    }
+
+    #[test]
+    fn largest_gap_and_histogram_follow_the_samples() {
+        let reference: Vec<f64> = (0..1000).map(|i| i as f64 / 1000.0).collect();
+        let r = NumericReference::from_values(reference.iter().copied());
+        let mut acc = NumericAccumulator::new(&r);
+        (0..500).for_each(|i| acc.push(i as f64 / 1000.0 * 0.8));
+        let c = compare_numeric(&r, &acc);
+        let g = c.largest_gap.unwrap();
+        assert!((g.current_share - g.reference_share).abs() - c.ks.unwrap().statistic < 1e-12);
+        assert_eq!(c.histogram.len(), HISTOGRAM_BINS);
+        let sum = |f: fn(&HistogramBin) -> f64| c.histogram.iter().map(f).sum::<f64>();
+        assert!((sum(|b| b.reference_share) - 1.0).abs() < 1e-12);
+        assert!((sum(|b| b.current_share) - 1.0).abs() < 1e-12);
+        // Current values stop at 0.4: the bins above 0.4 hold none of them.
+        assert!(c.histogram.iter().filter(|b| b.lo > 0.41).all(|b| b.current_share == 0.0));
     }
 
     #[test]
