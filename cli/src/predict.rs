@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use creditscore_core::ensemble::FlatForest;
 use creditscore_core::predict::valid_threshold;
 use creditscore_core::schema::FieldIssue;
+use creditscore_core::shap::ShapForest;
 use creditscore_core::{Bundle, ValidRecord};
 
 use crate::error::CliError;
@@ -67,6 +68,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let writer = ScoreWriter {
         bundle: &bundle,
         compiled: bundle.ensemble.flatten(),
+        shap: (args.explain || args.reasons > 0).then(|| ShapForest::new(&bundle.ensemble)),
         format,
         explain: args.explain,
         threshold,
@@ -127,6 +129,9 @@ struct ScoreWriter<'b> {
     bundle: &'b Bundle,
     /// The model compiled once for every chunk.
     compiled: Option<FlatForest>,
+    /// TreeSHAP path data, when explaining or giving reasons (the npm package and the endpoint
+    /// use the same, so all give the same bits).
+    shap: Option<ShapForest>,
     format: Format,
     explain: bool,
     threshold: f64,
@@ -185,7 +190,7 @@ impl ScoreWriter<'_> {
             let points = self.bundle.points(score.probability);
             let want_reasons = self.reasons > 0 && (prediction == 1 || self.reasons_for == ReasonsFor::All);
             if self.explain || want_reasons {
-                self.bundle.shap_values(record, &mut phi);
+                self.bundle.shap_values_compiled(self.shap.as_ref(), record, &mut phi);
             }
             let reasons = if want_reasons {
                 self.bundle.reasons_from_shap(record, &phi, self.reasons)

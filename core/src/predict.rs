@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::bundle::Bundle;
 use crate::ensemble::FlatForest;
 use crate::schema::{InputKind, ValidRecord};
+use crate::shap::ShapForest;
 
 /// The model's output for one record.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -115,14 +116,34 @@ impl Bundle {
 
     /// Raw SHAP values: one per model feature, then the bias.
     pub fn shap_values(&self, record: &ValidRecord, out: &mut Vec<f64>) {
-        crate::shap::tree_shap(&self.ensemble, &record.features, out);
+        self.shap_values_compiled(None, record, out);
+    }
+
+    /// [`Bundle::shap_values`] with the path data precomputed once by the caller
+    /// ([`ShapForest::new`] of this bundle's ensemble), for a server, a page or a file explained
+    /// record after record. Every adapter that explains holds one, so that they all give the
+    /// same bits (the precomputed form rounds differently from the walk, within a few ulps).
+    ///
+    /// [`ShapForest::new`]: crate::shap::ShapForest::new
+    pub fn shap_values_compiled(
+        &self,
+        forest: Option<&ShapForest>,
+        record: &ValidRecord,
+        out: &mut Vec<f64>,
+    ) {
+        crate::shap::tree_shap_compiled(&self.ensemble, forest, &record.features, out);
     }
 
     /// Scores one record and attributes its raw score to the model features (see
     /// [`Explanation`]); contributions sorted by decreasing |contribution|.
     pub fn explain(&self, record: &ValidRecord) -> Explanation {
+        self.explain_compiled(None, record)
+    }
+
+    /// [`Bundle::explain`] with precomputed path data (see [`Bundle::shap_values_compiled`]).
+    pub fn explain_compiled(&self, forest: Option<&ShapForest>, record: &ValidRecord) -> Explanation {
         let mut phi = Vec::new();
-        self.shap_values(record, &mut phi);
+        self.shap_values_compiled(forest, record, &mut phi);
         let score = self.score(record);
         let n = self.ensemble.num_features;
         let mut contributions: Vec<Contribution> = self

@@ -100,6 +100,8 @@ fn check_with(name: &str, tol: Tolerance, shap_stride: usize, options: &ImportOp
         (MaxDiff::default(), MaxDiff::default(), MaxDiff::default());
     let mut contrib = Vec::new();
     let mut shap_rows = 0;
+    // Both TreeSHAP paths: the walk and the precomputed path data the adapters use.
+    let forest = shap::ShapForest::new(&bundle.ensemble);
     for (i, want) in expected.iter().enumerate() {
         let want: Vec<f64> = want.iter().map(|c| c.parse().expect("expected.csv float")).collect();
         let row = &features[i * nf..(i + 1) * nf];
@@ -108,6 +110,10 @@ fn check_with(name: &str, tol: Tolerance, shap_stride: usize, options: &ImportOp
         prob_diff.add(i, bundle.ensemble.probability(raw), want[1]);
         if i % shap_stride == 0 || i < 40 {
             shap::tree_shap(&bundle.ensemble, row, &mut contrib);
+            for (ours, theirs) in contrib.iter().zip(&want[2..]) {
+                shap_diff.add(i, *ours, *theirs);
+            }
+            shap::tree_shap_compiled(&bundle.ensemble, Some(&forest), row, &mut contrib);
             for (ours, theirs) in contrib.iter().zip(&want[2..]) {
                 shap_diff.add(i, *ours, *theirs);
             }

@@ -1,6 +1,6 @@
-// Score latency of the same model and records: native CLI (`creditscore bench`), the npm package
-// in Node, and the package in headless Chromium (the demo page's www/pkg). Prints a table; sizes
-// of the package files too.
+// Score and explain latency of the same model and records: native CLI (`creditscore bench`), the
+// npm package in Node, and the package in headless Chromium (the demo page's www/pkg). Prints a
+// table, the ratios to native measured in the same run, and the sizes of the package files.
 //
 // Usage: node tests/npm/bench.mjs --tgz PACKAGE.tgz --cli CREDITSCORE --model BUNDLE.csb --out DIR
 import { execFileSync } from 'node:child_process';
@@ -165,4 +165,14 @@ console.log('native (creditscore bench):', JSON.stringify(native));
 console.log(`node     score p50 ${f(nodeScore.p50_us)} us  p99 ${f(nodeScore.p99_us)} us | explain p50 ${f(nodeExplain.p50_us)} us | score+4 reasons p50 ${f(nodeReasons.p50_us)} us | batch ${f(nodeBatch.us_per_row)} us/row | load ${f(nodeLoadMs)} ms`);
 const c = chromiumResult;
 console.log(`chromium score p50 ${f(c.score.p50_us)} us  p99 ${f(c.score.p99_us)} us | explain p50 ${f(c.explain.p50_us)} us | score+4 reasons p50 ${f(c.reasons.p50_us)} us | batch ${f(c.batch.us_per_row)} us/row | load ${f(c.loadMs)} ms`);
+// Ratios measured in this run (the machine may be shared: compare these rather than absolute times).
+const nativeScoreUs = native.single_ns_per_row / 1000;
+const nativeExplainUs = native.explain_ns_per_row / 1000;
+console.log(`native   score ${f(nativeScoreUs)} us/row | explain (SHAP values) ${f(nativeExplainUs)} us/row`);
+for (const [name, r] of [['node', report.node], ['chromium', c]]) {
+  console.log(
+    `${name.padEnd(8)} vs native: score ${f(r.score.p50_us / nativeScoreUs)}x | explain ${f(r.explain.p50_us / nativeExplainUs)}x | ` +
+      `scoreBatch ${f(r.batch.us_per_row / nativeScoreUs)}x, ${f(r.score.p50_us / r.batch.us_per_row)}x faster per record than score`,
+  );
+}
 console.log(`report: ${join(out, 'report.json')}`);

@@ -9,6 +9,7 @@ use creditscore_core::ensemble::FlatForest;
 use creditscore_core::predict::{Contribution, Explanation, Score, valid_threshold};
 use creditscore_core::reasons::{Reason, reasons_wanted};
 use creditscore_core::schema::{FieldIssue, IssueCode, RawValue};
+use creditscore_core::shap::ShapForest;
 use creditscore_core::{Bundle, BundleError, ValidRecord, Warning};
 use serde::Serialize;
 
@@ -89,6 +90,7 @@ pub struct Prediction {
 impl Prediction {
     fn new(
         bundle: &Bundle,
+        shap: &ShapForest,
         record: ValidRecord,
         score: Score,
         threshold: f64,
@@ -103,7 +105,7 @@ impl Prediction {
             prediction,
             raw_score: score.raw_score,
             threshold,
-            reasons: (n > 0).then(|| bundle.reasons(&record, n)),
+            reasons: (n > 0).then(|| bundle.reasons_compiled(Some(shap), &record, n)),
             warnings: record.warnings,
         }
     }
@@ -154,12 +156,14 @@ pub struct Scorer {
     pub bundle: Bundle,
     /// The model compiled once, for every scoring call of the page or process.
     compiled: Option<FlatForest>,
+    /// Its TreeSHAP path data, for every explanation and reason code.
+    shap: ShapForest,
 }
 
 impl Scorer {
     pub fn from_bytes(bytes: &[u8]) -> Result<Scorer, ApiError> {
         let bundle = Bundle::from_bytes(bytes).map_err(ApiError::InvalidBundle)?;
-        Ok(Scorer { compiled: bundle.ensemble.flatten(), bundle })
+        Ok(Scorer { compiled: bundle.ensemble.flatten(), shap: ShapForest::new(&bundle.ensemble), bundle })
     }
 
     /// The decision threshold to use: the bundle's when none is given.
@@ -188,7 +192,7 @@ impl Scorer {
     /// refused record, none for an accepted one), as the HTTP API's `?reasons=N`.
     pub fn predict(&self, record: ValidRecord, threshold: f64, reasons: Option<usize>) -> Prediction {
         let score = self.bundle.score_compiled(self.compiled.as_ref(), &record);
-        Prediction::new(&self.bundle, record, score, threshold, reasons)
+        Prediction::new(&self.bundle, &self.shap, record, score, threshold, reasons)
     }
 
     /// Scores validated records together (trees walked over blocks of rows; same bits as one
@@ -203,7 +207,9 @@ impl Scorer {
         records
             .into_iter()
             .zip(scores)
-            .map(|(record, score)| Prediction::new(&self.bundle, record, score, threshold, reasons))
+            .map(|(record, score)| {
+                Prediction::new(&self.bundle, &self.shap, record, score, threshold, reasons)
+            })
             .collect()
     }
 
@@ -223,7 +229,8 @@ impl Scorer {
     }
 
     pub fn explain(&self, record: ValidRecord, threshold: f64) -> RecordExplanation {
-        let Explanation { base_value, raw_score, probability, contributions } = self.bundle.explain(&record);
+        let Explanation { base_value, raw_score, probability, contributions } =
+            self.bundle.explain_compiled(Some(&self.shap), &record);
         RecordExplanation {
             sk_id_curr: record.id,
             probability,

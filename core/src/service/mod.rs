@@ -29,6 +29,7 @@ use crate::ensemble::FlatForest;
 use crate::predict::{Contribution, Explanation, valid_threshold};
 use crate::reasons::{DEFAULT_REASONS, Reason, reasons_wanted};
 use crate::schema::{FieldIssue, IssueCode, ValidRecord, Warning, truncate};
+use crate::shap::ShapForest;
 
 pub use crate::time::rfc3339_utc;
 pub use cors::CorsOrigins;
@@ -206,6 +207,8 @@ pub struct Service {
     bundle: Result<Bundle, String>,
     /// The model compiled once for the whole life of the service (see [`FlatForest`]).
     compiled: Option<FlatForest>,
+    /// Its TreeSHAP path data, for /explain and reason codes.
+    shap: Option<ShapForest>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -406,13 +409,17 @@ impl Service {
     pub fn new(bundle_bytes: &[u8]) -> Service {
         match Bundle::from_bytes(bundle_bytes) {
             Ok(bundle) => Service::from_bundle(bundle),
-            Err(e) => Service { bundle: Err(e.to_string()), compiled: None },
+            Err(e) => Service { bundle: Err(e.to_string()), compiled: None, shap: None },
         }
     }
 
     /// A service over an already decoded (and checked) bundle; compiles its trees once.
     pub fn from_bundle(bundle: Bundle) -> Service {
-        Service { compiled: bundle.ensemble.flatten(), bundle: Ok(bundle) }
+        Service {
+            compiled: bundle.ensemble.flatten(),
+            shap: Some(ShapForest::new(&bundle.ensemble)),
+            bundle: Ok(bundle),
+        }
     }
 
     /// The bundle, or `None` when it could not be loaded (every scoring route then answers 503).
@@ -626,7 +633,7 @@ impl Service {
             Endpoint::Explain => valid
                 .iter()
                 .map(|r| {
-                    let e = bundle.explain(r);
+                    let e = bundle.explain_compiled(self.shap.as_ref(), r);
                     (e.probability, Some(e))
                 })
                 .collect(),
@@ -638,7 +645,8 @@ impl Service {
             let score = bundle.points(probability);
             let n_reasons = reasons_wanted(reasons_asked, prediction);
             // Refused records (or every record when asked): exact TreeSHAP, top positive.
-            let reasons: Option<Vec<Reason>> = (n_reasons > 0).then(|| bundle.reasons(&record, n_reasons));
+            let reasons: Option<Vec<Reason>> =
+                (n_reasons > 0).then(|| bundle.reasons_compiled(self.shap.as_ref(), &record, n_reasons));
             let mut item = Map::new();
             item.insert("sk_id_curr".into(), record.id.map_or(Value::Null, Value::from));
             item.insert("probability".into(), finite(probability));
