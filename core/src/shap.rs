@@ -121,7 +121,8 @@ pub fn tree_shap_compiled(ensemble: &Ensemble, forest: Option<&ShapForest>, row:
 const FOREST_MAX_NODES: usize = 64;
 
 /// Most distinct features on a leaf's path for which [`ShapForest`] tabulates the leaf (a table
-/// of `2^d` values: 8 KB at 10).
+/// of `2^d` values: 512 bytes at 6), so that the tables of a model stay small enough for the
+/// caches (reading them is what a tabulated leaf costs); longer paths take the arithmetic.
 const TABLE_MAX_FEATURES: usize = 6;
 /// Most table values of one model (16 MB); leaves past it are computed by the arithmetic.
 const TABLE_BUDGET: usize = 1 << 21;
@@ -139,8 +140,9 @@ const TABLE_BUDGET: usize = 1 << 21;
 /// `(o_i - z_i) * (A(M + i) - A(M))` with `M = H \ {i}` (the subsets `T` holding `i` are the
 /// `S + i` of the module's formula). A row then costs one decision per node and, per leaf and
 /// path feature, a mask test, two table reads and a multiply-add. The values equal the walk's
-/// up to rounding (a few ulps of the largest term). 1.1 MB and 3 ms to build (native) for the
-/// default model (250 trees of 15 leaves).
+/// up to rounding (a few ulps of the largest term). For the default model (250 trees of 15
+/// leaves, 4.1 path features per leaf on average) the tables hold 72,320 values (0.6 MB), built
+/// in about 2 ms natively.
 #[derive(Clone, Debug)]
 pub struct ShapForest {
     /// Per tree: its range of `leaves`, or `None` for a single-leaf tree or one of more than
