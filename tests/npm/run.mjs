@@ -115,6 +115,9 @@ const testFiles = readdirSync(here).filter((f) => /\.test\.(cjs|mjs)$/.test(f));
 for (const f of [...testFiles, 'fixtures.mjs']) {
   copyFileSync(join(here, f), join(testDir, f));
 }
+// fixtures.mjs reads ../fixtures/readme_clients.json (tests/fixtures/, shared with Rust and Python).
+mkdirSync(join(scratch, 'fixtures'));
+copyFileSync(join(here, '..', 'fixtures', 'readme_clients.json'), join(scratch, 'fixtures', 'readme_clients.json'));
 mkdirSync(join(testDir, 'types'));
 for (const f of readdirSync(join(here, 'types'))) {
   copyFileSync(join(here, 'types', f), join(testDir, 'types', f));
