@@ -45,15 +45,15 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Import(args) => import::run(args),
-        Command::Bench(args) => bench::run(args),
-        Command::Predict(args) => predict::run(args),
-        Command::Features(args) => features::run(args),
-        Command::Drift(args) => drift::run(args),
-        Command::Logs(args) => logs::run(args),
+        Command::Import(args) => import::run(args).map(|()| 0),
+        Command::Bench(args) => bench::run(args).map(|()| 0),
+        Command::Predict(args) => predict::run(args).map(|()| 0),
+        Command::Features(args) => features::run(args).map(|()| 0),
+        Command::Drift(args) => drift::run(args).map(|ending| ending.exit_code()),
+        Command::Logs(args) => logs::run(args).map(|()| 0),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())

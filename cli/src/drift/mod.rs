@@ -41,6 +41,29 @@ pub const DRIFT_EXIT_CODE: i32 = 3;
 /// report is still written, with the reasons.
 pub const NO_RECORDS_EXIT_CODE: i32 = 4;
 
+/// How a written report ends: `main` turns it into the process exit code (no `process::exit`
+/// below `main`, so buffers are flushed and destructors run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Report written; exit 0.
+    Written,
+    /// No usable log record: exit [`NO_RECORDS_EXIT_CODE`].
+    NoUsableRecords,
+    /// `--fail-on-drift` and the status is `drift`: exit [`DRIFT_EXIT_CODE`].
+    DriftDetected,
+}
+
+impl Ending {
+    /// The process exit code.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Ending::Written => 0,
+            Ending::NoUsableRecords => NO_RECORDS_EXIT_CODE as u8,
+            Ending::DriftDetected => DRIFT_EXIT_CODE as u8,
+        }
+    }
+}
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Prediction logs, one JSON record per line: files (plain or gzip, `-` reads standard
@@ -168,7 +191,7 @@ struct LogStats {
     probabilities: ProbabilityHistogram,
 }
 
-pub fn run(args: Args) -> Result<(), CliError> {
+pub fn run(args: Args) -> Result<Ending, CliError> {
     let cfg = config(&args)?;
     let bundle = crate::input::load_bundle(&args.bundle)?;
     let mut refs = reference::load(&bundle, args.reference.as_deref())?;
@@ -243,14 +266,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
             None => String::from("the logs are empty"),
         };
         eprintln!("drift: no usable log record: {why}: exit code {NO_RECORDS_EXIT_CODE}");
-        std::process::exit(NO_RECORDS_EXIT_CODE);
+        return Ok(Ending::NoUsableRecords);
     }
     if args.fail_on_drift && summary.status == Status::Drift {
         let _ = std::io::stdout().flush();
         eprintln!("drift detected ({}): exit code {DRIFT_EXIT_CODE}", summary.verdict.reasons.join("; "));
-        std::process::exit(DRIFT_EXIT_CODE);
+        return Ok(Ending::DriftDetected);
     }
-    Ok(())
+    Ok(Ending::Written)
 }
 
 /// One part of the logs (all of them, or one `model_version`): what is compared with the
