@@ -2,7 +2,9 @@
 # core/tests/parity.rs, which `cargo test --workspace` runs) and the speed benchmark.
 .PHONY: bench parity-fixtures
 
-# Batch scoring vs LightGBM's Booster.predict on one thread (300x31 and 1000x255 models).
+# Batch scoring vs LightGBM's Booster.predict on the same models and rows, one thread and every
+# thread (the all-threads ratio next to the one-thread figures); bench-batch (mk/python.mk) is the
+# 1M-row file through every way to batch-score.
 bench: venv build
 	$(PY) bench/bench_vs_lightgbm.py
 

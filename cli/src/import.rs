@@ -51,15 +51,13 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), CliError> {
     let bytes = std::fs::read(&args.model).map_err(CliError::io(&args.model))?;
     let options = ImportOptions { all_trees: args.all_trees };
-    let imported = match args.library {
-        Library::Xgboost => import::xgboost::parse_bytes(&bytes, &options),
-        Library::Lightgbm | Library::Sklearn => match std::str::from_utf8(&bytes) {
-            Ok(text) if matches!(args.library, Library::Lightgbm) => import::lightgbm::parse(text),
-            Ok(text) => import::sklearn::parse(text),
-            Err(_) => Err(not_text(&bytes, args.library)),
-        },
-    }
-    .map_err(|e| import_error(&args.model, e))?;
+    let library = match args.library {
+        Library::Lightgbm => import::Library::Lightgbm,
+        Library::Xgboost => import::Library::Xgboost,
+        Library::Sklearn => import::Library::Sklearn,
+    };
+    let imported =
+        import::parse_model(library, &bytes, &options).map_err(|e| import_error(&args.model, e))?;
     let spec = match &args.spec {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(CliError::io(path))?;
@@ -80,20 +78,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
         let file = args.spec.as_deref().unwrap_or(&args.model);
         CliError::Usage(format!("{}: {e}", file.display()))
     })?;
-    if let Some(name) = args.name {
-        bundle.meta.name = name;
-    } else if bundle.meta.name.is_empty() {
-        bundle.meta.name =
-            args.model.file_stem().map_or("model".into(), |s| s.to_string_lossy().into_owned());
-    }
-    if let Some(version) = args.version {
-        bundle.meta.version = version;
-    } else if bundle.meta.version.is_empty() {
-        bundle.meta.version = "1".into();
-    }
-    if bundle.meta.created.is_empty() {
-        bundle.meta.created = now_rfc3339();
-    }
+    let stem = args.model.file_stem().map_or("model".into(), |s| s.to_string_lossy().into_owned());
+    import::complete_meta(&mut bundle.meta, args.name, args.version, &stem, &now_rfc3339());
     let bytes = bundle
         .to_bytes()
         .map_err(|e| CliError::Other(format!("{}: cannot encode the bundle: {e}", args.out.display())))?;
@@ -131,22 +117,6 @@ fn describe_iterations(it: &Iterations) -> String {
         }
         (None, _) => format!("all {} iterations (no best iteration recorded)", it.in_file),
     }
-}
-
-/// A LightGBM or scikit-learn model file that is not text: say what it looks like.
-fn not_text(bytes: &[u8], library: Library) -> ImportError {
-    let what = match import::xgboost::detect(bytes) {
-        import::xgboost::FileFormat::Ubjson | import::xgboost::FileFormat::LegacyBinary => {
-            "this is a binary XGBoost model: import it with `creditscore import xgboost`"
-        }
-        _ => match library {
-            Library::Lightgbm => {
-                "binary content; a LightGBM model is the text of Booster.save_model('model.txt')"
-            }
-            _ => "binary content; export the model with train/creditscore_train/sklearn_export.py",
-        },
-    };
-    ImportError::Syntax { line: None, tree: None, message: format!("not a text model file ({what})") }
 }
 
 fn import_error(path: &Path, e: ImportError) -> CliError {

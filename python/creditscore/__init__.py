@@ -6,6 +6,10 @@ for bit) and the same error codes as the `creditscore` CLI and the HTTP API.
     scores = bundle.score(df)          # pandas DataFrame, pyarrow Table, or dict of columns
     scores.probability, scores.prediction, scores.warnings, scores.to_frame()
 
+    schema = creditscore.Schema.from_json(text)    # the model feature matrix, as served
+    matrix = schema.features(df)                   # float64 (rows x model features)
+    creditscore.import_model("lightgbm", "model.txt", "model.csb", spec=spec_dict)
+
 Inputs are passed column by column (numeric columns as float64 buffers, others as lists of
 values read like JSON values), never row by row in Python; rows are validated and scored in Rust,
 without the GIL, on every core (`threads=`).
@@ -13,25 +17,31 @@ without the GIL, on every core (`threads=`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from os import PathLike
+from pathlib import Path
 from typing import Any, NamedTuple, Union
 
 import numpy as np
 
 from . import _native
-from ._errors import BundleError, CreditscoreError, Issue, ValidationError
+from ._errors import BundleError, CreditscoreError, Issue, ModelImportError, ValidationError
 
 __all__ = [
     "Bundle",
     "BundleError",
     "CreditscoreError",
     "Issue",
+    "ModelImportError",
+    "Schema",
     "Scores",
     "ValidationError",
     "RowReason",
     "RowWarning",
+    "import_model",
 ]
 
 
@@ -77,23 +87,29 @@ class Scores:
     reasons: list[RowReason]
     """With `reasons=N`: up to N per refused row (every row with `reasons_for="all"`)."""
     threshold: float
+    shap: np.ndarray | None = None
+    """With `explain=True`: float64[n, model features + 1], SHAP values (log-odds units) of each
+    model feature in model order, then the bias (as `creditscore predict --explain`)."""
+    model_features: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.probability)
 
     def to_frame(self) -> Any:
-        """A pandas DataFrame with columns raw_score, probability, prediction, score (as the
-        CLI's CSV output)."""
+        """A pandas DataFrame with columns raw_score, probability, prediction, score, and with
+        `explain=True` shap_<feature>... shap_bias (as the CLI's CSV output)."""
         import pandas as pd
 
-        return pd.DataFrame(
-            {
-                "raw_score": self.raw_score,
-                "probability": self.probability,
-                "prediction": self.prediction,
-                "score": self.score,
-            }
-        )
+        columns = {
+            "raw_score": self.raw_score,
+            "probability": self.probability,
+            "prediction": self.prediction,
+            "score": self.score,
+        }
+        if self.shap is not None:
+            names = [*(f"shap_{n}" for n in self.model_features), "shap_bias"]
+            columns.update({name: self.shap[:, j] for j, name in enumerate(names)})
+        return pd.DataFrame(columns)
 
 
 Columns = tuple[list[str], list[Union[bytes, list]], int]
@@ -175,6 +191,94 @@ def _columns(data: Any) -> Columns:
     )
 
 
+def _known_only(columns: Columns, id_field: str, inputs: list[tuple[str, str]]) -> Columns:
+    """Leaves out columns that are neither the id nor an input (e.g. TARGET)."""
+    names, cols, n = columns
+    known = {id_field, *(name for name, _ in inputs)}
+    kept = [i for i, name in enumerate(names) if name in known]
+    return [names[i] for i in kept], [cols[i] for i in kept], n
+
+
+def _check_threads(threads: int | None) -> None:
+    if threads is not None and threads < 1:
+        raise ValueError("threads must be >= 1")
+
+
+class Schema:
+    """A schema (the `schema` of a bundle spec): raw rows to the model feature matrix, computed by
+    the core exactly as at serving time (so a model trains on what it will be served)."""
+
+    def __init__(self, native: _native.Schema) -> None:
+        self._native = native
+
+    @classmethod
+    def from_json(cls, schema: str | Mapping[str, Any]) -> Schema:
+        """From JSON text or the parsed dict. Raises ValueError for an unusable schema."""
+        text = schema if isinstance(schema, str) else json.dumps(schema)
+        return cls(_native.Schema.from_json(text))
+
+    def to_json(self) -> str:
+        """JSON text, as a bundle spec's `schema`."""
+        return self._native.to_json()
+
+    @property
+    def id_field(self) -> str:
+        return self._native.id_field
+
+    @property
+    def inputs(self) -> list[tuple[str, str]]:
+        """(name, "numeric" | "categorical") of every input field, in schema order."""
+        return self._native.inputs
+
+    @property
+    def model_features(self) -> list[str]:
+        return self._native.model_features
+
+    def features(
+        self, data: Any, *, threads: int | None = None, ignore_unknown_columns: bool = False
+    ) -> np.ndarray:
+        """float64[n, model features] in model order (NaN = missing, categories as level codes),
+        as `creditscore features`. `data` as for `Bundle.score`; raises ValidationError (nothing
+        computed) when any row is invalid."""
+        _check_threads(threads)
+        columns = _columns(data)
+        if ignore_unknown_columns:
+            columns = _known_only(columns, self.id_field, self.inputs)
+        names, cols, n = columns
+        matrix = self._native.features_columns(names, cols, n, threads)
+        return np.frombuffer(matrix, dtype=np.float64).reshape(n, len(self.model_features))
+
+
+def import_model(
+    library: str,
+    model: str | PathLike[str],
+    out: str | PathLike[str] | None = None,
+    *,
+    spec: Mapping[str, Any] | str | None = None,
+    name: str | None = None,
+    version: str | None = None,
+    all_trees: bool = False,
+) -> Bundle:
+    """A model file becomes a bundle, as `creditscore import LIBRARY MODEL --out OUT --spec SPEC`.
+
+    `library`: "lightgbm" (text model), "xgboost" (JSON or UBJSON) or "sklearn" (the JSON of
+    train/creditscore_train/sklearn_export.py). `spec`: the training spec (meta, schema,
+    threshold, selection, reference) as a dict or JSON text; without it every model feature is an
+    optional input and the threshold is 0.5. The bundle is written to `out` when given, and
+    returned. Raises ModelImportError for a model or spec that cannot become a bundle, OSError
+    when a file cannot be read or written.
+    """
+    path = Path(model)
+    spec_text = spec if spec is None or isinstance(spec, str) else json.dumps(spec)
+    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    data = _native.import_model(
+        library, path.read_bytes(), spec_text, name, version, path.stem, created, all_trees
+    )
+    if out is not None:
+        Path(out).write_bytes(data)
+    return Bundle.from_bytes(data)
+
+
 class Bundle:
     """A model bundle (.csb) compiled for scoring. Thread-safe; cheap to share."""
 
@@ -212,6 +316,11 @@ class Bundle:
         return self._native.inputs
 
     @property
+    def schema(self) -> Schema:
+        """The bundle's schema: `bundle.schema.features(df)` is the model feature matrix."""
+        return Schema(self._native.schema)
+
+    @property
     def model_features(self) -> list[str]:
         return self._native.model_features
 
@@ -223,6 +332,7 @@ class Bundle:
         threads: int | None = None,
         reasons: int = 0,
         reasons_for: str = "refused",
+        explain: bool = False,
         ignore_unknown_columns: bool = False,
     ) -> Scores:
         """Validates every row, then scores them all; raises ValidationError (nothing scored)
@@ -233,21 +343,21 @@ class Bundle:
         Other columns are read like JSON values (strings for categories; None = missing).
         `threshold`: defaults to the bundle's. `threads`: default every core. `reasons`: reason
         codes per refused row (`reasons_for="all"`: every row), as `creditscore predict --reasons`.
+        `explain`: the SHAP values of every row in `Scores.shap` (`creditscore predict --explain`).
         `ignore_unknown_columns`: leave out columns that are neither the id nor an input (e.g.
         TARGET) instead of reporting them as `unknown_field`.
         """
-        if threads is not None and threads < 1:
-            raise ValueError("threads must be >= 1")
+        _check_threads(threads)
         if reasons_for not in ("refused", "all"):
             raise ValueError("reasons_for must be 'refused' or 'all'")
-        names, cols, n = _columns(data)
+        columns = _columns(data)
         if ignore_unknown_columns:
-            known = {self.id_field, *(name for name, _ in self.inputs)}
-            kept = [i for i, name in enumerate(names) if name in known]
-            names, cols = [names[i] for i in kept], [cols[i] for i in kept]
-        raw, prob, pred, points, warnings, found = self._native.score_columns(
-            names, cols, n, threshold, threads, reasons, reasons_for == "all"
+            columns = _known_only(columns, self.id_field, self.inputs)
+        names, cols, n = columns
+        raw, prob, pred, points, warnings, found, shap = self._native.score_columns(
+            names, cols, n, threshold, threads, reasons, reasons_for == "all", explain
         )
+        features = self.model_features
         return Scores(
             raw_score=np.frombuffer(raw, dtype=np.float64),
             probability=np.frombuffer(prob, dtype=np.float64),
@@ -256,4 +366,6 @@ class Bundle:
             warnings=[RowWarning(*w) for w in warnings],
             reasons=[RowReason(*r) for r in found],
             threshold=self.threshold if threshold is None else threshold,
+            shap=np.frombuffer(shap, dtype=np.float64).reshape(n, len(features) + 1) if explain else None,
+            model_features=tuple(features),
         )

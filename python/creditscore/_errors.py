@@ -32,6 +32,11 @@ class BundleError(CreditscoreError, ValueError):
     path: str | None = None
 
 
+class ModelImportError(CreditscoreError, ValueError):
+    """A model file (or training spec) that cannot become a bundle (code `model_import_failed`),
+    as `creditscore import` refuses it: the message says where and why."""
+
+
 class ValidationError(CreditscoreError, ValueError):
     """Some rows are invalid; nothing was scored (code `validation_error`, HTTP 422).
 

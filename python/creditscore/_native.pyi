@@ -17,6 +17,8 @@ class Bundle:
     def inputs(self) -> list[tuple[str, str]]: ...
     @property
     def model_features(self) -> list[str]: ...
+    @property
+    def schema(self) -> Schema: ...
     def score_columns(
         self,
         names: list[str],
@@ -26,6 +28,7 @@ class Bundle:
         threads: int | None = None,
         reasons: int = 0,
         reasons_for_all: bool = False,
+        explain: bool = False,
     ) -> tuple[
         bytes,
         bytes,
@@ -33,4 +36,34 @@ class Bundle:
         bytes,
         list[tuple[int, str, str, str]],
         list[tuple[int, int, str, str, float, str]],
+        bytes,
     ]: ...
+
+class Schema:
+    @staticmethod
+    def from_json(text: str) -> Schema: ...
+    def to_json(self) -> str: ...
+    @property
+    def id_field(self) -> str: ...
+    @property
+    def inputs(self) -> list[tuple[str, str]]: ...
+    @property
+    def model_features(self) -> list[str]: ...
+    def features_columns(
+        self,
+        names: list[str],
+        columns: list[bytes | list],
+        n_rows: int,
+        threads: int | None = None,
+    ) -> bytes: ...
+
+def import_model(
+    library: str,
+    model: bytes,
+    spec: str | None = None,
+    name: str | None = None,
+    version: str | None = None,
+    fallback_name: str = "model",
+    created: str = "",
+    all_trees: bool = False,
+) -> bytes: ...

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
-from . import core_cli, metrics, options, risk_metrics  # noqa: E402
+from . import core, metrics, options, risk_metrics  # noqa: E402
 
 SHAP_SAMPLE = 2000
 
@@ -27,7 +27,7 @@ def _save(fig, path):
 
 def _rel(path) -> str:
     try:
-        return str(path.resolve().relative_to(core_cli.REPO))
+        return str(path.resolve().relative_to(core.REPO))
     except ValueError:
         return str(path)
 
@@ -154,10 +154,10 @@ def write(cfg, dataset, result, tuned, final, feat, y_oof, test_df, y_test, p_te
 
     # SHAP through the core (the same TreeSHAP the API serves), on a sample of test rows.
     sample = test_df.sample(n=min(SHAP_SAMPLE, len(test_df)), random_state=cfg.seed)
-    explained = core_cli.predict(result.bundle, sample[raw_cols], explain=True)
+    explained = core.predict(result.bundle, sample[raw_cols], explain=True)
     shap = explained[[f"shap_{n}" for n in feat.names]]
     shap.columns = feat.names
-    sample_features = core_cli.feature_matrix(result.spec["schema"], sample[raw_cols], cfg.work_dir)
+    sample_features = core.feature_matrix(result.spec["schema"], sample[raw_cols])
     mean_abs_shap = shap.abs().mean()
     paths.append(plot_shap_summary(plots / "shap_summary.png", shap, sample_features, tag))
 

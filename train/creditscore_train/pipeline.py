@@ -23,7 +23,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from . import (
-    core_cli,
+    core,
     dictionary,
     metrics,
     models,
@@ -132,8 +132,8 @@ def run(cfg: Config) -> Result:
     # 2. Schema and the core's feature matrix.
     full_schema = build_schema(train_df, frame, inputs, set(CONTRACT_REQUIRED))
     raw_cols = [ID_FIELD, *inputs]
-    X_train_full = core_cli.feature_matrix(full_schema, train_df[raw_cols], cfg.work_dir)
-    X_test_full = core_cli.feature_matrix(full_schema, test_df[raw_cols], cfg.work_dir)
+    X_train_full = core.feature_matrix(full_schema, train_df[raw_cols])
+    X_test_full = core.feature_matrix(full_schema, test_df[raw_cols])
     # --exclude-features: the model's columns without the excluded inputs (and what derives from them).
     schema = options.without(full_schema, cfg.exclude_features) if cfg.exclude_features else full_schema
     X_train = X_train_full[schema["model_features"]]
@@ -273,7 +273,7 @@ def run(cfg: Config) -> Result:
     }
     bundle_path = cfg.out_dir / cfg.bundle_name
     kept = _export(cfg, kind, model_path, spec, bundle_path, test_df[raw_cols], p_test, threshold.threshold)
-    served = core_cli.predict(bundle_path, test_df[raw_cols])
+    served = core.predict(bundle_path, test_df[raw_cols])
     parity = float(np.max(np.abs(served["probability"].to_numpy() - p_test)))
     log(
         f"bundle: {bundle_path} ({bundle_path.stat().st_size} bytes); "
@@ -445,11 +445,11 @@ def _export(cfg: Config, kind, model_path, spec, bundle_path: Path, raw_test, p_
     that file. Any difference and the bundle is replaced as usual."""
     if cfg.keep_bundle and bundle_path.exists():
         candidate = cfg.work_dir / f"candidate-{cfg.bundle_name}"
-        core_cli.import_model(kind, model_path, spec, candidate)
+        core.import_model(kind, model_path, spec, candidate)
         from .rebundle import split
 
         header, _ = split(bundle_path.read_bytes())
-        served = core_cli.predict(bundle_path, raw_test)["probability"].to_numpy()
+        served = core.predict(bundle_path, raw_test)["probability"].to_numpy()
         if header.get("threshold") == spec["threshold"] and np.array_equal(served, p_test):
             log(f"bundle: keeping {bundle_path} (created {header['meta']['created']}): it serves this model")
             spec["meta"].update({k: header["meta"][k] for k in ("version", "created")})
@@ -457,7 +457,7 @@ def _export(cfg: Config, kind, model_path, spec, bundle_path: Path, raw_test, p_
         log(f"bundle: {bundle_path} serves another model: replacing it")
         candidate.replace(bundle_path)
         return False
-    core_cli.import_model(kind, model_path, spec, bundle_path)
+    core.import_model(kind, model_path, spec, bundle_path)
     return False
 
 

@@ -14,7 +14,7 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 import mlflow  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .core_cli import REPO  # noqa: E402
+from .core import REPO  # noqa: E402
 
 MODEL_NAME = "credit_scoring_model"
 ALIAS = "champion"

@@ -1,15 +1,16 @@
-"""Train/serve parity: the training matrix (CSV through `creditscore features`) equals what the
-core computes for the same clients sent as API JSON records, and what the schema's documented
-rules give when recomputed independently here."""
+"""Train/serve parity: the training matrix (pandas columns through the `creditscore` package)
+equals what the core computes for the same clients sent as API JSON records, and what the
+schema's documented rules give when recomputed independently here."""
 
 import json
 import math
 
+import creditscore
 import numpy as np
 import pandas as pd
 import pytest
 
-from creditscore_train import core_cli
+from creditscore_train import core
 from creditscore_train.schema import CONTRACT_REQUIRED, ID_FIELD, build_schema
 from creditscore_train.synthetic import COLUMNS
 
@@ -19,10 +20,10 @@ def setup(small_data):
     inputs = [c for c in COLUMNS if c != ID_FIELD]
     schema = build_schema(small_data, small_data, inputs, set(CONTRACT_REQUIRED))
     raw = small_data[[ID_FIELD, *inputs]]
-    return schema, raw, core_cli.feature_matrix(schema, raw)
+    return schema, raw, core.feature_matrix(schema, raw)
 
 
-def json_records(raw: pd.DataFrame) -> str:
+def json_records(raw: pd.DataFrame) -> list[dict]:
     """Records as an API client sends them: JSON numbers and strings, null when missing."""
     lines = []
     for rec in raw.to_dict(orient="records"):
@@ -37,25 +38,16 @@ def json_records(raw: pd.DataFrame) -> str:
             else:
                 out[k] = v
         lines.append(json.dumps(out))
-    return "\n".join(lines) + "\n"
+    # Parsed back as a JSON body is: Python values, not float64 buffers.
+    return [json.loads(line) for line in lines]
 
 
-def test_matrix_equals_core_on_json_records(setup, tmp_path):
+def test_matrix_equals_core_on_json_records(setup):
     schema, raw, matrix = setup
-    (tmp_path / "schema.json").write_text(json.dumps(schema))
-    (tmp_path / "rows.jsonl").write_text(json_records(raw))
-    core_cli.run(
-        "features",
-        "--schema",
-        tmp_path / "schema.json",
-        "--input",
-        tmp_path / "rows.jsonl",
-        "--out",
-        tmp_path / "m.csv",
-    )
-    served = core_cli.read_matrix(tmp_path / "m.csv")
-    assert list(served.columns) == schema["model_features"]
-    np.testing.assert_array_equal(served.to_numpy(), matrix.to_numpy())
+    records = json_records(raw)
+    columns = {name: [r[name] for r in records] for name in raw.columns}
+    served = creditscore.Schema.from_json(schema).features(columns)
+    np.testing.assert_array_equal(served, matrix.to_numpy())
 
 
 def reference_matrix(schema: dict, raw: pd.DataFrame) -> pd.DataFrame:
@@ -122,9 +114,10 @@ def test_schema_contract(setup):
     }
 
 
-def test_invalid_raw_rows_are_reported(setup, tmp_path):
+def test_invalid_raw_rows_are_reported(setup):
     schema, raw, _ = setup
     bad = raw.head(5).copy()
     bad.loc[bad.index[1], "EXT_SOURCE_2"] = 1.5
-    with pytest.raises(core_cli.CoreError, match="EXT_SOURCE_2"):
-        core_cli.feature_matrix(schema, bad)
+    with pytest.raises(core.CoreError, match="1 of 5") as err:
+        core.feature_matrix(schema, bad)
+    assert [(d.path, d.code) for d in err.value.details] == [("data[1].EXT_SOURCE_2", "out_of_range")]

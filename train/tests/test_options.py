@@ -4,12 +4,13 @@ excluded input; the pipeline's card compares the variants."""
 
 import json
 
+import creditscore
 import numpy as np
 import pandas as pd
 import pytest
 
 from bundle_io import read_header
-from creditscore_train import core_cli, models, options
+from creditscore_train import core, models, options
 from creditscore_train.pipeline import Config, parse_args, run
 from creditscore_train.schema import CONTRACT_REQUIRED, ID_FIELD, build_schema, categorical_inputs
 from creditscore_train.synthetic import COLUMNS, TARGET, generate
@@ -26,7 +27,7 @@ FAST = {
 def matrix(tmp_path_factory):
     frame = generate(2500, seed=21)
     schema = build_schema(frame, frame, INPUTS, set(CONTRACT_REQUIRED))
-    X = core_cli.feature_matrix(schema, frame[[ID_FIELD, *INPUTS]], tmp_path_factory.mktemp("features"))
+    X = core.feature_matrix(schema, frame[[ID_FIELD, *INPUTS]])
     return schema, X, frame[TARGET].to_numpy()
 
 
@@ -100,11 +101,10 @@ def constrained_run(tmp_path_factory):
 
 
 def score(bundle, records, tmp_path):
-    rows = tmp_path / "rows.jsonl"
-    rows.write_text("".join(json.dumps(r) + "\n" for r in records))
-    out = tmp_path / "scores.jsonl"
-    core_cli.run("predict", "--bundle", bundle, "--input", rows, "--out", out)
-    return np.array([json.loads(line)["probability"] for line in out.read_text().splitlines()])
+    """Records as API JSON values (a JSON round trip), scored through the package."""
+    records = json.loads(json.dumps(records))
+    columns = {name: [r.get(name) for r in records] for name in records[0]}
+    return creditscore.Bundle.load(bundle).score(columns).probability
 
 
 def test_served_bundle_is_monotone_and_blind_to_the_excluded_input(constrained_run, tmp_path):

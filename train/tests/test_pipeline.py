@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bundle_io import read_header
-from creditscore_train import core_cli, models, tracking
+from creditscore_train import core, models, tracking
 from creditscore_train.pipeline import Config, run
 from creditscore_train.schema import CONTRACT_REQUIRED, ID_FIELD
 from creditscore_train.synthetic import COLUMNS, generate
@@ -67,7 +67,7 @@ def test_bundle_serves_the_trained_model(trained, tmp_path):
     assert header["selection"]["method"] == "correlation"
     # Fresh rows scored by the CLI and by the bundle's own reference: probabilities in (0, 1).
     fresh = generate(200, seed=99)
-    scores = core_cli.predict(result.bundle, fresh[[ID_FIELD, *[c for c in COLUMNS if c != ID_FIELD]]])
+    scores = core.predict(result.bundle, fresh[[ID_FIELD, *[c for c in COLUMNS if c != ID_FIELD]]])
     assert scores["probability"].between(0, 1).all()
     assert set(scores["prediction"]) <= {0, 1}
     card = (cfg.out_dir / "MODEL_CARD.md").read_text()

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from creditscore_train import core_cli, models, sklearn_export
+from creditscore_train import core, models, sklearn_export
 from creditscore_train.schema import CONTRACT_REQUIRED, ID_FIELD, build_schema, categorical_inputs
 from creditscore_train.synthetic import COLUMNS
 
@@ -17,7 +17,7 @@ def test_hgb_bundle_matches_sklearn(small_data, tmp_path):
     inputs = [c for c in COLUMNS if c != ID_FIELD]
     schema = build_schema(small_data, small_data, inputs, set(CONTRACT_REQUIRED))
     raw = small_data[[ID_FIELD, *inputs]]
-    X = core_cli.feature_matrix(schema, raw)
+    X = core.feature_matrix(schema, raw)
     y = small_data["TARGET"].to_numpy()
     feat = models.Features(list(schema["model_features"]), categorical_inputs(schema))
     clf = models.fit("hist_gradient_boosting", {"max_iter": 60, "max_leaf_nodes": 15}, "none", X, y, feat, 0)
@@ -32,8 +32,8 @@ def test_hgb_bundle_matches_sklearn(small_data, tmp_path):
         "threshold": 0.2,
     }
     bundle = tmp_path / "hgb.csb"
-    core_cli.import_model("sklearn", model_path, spec, bundle)
-    served = core_cli.predict(bundle, raw)
+    core.import_model("sklearn", model_path, spec, bundle)
+    served = core.predict(bundle, raw)
     expected = clf.predict_proba(X)[:, 1]
     np.testing.assert_allclose(served["probability"].to_numpy(), expected, rtol=0, atol=1e-12)
     assert (served["prediction"] == (served["probability"] >= 0.2).astype(int)).all()

@@ -3,11 +3,12 @@
 import csv
 import io
 
+import creditscore
 import numpy as np
 import pandas as pd
 import pytest
 
-from creditscore_train import core_cli, dictionary, standin
+from creditscore_train import dictionary, standin
 from creditscore_train.pipeline import Config, run
 
 
@@ -47,7 +48,7 @@ def test_columns_levels_codes_and_missing_rates(standin_csv):
     assert '"Stone, brick"' in text and '"Spouse, partner"' in text
 
 
-def test_pipeline_trains_on_it_and_the_cli_batch_scores_it(standin_csv, tmp_path):
+def test_pipeline_trains_on_it_and_the_package_batch_scores_it(standin_csv, tmp_path):
     cfg = Config(
         data=str(standin_csv),
         folds=2,
@@ -65,12 +66,11 @@ def test_pipeline_trains_on_it_and_the_cli_batch_scores_it(standin_csv, tmp_path
     assert spec["meta"]["training"]["data"] == "real", "a file given with --data is read as the real one"
     fields = {f["name"]: f for f in spec["schema"]["inputs"]}
     assert len(fields) == 120 and spec["schema"]["labels"] == ["TARGET"]
-    # The rows as application_test.csv has them (no TARGET): every one scores, codes and all.
-    rows = pd.read_csv(standin_csv, dtype=str, keep_default_na=False).drop(columns=["TARGET"])
-    path = tmp_path / "application_test.csv"
-    rows.to_csv(path, index=False)
-    out = tmp_path / "scores.csv"
-    core_cli.run("predict", "--bundle", result.bundle, "--input", path, "--out", out)
-    scores = pd.read_csv(out)
+    # The rows as application_test.csv has them (no TARGET), read by pandas as a risk team would
+    # (categorical inputs as text, empty cell = missing): every one scores, codes and all.
+    bundle = creditscore.Bundle.load(result.bundle)
+    text = {name: str for name, kind in bundle.inputs if kind == "categorical"}
+    rows = pd.read_csv(standin_csv, dtype=text, keep_default_na=False, na_values=[""])
+    scores = bundle.score(rows.drop(columns=["TARGET"]))
     assert len(scores) == len(rows)
-    assert np.all((scores["probability"] > 0) & (scores["probability"] < 1))
+    assert np.all((scores.probability > 0) & (scores.probability < 1))

@@ -55,6 +55,88 @@ pub struct ImportOptions {
     pub all_trees: bool,
 }
 
+/// The library that saved a model file (what `creditscore import <library>` names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Library {
+    /// LightGBM text model (`Booster.save_model("model.txt")`), binary objective.
+    Lightgbm,
+    /// XGBoost JSON or UBJSON model, binary:logistic.
+    Xgboost,
+    /// scikit-learn HistGradientBoostingClassifier exported by train/ (creditscore-sklearn-hgb JSON).
+    Sklearn,
+}
+
+impl Library {
+    /// The library by its lower-case name (`lightgbm`, `xgboost`, `sklearn`).
+    pub fn from_name(name: &str) -> Option<Library> {
+        match name {
+            "lightgbm" => Some(Library::Lightgbm),
+            "xgboost" => Some(Library::Xgboost),
+            "sklearn" => Some(Library::Sklearn),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a model file's bytes as saved by `library`: the one entry point of the CLI's
+/// `creditscore import` and the Python package's `import_model`. A LightGBM or scikit-learn file
+/// that is not text is refused with what it looks like (e.g. a binary XGBoost model).
+pub fn parse_model(
+    library: Library,
+    bytes: &[u8],
+    options: &ImportOptions,
+) -> Result<ImportedModel, ImportError> {
+    match library {
+        Library::Xgboost => xgboost::parse_bytes(bytes, options),
+        Library::Lightgbm | Library::Sklearn => match core::str::from_utf8(bytes) {
+            Ok(text) if library == Library::Lightgbm => lightgbm::parse(text),
+            Ok(text) => sklearn::parse(text),
+            Err(_) => Err(not_text(bytes, library)),
+        },
+    }
+}
+
+/// A LightGBM or scikit-learn model file that is not text: say what it looks like.
+fn not_text(bytes: &[u8], library: Library) -> ImportError {
+    let what = match xgboost::detect(bytes) {
+        xgboost::FileFormat::Ubjson | xgboost::FileFormat::LegacyBinary => {
+            "this is a binary XGBoost model: import it with `creditscore import xgboost`"
+        }
+        _ => match library {
+            Library::Lightgbm => {
+                "binary content; a LightGBM model is the text of Booster.save_model('model.txt')"
+            }
+            _ => "binary content; export the model with train/creditscore_train/sklearn_export.py",
+        },
+    };
+    ImportError::Syntax { line: None, tree: None, message: format!("not a text model file ({what})") }
+}
+
+/// Fills the metadata a spec may leave out, as `creditscore import` does: `name` (else the spec's,
+/// else `fallback_name`, e.g. the model file's stem), `version` (else the spec's, else "1") and
+/// `created` (RFC 3339, from the caller's clock: the core has none) when the spec has none.
+pub fn complete_meta(
+    meta: &mut Metadata,
+    name: Option<String>,
+    version: Option<String>,
+    fallback_name: &str,
+    created: &str,
+) {
+    if let Some(name) = name {
+        meta.name = name;
+    } else if meta.name.is_empty() {
+        meta.name = fallback_name.to_string();
+    }
+    if let Some(version) = version {
+        meta.version = version;
+    } else if meta.version.is_empty() {
+        meta.version = "1".to_string();
+    }
+    if meta.created.is_empty() {
+        meta.created = created.to_string();
+    }
+}
+
 /// What the training pipeline knows about a model and the importer cannot read from the model
 /// file: written by the pipeline as JSON and passed to `creditscore import --spec`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
