@@ -85,9 +85,7 @@ def model(default: creditscore.Bundle) -> tuple[Path, Path]:
     schema = default.schema
     x = schema.features(train, ignore_unknown_columns=True)
     kinds = dict(schema.inputs)
-    categorical = [
-        i for i, f in enumerate(schema.model_features) if kinds.get(f) == "categorical"
-    ]
+    categorical = [i for i, f in enumerate(schema.model_features) if kinds.get(f) == "categorical"]
     data = lgb.Dataset(
         x,
         train["TARGET"].to_numpy(),
@@ -128,34 +126,31 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def run_cli(
-    cli: Path, bundle: Path, rows: Path, out: Path, threads: int | None
-) -> tuple[float, int]:
-    """Wall-clock seconds and peak RSS (bytes) of one `creditscore predict` process."""
-    args = [
-        str(cli),
-        "predict",
-        "--bundle",
-        str(bundle),
-        "--input",
-        str(rows),
-        "--out",
-        str(out),
-    ]
+def run_cli(cli: Path, bundle: Path, rows: Path, out: Path, threads: int | None) -> tuple[float, int]:
+    """Wall-clock seconds and peak RSS (bytes) of one `creditscore predict` process.
+
+    The peak is the process's own VmHWM (/proc/PID/status), read until it exits: getrusage's
+    ru_maxrss of a child would also count this Python process's RSS at fork time."""
+    args = [str(cli), "predict", "--bundle", str(bundle), "--input", str(rows), "--out", str(out)]
     if threads is not None:
         args += ["--threads", str(threads)]
     t = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # wait4: this child's own rusage (RUSAGE_CHILDREN would be the maximum over every child).
-    _, status, usage = os.wait4(proc.pid, 0)
+    peak = 0
+    status = Path(f"/proc/{proc.pid}/status")
+    while proc.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) * 1024)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+        time.sleep(0.05)
     seconds = time.perf_counter() - t
-    proc.returncode = os.waitstatus_to_exitcode(status)
     stderr = proc.stderr.read().decode()
     if proc.returncode != 0:
-        raise SystemExit(
-            f"creditscore predict failed ({proc.returncode}): {stderr[-2000:]}"
-        )
-    return seconds, usage.ru_maxrss * 1024  # Linux: KiB
+        raise SystemExit(f"creditscore predict failed ({proc.returncode}): {stderr[-2000:]}")
+    return seconds, peak
 
 
 def load_dask_example():
@@ -163,22 +158,16 @@ def load_dask_example():
     (which unpickle score_partition by reference)."""
     examples = str(ROOT / "python" / "examples")
     sys.path.insert(0, examples)
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [examples, os.environ.get("PYTHONPATH")])
-    )
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [examples, os.environ.get("PYTHONPATH")]))
     import dask_score
 
     return dask_score
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument(
-        "--cli", type=Path, default=ROOT / "target" / "release" / "creditscore"
-    )
+    ap.add_argument("--cli", type=Path, default=ROOT / "target" / "release" / "creditscore")
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
 
@@ -240,30 +229,18 @@ def main() -> None:
         if d.exists():
             for p in d.glob("*"):
                 p.unlink()
-    dd.from_pandas(df, npartitions=DASK_PARTITIONS).to_parquet(
-        parquet_in, write_index=False
-    )
+    dd.from_pandas(df, npartitions=DASK_PARTITIONS).to_parquet(parquet_in, write_index=False)
     example = load_dask_example()  # before the workers start: they inherit PYTHONPATH
     with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
         Client(cluster),
     ):
         t = time.perf_counter()
         example.score_parquet(str(bundle_path), str(parquet_in), str(parquet_out))
         t_dask = time.perf_counter() - t
-    parts = sorted(
-        parquet_out.glob("*.parquet"), key=lambda p: int(p.stem.split(".")[-1])
-    )
-    dask_p = pd.concat([pd.read_parquet(p, columns=["probability"]) for p in parts])[
-        "probability"
-    ].to_numpy()
-    dask_same = bool(
-        np.array_equal(
-            dask_p.view(np.uint64), cli_scores["probability"].to_numpy().view(np.uint64)
-        )
-    )
+    parts = sorted(parquet_out.glob("*.parquet"), key=lambda p: int(p.stem.split(".")[-1]))
+    dask_p = pd.concat([pd.read_parquet(p, columns=["probability"]) for p in parts])["probability"].to_numpy()
+    dask_same = bool(np.array_equal(dask_p.view(np.uint64), cli_scores["probability"].to_numpy().view(np.uint64)))
     record(
         "Dask map_partitions, LocalCluster 2 workers x 1 thread (Parquet in/out)",
         t_dask,
@@ -289,9 +266,7 @@ def main() -> None:
         "",
     )
 
-    uptime = subprocess.run(
-        ["uptime"], check=False, capture_output=True, text=True
-    ).stdout.strip()
+    uptime = subprocess.run(["uptime"], check=False, capture_output=True, text=True).stdout.strip()
     print(
         f"bench-batch {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {n} rows x {df.shape[1]} columns "
         f"({rows.stat().st_size / 2**20:.0f} MiB CSV), model {TREES} trees x {LEAVES} leaves, "
