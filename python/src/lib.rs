@@ -9,6 +9,7 @@ use creditscore_core::import::{self, BundleSpec, ImportOptions, Library};
 use creditscore_core::predict::valid_threshold;
 use creditscore_core::schema::{FieldIssue, InputKind, RawValue, Schema, ValidRecord};
 use creditscore_core::service::invalid_records_message;
+use creditscore_core::shap::ShapForest;
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyList, PyString};
@@ -24,6 +25,8 @@ const MAX_INVALID_ROWS_LISTED: usize = 100;
 struct Bundle {
     bundle: creditscore_core::Bundle,
     compiled: Option<FlatForest>,
+    /// TreeSHAP path data, as the CLI, the npm package and the service hold: the same SHAP bits.
+    shap: ShapForest,
 }
 
 /// One input column: a float64 array (NaN = missing), or Python values taken as JSON values.
@@ -231,7 +234,7 @@ impl Bundle {
             // As `creditscore predict --explain --reasons N [--reasons-for all]`: exact TreeSHAP.
             let want_reasons = reasons.n > 0 && (prediction == 1 || reasons.all_rows);
             if explain || want_reasons {
-                self.bundle.shap_values(record, &mut phi);
+                self.bundle.shap_values_compiled(Some(&self.shap), record, &mut phi);
             }
             if explain {
                 out.shap.extend_from_slice(&phi);
@@ -284,7 +287,8 @@ impl Bundle {
         match creditscore_core::Bundle::from_bytes(data) {
             Ok(bundle) => {
                 let compiled = bundle.ensemble.flatten();
-                Ok(Bundle { bundle, compiled })
+                let shap = ShapForest::new(&bundle.ensemble);
+                Ok(Bundle { bundle, compiled, shap })
             }
             Err(e) => {
                 let class = errors_module(py)?.getattr("BundleError")?;
