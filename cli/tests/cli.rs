@@ -351,3 +351,35 @@ fn predict_gives_score_points_and_reason_codes() {
     assert_eq!(csv_lines[2][4..], codes[..]);
     assert_eq!(csv_lines[2][3].parse::<f64>().unwrap(), lines[1]["score"].as_f64().unwrap());
 }
+
+/// `drift --since T1 --until T0` with T1 >= T0 is an empty window: a usage error (exit 2) naming
+/// both bounds, not a report of "no record".
+#[test]
+fn drift_rejects_an_empty_time_window() {
+    let dir = scratch("drift-window");
+    let logs = dir.join("logs.ndjson");
+    std::fs::write(&logs, "{\"ts\":\"2026-11-28T10:00:00Z\",\"request_id\":\"a\",\"record_index\":0}\n")
+        .unwrap();
+    let bundle = repo().join("models/default.csb");
+    let out = dir.join("report");
+    for (since, until) in [("2026-11-29", "2026-11-28"), ("2026-11-28T10:00:00Z", "2026-11-28T10:00:00Z")] {
+        let err = fails(
+            &[
+                "drift",
+                "--bundle",
+                bundle.to_str().unwrap(),
+                "--logs",
+                logs.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--since",
+                since,
+                "--until",
+                until,
+            ],
+            2,
+        );
+        assert!(err.contains("is not before --until"), "{err}");
+        assert!(!out.exists(), "no report is written");
+    }
+}

@@ -193,6 +193,16 @@ struct LogStats {
 
 pub fn run(args: Args) -> Result<Ending, CliError> {
     let cfg = config(&args)?;
+    // An empty window is a mistake in the command, not "no record" (GET /logs answers 422 too).
+    if let (Some(since), Some(until)) = (args.since, args.until)
+        && since >= until
+    {
+        return Err(CliError::Usage(format!(
+            "--since {} is not before --until {}: the window [since, until) is empty",
+            format_ts(since),
+            format_ts(until)
+        )));
+    }
     let bundle = crate::input::load_bundle(&args.bundle)?;
     let mut refs = reference::load(&bundle, args.reference.as_deref())?;
     if let Some(names) = &args.features {

@@ -303,18 +303,12 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         }
         _ => return None,
     };
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    // chrono checks the calendar: 2026-02-30 is not a date (it must not become March 2nd).
+    let midnight = chrono::NaiveDate::from_ymd_opt(year as i32, month as u32, day as u32)?
+        .and_hms_opt(0, 0, 0)?
+        .and_utc()
+        .timestamp();
+    Some(midnight + hour * 3600 + minute * 60 + second - offset)
 }
 
 #[cfg(test)]
@@ -381,6 +375,11 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-11-27T01:02:03.123456Z"), Some(1_795_741_323));
         assert_eq!(parse_rfc3339("2026-11-27T02:02:03+01:00"), Some(1_795_741_323));
         assert_eq!(parse_rfc3339("2026-13-27T01:02:03Z"), None);
+        // Impossible calendar days are unreadable, not the next month's (Python's datetime agrees).
+        assert_eq!(parse_rfc3339("2026-02-30T08:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2026-04-31T08:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2028-02-29T00:00:00Z"), Some(1_835_395_200));
+        assert_eq!(parse_rfc3339("2026-02-29T00:00:00Z"), None);
         assert_eq!(parse_rfc3339("yesterday"), None);
     }
 }
