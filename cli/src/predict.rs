@@ -20,10 +20,11 @@ pub struct Args {
     /// Model bundle (.csb).
     #[arg(long)]
     bundle: PathBuf,
-    /// Rows to score: CSV with a header of field names (empty cell = missing), or JSONL.
+    /// Rows to score: JSONL (one JSON object per line) when the name ends in .jsonl or .ndjson
+    /// (any case), otherwise CSV with a header of field names (empty cell = missing).
     #[arg(long)]
     input: PathBuf,
-    /// Where to write scores: CSV, or JSONL when the name ends in .jsonl.
+    /// Where to write scores: JSONL when the name ends in .jsonl or .ndjson, otherwise CSV.
     #[arg(long)]
     out: PathBuf,
     /// Add one SHAP column per model feature (model order), then shap_bias.
