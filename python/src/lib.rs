@@ -25,8 +25,9 @@ const MAX_INVALID_ROWS_LISTED: usize = 100;
 struct Bundle {
     bundle: creditscore_core::Bundle,
     compiled: Option<FlatForest>,
-    /// TreeSHAP path data, as the CLI, the npm package and the service hold: the same SHAP bits.
-    shap: ShapForest,
+    /// TreeSHAP path data, as the CLI, the npm package and the service hold (the same SHAP bits);
+    /// built on the first call that explains, so loading a bundle only to score stays cheap.
+    shap: std::sync::OnceLock<ShapForest>,
 }
 
 /// One input column: a float64 array (NaN = missing), or Python values taken as JSON values.
@@ -234,7 +235,8 @@ impl Bundle {
             // As `creditscore predict --explain --reasons N [--reasons-for all]`: exact TreeSHAP.
             let want_reasons = reasons.n > 0 && (prediction == 1 || reasons.all_rows);
             if explain || want_reasons {
-                self.bundle.shap_values_compiled(Some(&self.shap), record, &mut phi);
+                let forest = self.shap.get_or_init(|| ShapForest::new(&self.bundle.ensemble));
+                self.bundle.shap_values_compiled(Some(forest), record, &mut phi);
             }
             if explain {
                 out.shap.extend_from_slice(&phi);
@@ -287,8 +289,7 @@ impl Bundle {
         match creditscore_core::Bundle::from_bytes(data) {
             Ok(bundle) => {
                 let compiled = bundle.ensemble.flatten();
-                let shap = ShapForest::new(&bundle.ensemble);
-                Ok(Bundle { bundle, compiled, shap })
+                Ok(Bundle { bundle, compiled, shap: std::sync::OnceLock::new() })
             }
             Err(e) => {
                 let class = errors_module(py)?.getattr("BundleError")?;

@@ -656,15 +656,7 @@ fn overlaid_histogram(name: &str, bins: &[creditscore_core::drift::numeric::Hist
         esc(name)
     );
     axes(&mut svg, w, hgt, ml, mb, mt, mr);
-    let _ = write!(
-        svg,
-        "<text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{:.0}%</text><text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">0</text>",
-        ml - 4.0,
-        mt + 8.0,
-        max * 100.0,
-        ml - 4.0,
-        hgt - mb
-    );
+    share_scale(&mut svg, max, hgt, ml, mb, mt);
     for (color, current) in [(REF_COLOR, false), (CUR_COLOR, true)] {
         for (i, b) in bins.iter().enumerate() {
             let v = if current { b.current_share } else { b.reference_share };
@@ -698,6 +690,20 @@ fn overlaid_histogram(name: &str, bins: &[creditscore_core::drift::numeric::Hist
     svg
 }
 
+/// The share axis's two labels: `max` (a share in [0, 1], as a percentage) at the top, 0 at the
+/// bottom.
+fn share_scale(svg: &mut String, max: f64, hgt: f64, ml: f64, mb: f64, mt: f64) {
+    let _ = write!(
+        svg,
+        "<text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{:.0}%</text><text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">0</text>",
+        ml - 4.0,
+        mt + 8.0,
+        max * 100.0,
+        ml - 4.0,
+        hgt - mb
+    );
+}
+
 fn axes(svg: &mut String, w: f64, h: f64, ml: f64, mb: f64, mt: f64, mr: f64) {
     let _ = write!(
         svg,
@@ -728,15 +734,7 @@ fn bar_chart(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{hgt}\" viewBox=\"0 0 {w} {hgt}\" role=\"img\" aria-label=\"shares per bin\">"
     );
     axes(&mut svg, w, hgt, ml, mb, mt, mr);
-    let _ = write!(
-        svg,
-        "<text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{:.0}%</text><text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">0</text>",
-        ml - 4.0,
-        mt + 8.0,
-        max * 100.0,
-        ml - 4.0,
-        hgt - mb
-    );
+    share_scale(&mut svg, max, hgt, ml, mb, mt);
     for (i, label) in labels.iter().enumerate() {
         let x = ml + i as f64 * slot + slot * 0.1;
         for (k, (vals, color)) in [(reference, REF_COLOR), (current, CUR_COLOR)].into_iter().enumerate() {
