@@ -69,8 +69,10 @@ def main() -> None:
         return
     # One scoring thread per worker process: the workers are the parallelism.
     with (
+        # ":0": the scheduler's HTTP server (dashboard, /health) on a free port. With None it still
+        # serves /health on Dask's default :8787, the port `make serve` uses for the worker.
         LocalCluster(
-            n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster),
     ):
