@@ -5,8 +5,8 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use creditscore_core::Bundle;
 use creditscore_core::predict::Score;
+use creditscore_core::{Bundle, CompiledModel};
 
 use crate::error::CliError;
 use crate::input::{CHUNK_ROWS, Threads, Validation, for_each_record};
@@ -49,7 +49,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
     // layout a server builds once after loading (the worker, the page).
     let (load, loads) = median_time(budget / 4, || Bundle::from_bytes(black_box(&bytes)).is_ok());
     let (compile, compiles) = median_time(budget / 4, || bundle.ensemble.flatten().is_some());
-    let compiled = bundle.ensemble.flatten();
+    let model = CompiledModel::new(bundle);
+    let (bundle, compiled) = (model.bundle(), model.flat_forest());
 
     let nf = bundle.ensemble.num_features;
     let mut features: Vec<f64> = Vec::new();
@@ -76,7 +77,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     // compiled once, as the service and the wasm package do).
     let single = measure(budget, rows, || {
         for row in features.chunks_exact(nf.max(1)) {
-            let raw = match &compiled {
+            let raw = match compiled {
                 Some(flat) => flat.raw_score(black_box(row)),
                 None => ensemble.raw_score(black_box(row)),
             };
@@ -100,7 +101,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         use rayon::prelude::*;
         pool.install(|| {
             features.par_chunks(CHUNK_ROWS * nf.max(1)).zip(outs.par_iter_mut()).for_each(|(chunk, out)| {
-                bundle.score_rows_compiled(compiled.as_ref(), black_box(chunk), out);
+                model.score_rows(black_box(chunk), out);
             });
         });
     });
@@ -109,11 +110,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
     // package's `explain` compute it (SHAP values only; no names or sorting).
     // With the path data precomputed once (as `predict --explain`, the endpoint and the npm
     // package do).
-    let shap = creditscore_core::shap::ShapForest::new(ensemble);
+    let shap = model.shap_forest();
     let mut phi = Vec::new();
     let explain = measure(budget, rows, || {
         for row in features.chunks_exact(nf.max(1)) {
-            creditscore_core::shap::tree_shap_compiled(ensemble, Some(&shap), black_box(row), &mut phi);
+            creditscore_core::shap::tree_shap_compiled(ensemble, Some(shap), black_box(row), &mut phi);
             sink += phi[0];
         }
     });

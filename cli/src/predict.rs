@@ -2,11 +2,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use creditscore_core::ensemble::FlatForest;
 use creditscore_core::predict::valid_threshold;
 use creditscore_core::schema::FieldIssue;
-use creditscore_core::shap::ShapForest;
-use creditscore_core::{Bundle, ValidRecord};
+use creditscore_core::{Bundle, CompiledModel, ValidRecord};
 
 use crate::error::CliError;
 use crate::input::{
@@ -58,7 +56,8 @@ enum ReasonsFor {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let bundle = load_bundle(&args.bundle)?;
+    let model = CompiledModel::new(load_bundle(&args.bundle)?);
+    let bundle = model.bundle();
     let threshold = args.threshold.unwrap_or(bundle.threshold);
     if !valid_threshold(threshold) {
         return Err(CliError::Usage(format!("--threshold {threshold} is not in [0, 1]")));
@@ -67,9 +66,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let format = Format::of(&args.out);
     let mut out = AtomicOutput::create(&args.out)?;
     let writer = ScoreWriter {
-        bundle: &bundle,
-        compiled: bundle.ensemble.flatten(),
-        shap: (args.explain || args.reasons > 0).then(|| ShapForest::new(&bundle.ensemble)),
+        model: &model,
         format,
         explain: args.explain,
         threshold,
@@ -127,12 +124,10 @@ struct ScoredChunk {
 }
 
 struct ScoreWriter<'b> {
-    bundle: &'b Bundle,
-    /// The model compiled once for every chunk.
-    compiled: Option<FlatForest>,
-    /// TreeSHAP path data, when explaining or giving reasons (the npm package and the endpoint
-    /// use the same, so all give the same bits).
-    shap: Option<ShapForest>,
+    /// The model compiled once for every chunk (its TreeSHAP path data built by the first row
+    /// explained or given reasons; the npm package and the endpoint use the same, so all give
+    /// the same bits).
+    model: &'b CompiledModel,
     format: Format,
     explain: bool,
     threshold: f64,
@@ -151,7 +146,7 @@ impl ScoreWriter<'_> {
             csv.cell(name)?;
         }
         if self.explain {
-            for name in &self.bundle.schema.model_features {
+            for name in &self.model.bundle().schema.model_features {
                 csv.cell(&format!("shap_{name}"))?;
             }
             csv.cell("shap_bias")?;
@@ -169,7 +164,11 @@ impl ScoreWriter<'_> {
         let mut done = ScoredChunk { last_row: 0, invalid: Vec::new(), text: Vec::new() };
         layout.for_each_in(chunk, |row, record| {
             done.last_row = row;
-            match self.unknown.apply(&self.bundle.schema, record).validate(&self.bundle.schema) {
+            match self
+                .unknown
+                .apply(&self.model.bundle().schema, record)
+                .validate(&self.model.bundle().schema)
+            {
                 Ok(v) => valid.push(v),
                 Err(issues) => done.invalid.push((row, issues)),
             }
@@ -183,18 +182,18 @@ impl ScoreWriter<'_> {
 
     fn write_chunk(&self, out: &mut impl Write, records: &[ValidRecord]) -> std::io::Result<()> {
         let mut phi = Vec::new();
-        let scores = self.bundle.score_records(self.compiled.as_ref(), records);
+        let scores = self.model.score_records(records);
         // CSV rows of the chunk, quoted by the csv crate, then written out at once.
         let mut csv = CsvOut::new(Vec::with_capacity(if self.format == Format::Csv { 1 << 16 } else { 0 }));
         for (record, score) in records.iter().zip(&scores) {
             let prediction = Bundle::decide(score.probability, self.threshold);
-            let points = self.bundle.points(score.probability);
+            let points = self.model.bundle().points(score.probability);
             let want_reasons = self.reasons > 0 && (prediction == 1 || self.reasons_for == ReasonsFor::All);
             if self.explain || want_reasons {
-                self.bundle.shap_values_compiled(self.shap.as_ref(), record, &mut phi);
+                self.model.shap_values(record, &mut phi);
             }
             let reasons = if want_reasons {
-                self.bundle.reasons_from_shap(record, &phi, self.reasons)
+                self.model.bundle().reasons_from_shap(record, &phi, self.reasons)
             } else {
                 Vec::new()
             };
@@ -230,7 +229,7 @@ impl ScoreWriter<'_> {
                         line["warnings"] = serde_json::to_value(&record.warnings).unwrap_or_default();
                     }
                     if self.explain {
-                        let names = self.bundle.schema.model_features.iter().map(String::as_str);
+                        let names = self.model.bundle().schema.model_features.iter().map(String::as_str);
                         for (name, v) in names.chain(["bias"]).zip(&phi) {
                             line[format!("shap_{name}")] = serde_json::json!(v);
                         }

@@ -26,6 +26,7 @@ pub mod ensemble;
 
 pub use ensemble::{Arithmetic, Ensemble, EnsembleError, Link, MissingType, Node, Split, Tree};
 pub mod bundle;
+pub mod compiled;
 pub mod drift;
 pub mod import;
 pub mod predict;
@@ -40,6 +41,7 @@ pub mod time;
 pub mod test_support;
 
 pub use bundle::{Bundle, BundleError, Metadata};
+pub use compiled::CompiledModel;
 pub use predict::{Contribution, Explanation, FeatureValue, Score};
 pub use reasons::{DEFAULT_REASONS, Reason};
 pub use schema::{FieldIssue, RawValue, Schema, ValidRecord, Warning};

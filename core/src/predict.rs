@@ -5,9 +5,7 @@ use alloc::vec::Vec;
 use serde::Serialize;
 
 use crate::bundle::Bundle;
-use crate::ensemble::FlatForest;
 use crate::schema::{InputKind, ValidRecord};
-use crate::shap::ShapForest;
 
 /// The model's output for one record.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -65,48 +63,23 @@ pub fn valid_threshold(threshold: f64) -> bool {
 }
 
 impl Bundle {
-    /// Scores one record validated by this bundle's schema (its `features` in model order).
+    /// Scores one record validated by this bundle's schema (its `features` in model order) by
+    /// walking the trees: the reference path. Adapters score with [`crate::CompiledModel`].
     pub fn score(&self, record: &ValidRecord) -> Score {
-        self.score_compiled(None, record)
-    }
-
-    /// [`Bundle::score`] with the model compiled once by the caller (see
-    /// [`Bundle::score_rows_compiled`]): the trees are walked without branches, eight at a time.
-    pub fn score_compiled(&self, compiled: Option<&FlatForest>, record: &ValidRecord) -> Score {
-        let raw_score = match compiled {
-            Some(flat) => flat.raw_score(&record.features),
-            None => self.ensemble.raw_score(&record.features),
-        };
-        Score { raw_score, probability: self.ensemble.probability(raw_score) }
+        self.score_of(self.ensemble.raw_score(&record.features))
     }
 
     /// Scores many feature rows (row-major, model order) at once; same bits as [`Bundle::score`].
     pub fn score_rows(&self, rows: &[f64], out: &mut Vec<Score>) {
-        self.score_rows_compiled(None, rows, out);
-    }
-
-    /// [`Bundle::score_rows`] with the model compiled once by the caller ([`Ensemble::flatten`]
-    /// of this bundle's ensemble), for a server, a page or a file scored chunk after chunk.
-    ///
-    /// [`Ensemble::flatten`]: crate::Ensemble::flatten
-    pub fn score_rows_compiled(&self, compiled: Option<&FlatForest>, rows: &[f64], out: &mut Vec<Score>) {
         let mut raw = Vec::new();
-        match compiled {
-            Some(flat) => flat.raw_scores(rows, &mut raw),
-            None => self.ensemble.raw_scores(rows, &mut raw),
-        }
+        self.ensemble.raw_scores(rows, &mut raw);
         out.clear();
-        out.extend(
-            raw.into_iter().map(|r| Score { raw_score: r, probability: self.ensemble.probability(r) }),
-        );
+        out.extend(raw.into_iter().map(|r| self.score_of(r)));
     }
 
-    /// Validated records scored together (see [`Bundle::score_rows_compiled`]), one score each.
-    pub fn score_records(&self, compiled: Option<&FlatForest>, records: &[ValidRecord]) -> Vec<Score> {
-        let rows: Vec<f64> = records.iter().flat_map(|r| r.features.iter().copied()).collect();
-        let mut scores = Vec::with_capacity(records.len());
-        self.score_rows_compiled(compiled, &rows, &mut scores);
-        scores
+    /// A raw score with its probability through the model's link.
+    pub(crate) fn score_of(&self, raw_score: f64) -> Score {
+        Score { raw_score, probability: self.ensemble.probability(raw_score) }
     }
 
     /// 1 = predicted default = refuse, when probability >= threshold.
@@ -114,36 +87,24 @@ impl Bundle {
         u8::from(probability >= threshold)
     }
 
-    /// Raw SHAP values: one per model feature, then the bias.
+    /// Raw SHAP values by walking the trees (the reference path; adapters use
+    /// [`crate::CompiledModel::shap_values`]): one per model feature, then the bias.
     pub fn shap_values(&self, record: &ValidRecord, out: &mut Vec<f64>) {
-        self.shap_values_compiled(None, record, out);
-    }
-
-    /// [`Bundle::shap_values`] with the path data precomputed once by the caller
-    /// ([`ShapForest::new`] of this bundle's ensemble), for a server, a page or a file explained
-    /// record after record. Every adapter that explains holds one, so that they all give the
-    /// same bits (the precomputed form rounds differently from the walk, within a few ulps).
-    ///
-    /// [`ShapForest::new`]: crate::shap::ShapForest::new
-    pub fn shap_values_compiled(
-        &self,
-        forest: Option<&ShapForest>,
-        record: &ValidRecord,
-        out: &mut Vec<f64>,
-    ) {
-        crate::shap::tree_shap_compiled(&self.ensemble, forest, &record.features, out);
+        crate::shap::tree_shap(&self.ensemble, &record.features, out);
     }
 
     /// Scores one record and attributes its raw score to the model features (see
-    /// [`Explanation`]); contributions sorted by decreasing |contribution|.
+    /// [`Explanation`]); contributions sorted by decreasing |contribution|. Walks the trees (the
+    /// reference path); adapters use [`crate::CompiledModel::explain`].
     pub fn explain(&self, record: &ValidRecord) -> Explanation {
-        self.explain_compiled(None, record)
+        let mut phi = Vec::new();
+        self.shap_values(record, &mut phi);
+        self.explanation_from_shap(record, &phi)
     }
 
-    /// [`Bundle::explain`] with precomputed path data (see [`Bundle::shap_values_compiled`]).
-    pub fn explain_compiled(&self, forest: Option<&ShapForest>, record: &ValidRecord) -> Explanation {
-        let mut phi = Vec::new();
-        self.shap_values_compiled(forest, record, &mut phi);
+    /// The [`Explanation`] of `record` from its SHAP values `phi` (one per model feature, then
+    /// the bias); the score is the tree walk's.
+    pub(crate) fn explanation_from_shap(&self, record: &ValidRecord, phi: &[f64]) -> Explanation {
         let score = self.score(record);
         let n = self.ensemble.num_features;
         let mut contributions: Vec<Contribution> = self
@@ -204,7 +165,7 @@ mod tests {
         assert_eq!(serde_json::to_value(&e.contributions[1].value).unwrap(), serde_json::json!("b"));
         let rows: Vec<f64> = (0..100).flat_map(|i| [i as f64 / 100.0, (i % 3) as f64]).collect();
         let (mut batch, mut single) = (Vec::new(), Vec::new());
-        b.score_rows_compiled(b.ensemble.flatten().as_ref(), &rows, &mut batch);
+        crate::CompiledModel::new(b.clone()).score_rows(&rows, &mut batch);
         b.score_rows(&rows, &mut single);
         assert_eq!(batch, single, "the compiled batch path gives the same bits");
         assert_eq!(crate::Bundle::decide(0.5, 0.5), 1);

@@ -15,7 +15,6 @@ use serde::Serialize;
 use crate::bundle::{Bundle, ReferenceDistribution};
 use crate::predict::FeatureValue;
 use crate::schema::{DerivedOp, InputKind, ValidRecord};
-use crate::shap::ShapForest;
 
 /// Reasons given for a refused application when the caller does not ask for a number.
 pub const DEFAULT_REASONS: usize = 4;
@@ -64,23 +63,15 @@ pub struct ReasonInput {
 }
 
 impl Bundle {
-    /// The top `n` reasons of `record`, computing its SHAP values (see [`Bundle::reasons_from_shap`]).
+    /// The top `n` reasons of `record`, computing its SHAP values by walking the trees (the
+    /// reference path; adapters use [`crate::CompiledModel::reasons`]); see
+    /// [`Bundle::reasons_from_shap`].
     pub fn reasons(&self, record: &ValidRecord, n: usize) -> Vec<Reason> {
-        self.reasons_compiled(None, record, n)
-    }
-
-    /// [`Bundle::reasons`] with precomputed path data (see [`Bundle::shap_values_compiled`]).
-    pub fn reasons_compiled(
-        &self,
-        forest: Option<&ShapForest>,
-        record: &ValidRecord,
-        n: usize,
-    ) -> Vec<Reason> {
         if n == 0 {
             return Vec::new();
         }
         let mut phi = Vec::new();
-        self.shap_values_compiled(forest, record, &mut phi);
+        self.shap_values(record, &mut phi);
         self.reasons_from_shap(record, &phi, n)
     }
 

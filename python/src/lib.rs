@@ -4,12 +4,11 @@
 //! the CLI and the HTTP API (so the same bits, issue codes and paths).
 use std::path::PathBuf;
 
-use creditscore_core::ensemble::FlatForest;
+use creditscore_core::CompiledModel;
 use creditscore_core::import::{self, BundleSpec, ImportOptions, Library};
 use creditscore_core::predict::valid_threshold;
 use creditscore_core::schema::{FieldIssue, InputKind, RawValue, Schema, ValidRecord};
 use creditscore_core::service::invalid_records_message;
-use creditscore_core::shap::ShapForest;
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyList, PyString};
@@ -23,11 +22,10 @@ const MAX_INVALID_ROWS_LISTED: usize = 100;
 /// A loaded model bundle, compiled once for batch scoring.
 #[pyclass(frozen, module = "creditscore._native")]
 struct Bundle {
-    bundle: creditscore_core::Bundle,
-    compiled: Option<FlatForest>,
-    /// TreeSHAP path data, as the CLI, the npm package and the service hold (the same SHAP bits);
-    /// built on the first call that explains, so loading a bundle only to score stays cheap.
-    shap: std::sync::OnceLock<ShapForest>,
+    /// The bundle with its compiled trees; its TreeSHAP path data (as the CLI, the npm package
+    /// and the service hold: the same SHAP bits) is built on the first call that explains, so
+    /// loading a bundle only to score stays cheap.
+    model: CompiledModel,
 }
 
 /// One input column: a float64 array (NaN = missing), or Python values taken as JSON values.
@@ -214,36 +212,35 @@ impl Bundle {
         explain: bool,
     ) -> Chunk {
         let mut out = Chunk::default();
-        let valid = match validate_rows(&self.bundle.schema, names, columns, rows.clone()) {
+        let valid = match validate_rows(&self.model.bundle().schema, names, columns, rows.clone()) {
             Ok(valid) => valid,
             Err(invalid) => {
                 out.invalid = invalid;
                 return out;
             }
         };
-        let scores = self.bundle.score_records(self.compiled.as_ref(), &valid);
+        let scores = self.model.score_records(&valid);
         let mut phi = Vec::new();
         for ((score, record), row) in scores.into_iter().zip(&valid).zip(rows) {
             let prediction = creditscore_core::Bundle::decide(score.probability, threshold);
             out.raw_score.push(score.raw_score);
             out.probability.push(score.probability);
             out.prediction.push(prediction);
-            out.points.push(self.bundle.points(score.probability));
+            out.points.push(self.model.bundle().points(score.probability));
             for w in &record.warnings {
                 out.warnings.push((row, w.field.clone(), code_name(&w.code), w.message.clone()));
             }
             // As `creditscore predict --explain --reasons N [--reasons-for all]`: exact TreeSHAP.
             let want_reasons = reasons.n > 0 && (prediction == 1 || reasons.all_rows);
             if explain || want_reasons {
-                let forest = self.shap.get_or_init(|| ShapForest::new(&self.bundle.ensemble));
-                self.bundle.shap_values_compiled(Some(forest), record, &mut phi);
+                self.model.shap_values(record, &mut phi);
             }
             if explain {
                 out.shap.extend_from_slice(&phi);
             }
             if want_reasons {
                 for (rank, r) in
-                    self.bundle.reasons_from_shap(record, &phi, reasons.n).into_iter().enumerate()
+                    self.model.bundle().reasons_from_shap(record, &phi, reasons.n).into_iter().enumerate()
                 {
                     out.reasons.push((row, rank + 1, r.code, r.feature, r.contribution, r.sentence));
                 }
@@ -287,10 +284,7 @@ impl Bundle {
     #[staticmethod]
     fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
         match creditscore_core::Bundle::from_bytes(data) {
-            Ok(bundle) => {
-                let compiled = bundle.ensemble.flatten();
-                Ok(Bundle { bundle, compiled, shap: std::sync::OnceLock::new() })
-            }
+            Ok(bundle) => Ok(Bundle { model: CompiledModel::new(bundle) }),
             Err(e) => {
                 let class = errors_module(py)?.getattr("BundleError")?;
                 Err(PyErr::from_value(class.call1(("model_unavailable", e.to_string()))?))
@@ -301,41 +295,41 @@ impl Bundle {
     /// The bundle's decision threshold (prediction = 1 when probability >= threshold).
     #[getter]
     fn threshold(&self) -> f64 {
-        self.bundle.threshold
+        self.model.bundle().threshold
     }
 
     #[getter]
     fn name(&self) -> String {
-        self.bundle.meta.name.clone()
+        self.model.bundle().meta.name.clone()
     }
 
     #[getter]
     fn version(&self) -> String {
-        self.bundle.meta.version.clone()
+        self.model.bundle().meta.version.clone()
     }
 
     /// The client id field (scored records may carry it; it is not a model input).
     #[getter]
     fn id_field(&self) -> String {
-        self.bundle.schema.id_field.clone()
+        self.model.bundle().schema.id_field.clone()
     }
 
     /// Input fields as (name, kind) with kind "numeric" or "categorical", in schema order.
     #[getter]
     fn inputs(&self) -> Vec<(String, &'static str)> {
-        input_kinds(&self.bundle.schema)
+        input_kinds(&self.model.bundle().schema)
     }
 
     /// Model features in model order.
     #[getter]
     fn model_features(&self) -> Vec<String> {
-        self.bundle.schema.model_features.clone()
+        self.model.bundle().schema.model_features.clone()
     }
 
     /// The bundle's schema (to compute its model feature matrix).
     #[getter]
     fn schema(&self) -> PySchema {
-        PySchema { schema: self.bundle.schema.clone() }
+        PySchema { schema: self.model.bundle().schema.clone() }
     }
 
     /// Validates and scores `n_rows` rows given as columns: `columns[j]` holds field `names[j]`,
@@ -359,9 +353,11 @@ impl Bundle {
         reasons_for_all: bool,
         explain: bool,
     ) -> PyResult<Scored<'py>> {
-        let reasons =
-            Reasons { n: reasons.min(self.bundle.schema.num_model_features()), all_rows: reasons_for_all };
-        let threshold = threshold.unwrap_or(self.bundle.threshold);
+        let reasons = Reasons {
+            n: reasons.min(self.model.bundle().schema.num_model_features()),
+            all_rows: reasons_for_all,
+        };
+        let threshold = threshold.unwrap_or(self.model.bundle().threshold);
         if !valid_threshold(threshold) {
             return Err(PyValueError::new_err(format!("threshold {threshold} is not in [0, 1]")));
         }

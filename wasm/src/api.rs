@@ -5,12 +5,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use creditscore_core::ensemble::FlatForest;
 use creditscore_core::predict::{Contribution, Explanation, Score, valid_threshold};
 use creditscore_core::reasons::{Reason, reasons_wanted};
 use creditscore_core::schema::{FieldIssue, IssueCode, RawValue};
-use creditscore_core::shap::ShapForest;
-use creditscore_core::{Bundle, BundleError, ValidRecord, Warning};
+use creditscore_core::{Bundle, BundleError, CompiledModel, ValidRecord, Warning};
 use serde::Serialize;
 
 /// Path prefix of a single record's fields, as in the HTTP body `{"data": record}`.
@@ -89,8 +87,7 @@ pub struct Prediction {
 
 impl Prediction {
     fn new(
-        bundle: &Bundle,
-        shap: &ShapForest,
+        model: &CompiledModel,
         record: ValidRecord,
         score: Score,
         threshold: f64,
@@ -101,11 +98,11 @@ impl Prediction {
         Prediction {
             sk_id_curr: record.id,
             probability: score.probability,
-            score: bundle.points(score.probability),
+            score: model.bundle().points(score.probability),
             prediction,
             raw_score: score.raw_score,
             threshold,
-            reasons: (n > 0).then(|| bundle.reasons_compiled(Some(shap), &record, n)),
+            reasons: (n > 0).then(|| model.reasons(&record, n)),
             warnings: record.warnings,
         }
     }
@@ -153,23 +150,25 @@ pub struct ModelInfo<'a> {
 
 /// A loaded bundle and the operations of the package.
 pub struct Scorer {
-    pub bundle: Bundle,
-    /// The model compiled once, for every scoring call of the page or process.
-    compiled: Option<FlatForest>,
-    /// Its TreeSHAP path data, for every explanation and reason code.
-    shap: ShapForest,
+    /// The bundle with its compiled trees, for every call of the page or process (the TreeSHAP
+    /// path data is built on the first call that explains or gives reasons).
+    model: CompiledModel,
 }
 
 impl Scorer {
     pub fn from_bytes(bytes: &[u8]) -> Result<Scorer, ApiError> {
-        let bundle = Bundle::from_bytes(bytes).map_err(ApiError::InvalidBundle)?;
-        Ok(Scorer { compiled: bundle.ensemble.flatten(), shap: ShapForest::new(&bundle.ensemble), bundle })
+        CompiledModel::from_bytes(bytes).map(|model| Scorer { model }).map_err(ApiError::InvalidBundle)
+    }
+
+    /// The loaded bundle.
+    pub fn bundle(&self) -> &Bundle {
+        self.model.bundle()
     }
 
     /// The decision threshold to use: the bundle's when none is given.
     pub fn threshold(&self, requested: Option<f64>) -> Result<f64, ApiError> {
         match requested {
-            None => Ok(self.bundle.threshold),
+            None => Ok(self.bundle().threshold),
             Some(t) if valid_threshold(t) => Ok(t),
             Some(t) => Err(ApiError::Validation(vec![FieldIssue {
                 path: "threshold".into(),
@@ -185,14 +184,14 @@ impl Scorer {
     where
         I: IntoIterator<Item = (&'a str, RawValue<'a>)>,
     {
-        self.bundle.schema.validate(fields, prefix)
+        self.bundle().schema.validate(fields, prefix)
     }
 
     /// `reasons`: how many reason codes for every record; `None` = the default (4 for a
     /// refused record, none for an accepted one), as the HTTP API's `?reasons=N`.
     pub fn predict(&self, record: ValidRecord, threshold: f64, reasons: Option<usize>) -> Prediction {
-        let score = self.bundle.score_compiled(self.compiled.as_ref(), &record);
-        Prediction::new(&self.bundle, &self.shap, record, score, threshold, reasons)
+        let score = self.model.score(&record);
+        Prediction::new(&self.model, record, score, threshold, reasons)
     }
 
     /// Scores validated records together (trees walked over blocks of rows; same bits as one
@@ -203,19 +202,17 @@ impl Scorer {
         threshold: f64,
         reasons: Option<usize>,
     ) -> Vec<Prediction> {
-        let scores = self.bundle.score_records(self.compiled.as_ref(), &records);
+        let scores = self.model.score_records(&records);
         records
             .into_iter()
             .zip(scores)
-            .map(|(record, score)| {
-                Prediction::new(&self.bundle, &self.shap, record, score, threshold, reasons)
-            })
+            .map(|(record, score)| Prediction::new(&self.model, record, score, threshold, reasons))
             .collect()
     }
 
     /// A requested number of reason codes, checked like the HTTP API's `?reasons=N`.
     pub fn reasons(&self, requested: Option<f64>) -> Result<Option<usize>, ApiError> {
-        let max = self.bundle.schema.num_model_features();
+        let max = self.bundle().schema.num_model_features();
         match requested {
             None => Ok(None),
             Some(n) if n >= 0.0 && n <= max as f64 && n.fract() == 0.0 => Ok(Some(n as usize)),
@@ -229,12 +226,11 @@ impl Scorer {
     }
 
     pub fn explain(&self, record: ValidRecord, threshold: f64) -> RecordExplanation {
-        let Explanation { base_value, raw_score, probability, contributions } =
-            self.bundle.explain_compiled(Some(&self.shap), &record);
+        let Explanation { base_value, raw_score, probability, contributions } = self.model.explain(&record);
         RecordExplanation {
             sk_id_curr: record.id,
             probability,
-            score: self.bundle.points(probability),
+            score: self.bundle().points(probability),
             prediction: Bundle::decide(probability, threshold),
             threshold,
             raw_score,
@@ -252,7 +248,7 @@ impl Scorer {
     }
 
     pub fn info(&self) -> ModelInfo<'_> {
-        let b = &self.bundle;
+        let b = self.bundle();
         ModelInfo {
             name: &b.meta.name,
             version: &b.meta.version,

@@ -197,7 +197,7 @@ impl CreditScorer {
     /// The bundle's business-optimal decision threshold.
     #[wasm_bindgen(getter)]
     pub fn threshold(&self) -> f64 {
-        self.scorer.bundle.threshold
+        self.scorer.bundle().threshold
     }
 
     /// Name, version, sha256, source, metrics and threshold of the bundle.
@@ -271,7 +271,7 @@ impl CreditScorer {
         &self,
         #[wasm_bindgen(js_name = includeAll)] include_all: Option<bool>,
     ) -> Result<JsValue, JsValue> {
-        to_js(&features_document(&self.scorer.bundle, include_all.unwrap_or(false)))
+        to_js(&features_document(self.scorer.bundle(), include_all.unwrap_or(false)))
     }
 
     /// Checks a record without scoring it; never throws for a bad record.
@@ -307,7 +307,7 @@ impl CreditScorer {
             JsRecord::Fields(fields) => {
                 self.scorer.check(fields.iter().map(|(name, value)| (name.as_str(), value.raw())), prefix)
             }
-            JsRecord::NotAnObject(same_kind) => self.scorer.bundle.schema.validate_json(&same_kind, prefix),
+            JsRecord::NotAnObject(same_kind) => self.scorer.bundle().schema.validate_json(&same_kind, prefix),
         })
     }
 

@@ -25,11 +25,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::bundle::Bundle;
-use crate::ensemble::FlatForest;
+use crate::compiled::CompiledModel;
 use crate::predict::{Contribution, Explanation, valid_threshold};
 use crate::reasons::{DEFAULT_REASONS, Reason, reasons_wanted};
 use crate::schema::{FieldIssue, IssueCode, ValidRecord, Warning, truncate};
-use crate::shap::ShapForest;
 
 pub use crate::time::rfc3339_utc;
 pub use cors::CorsOrigins;
@@ -204,11 +203,8 @@ impl Outcome {
 
 /// The API over one model bundle.
 pub struct Service {
-    bundle: Result<Bundle, String>,
-    /// The model compiled once for the whole life of the service (see [`FlatForest`]).
-    compiled: Option<FlatForest>,
-    /// Its TreeSHAP path data, for /explain and reason codes.
-    shap: Option<ShapForest>,
+    /// The model, compiled once for the whole life of the service, or why it did not load.
+    model: Result<CompiledModel, String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -409,22 +405,18 @@ impl Service {
     pub fn new(bundle_bytes: &[u8]) -> Service {
         match Bundle::from_bytes(bundle_bytes) {
             Ok(bundle) => Service::from_bundle(bundle),
-            Err(e) => Service { bundle: Err(e.to_string()), compiled: None, shap: None },
+            Err(e) => Service { model: Err(e.to_string()) },
         }
     }
 
     /// A service over an already decoded (and checked) bundle; compiles its trees once.
     pub fn from_bundle(bundle: Bundle) -> Service {
-        Service {
-            compiled: bundle.ensemble.flatten(),
-            shap: Some(ShapForest::new(&bundle.ensemble)),
-            bundle: Ok(bundle),
-        }
+        Service { model: Ok(CompiledModel::new(bundle)) }
     }
 
     /// The bundle, or `None` when it could not be loaded (every scoring route then answers 503).
     pub fn bundle(&self) -> Option<&Bundle> {
-        self.bundle.as_ref().ok()
+        self.model.as_ref().ok().map(CompiledModel::bundle)
     }
 
     /// Answers one request: routes it (404 for an unknown path, 405 with `Allow` for a wrong
@@ -473,7 +465,7 @@ impl Service {
     }
 
     fn health(&self, settings: &Settings) -> Response {
-        match &self.bundle {
+        match self.model.as_ref().map(CompiledModel::bundle) {
             Ok(b) => json_response(
                 200,
                 &serde_json::json!({
@@ -494,15 +486,15 @@ impl Service {
         }
     }
 
-    fn model(&self) -> Result<&Bundle, ApiError> {
-        self.bundle.as_ref().map_err(|reason| {
+    fn model(&self) -> Result<&CompiledModel, ApiError> {
+        self.model.as_ref().map_err(|reason| {
             ApiError::new(ErrorCode::ModelUnavailable, format!("the model bundle cannot be loaded: {reason}"))
         })
     }
 
     fn features(&self, req: &Request<'_>) -> Response {
         let result = (|| {
-            let bundle = self.model()?;
+            let bundle = self.model()?.bundle();
             let params = query::parse(req.query, &["include_all"])?;
             let include_all = match params.get("include_all") {
                 None => false,
@@ -573,7 +565,8 @@ impl Service {
     }
 
     fn score_inner(&self, endpoint: Endpoint, req: &Request<'_>) -> Result<Scored, ApiError> {
-        let bundle = self.model()?;
+        let model = self.model()?;
+        let bundle = model.bundle();
         let body_len = req.declared_body_len.unwrap_or(0).max(req.body.len() as u64);
         if body_len > MAX_BODY_BYTES as u64 {
             return Err(ApiError::new(
@@ -625,15 +618,13 @@ impl Service {
         // Per record: the probability, and the explanation for /explain. Predictions are scored
         // together with the compiled model (same bits as one by one).
         let outcomes: Vec<(f64, Option<Explanation>)> = match endpoint {
-            Endpoint::Predict => bundle
-                .score_records(self.compiled.as_ref(), &valid)
-                .into_iter()
-                .map(|s| (s.probability, None))
-                .collect(),
+            Endpoint::Predict => {
+                model.score_records(&valid).into_iter().map(|s| (s.probability, None)).collect()
+            }
             Endpoint::Explain => valid
                 .iter()
                 .map(|r| {
-                    let e = bundle.explain_compiled(self.shap.as_ref(), r);
+                    let e = model.explain(r);
                     (e.probability, Some(e))
                 })
                 .collect(),
@@ -645,8 +636,7 @@ impl Service {
             let score = bundle.points(probability);
             let n_reasons = reasons_wanted(reasons_asked, prediction);
             // Refused records (or every record when asked): exact TreeSHAP, top positive.
-            let reasons: Option<Vec<Reason>> =
-                (n_reasons > 0).then(|| bundle.reasons_compiled(self.shap.as_ref(), &record, n_reasons));
+            let reasons: Option<Vec<Reason>> = (n_reasons > 0).then(|| model.reasons(&record, n_reasons));
             let mut item = Map::new();
             item.insert("sk_id_curr".into(), record.id.map_or(Value::Null, Value::from));
             item.insert("probability".into(), finite(probability));

@@ -17,7 +17,7 @@ fn scorer() -> Scorer {
 }
 
 fn json_record(s: &Scorer, v: serde_json::Value, prefix: &str) -> Result<ValidRecord, Vec<FieldIssue>> {
-    s.bundle.schema.validate_json(&v, prefix)
+    s.bundle().schema.validate_json(&v, prefix)
 }
 
 #[test]
@@ -25,14 +25,14 @@ fn predict_uses_core_score_and_decision() {
     let s = scorer();
     let rec =
         json_record(&s, serde_json::json!({"SK_ID_CURR": 7, "x": 0.2, "c": "b"}), SINGLE_PREFIX).unwrap();
-    let expected = s.bundle.score(&rec);
+    let expected = s.bundle().score(&rec);
     let p = s.predict(rec, s.threshold(None).unwrap(), None);
     assert_eq!(p.sk_id_curr, Some(7));
     assert_eq!(p.raw_score.to_bits(), expected.raw_score.to_bits());
     assert_eq!(p.probability.to_bits(), expected.probability.to_bits());
     assert_eq!(p.threshold, 0.4);
     assert_eq!(p.prediction, Bundle::decide(p.probability, 0.4));
-    assert_eq!(p.score.to_bits(), s.bundle.points(p.probability).to_bits());
+    assert_eq!(p.score.to_bits(), s.bundle().points(p.probability).to_bits());
     assert_eq!(p.reasons.is_some(), p.prediction == 1, "reasons by default only when refused");
 }
 
@@ -45,7 +45,7 @@ fn reasons_count_is_checked_like_the_api() {
         assert_eq!(s.reasons(Some(bad)).unwrap_err().code(), "validation_error", "{bad}");
     }
     let rec = json_record(&s, serde_json::json!({"SK_ID_CURR": 7, "x": 0.9}), SINGLE_PREFIX).unwrap();
-    let expected = s.bundle.reasons(&rec, 2);
+    let expected = s.bundle().reasons(&rec, 2);
     assert_eq!(s.predict(rec, 0.99, Some(2)).reasons, Some(expected));
 }
 
