@@ -1,6 +1,6 @@
 //! Reading bundles, schemas and records (CSV or JSONL), and validating records in bulk.
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use creditscore_core::schema::{FieldIssue, IssueCode, RawValue, Schema, ValidRecord};
@@ -26,6 +26,22 @@ pub fn load_schema(path: &Path) -> Result<Schema, CliError> {
     schema.resolve().map_err(|source| CliError::Schema { path: path.into(), source })?;
     Ok(schema)
 }
+
+/// The text of `input` with any byte-order mark handled: a UTF-8 BOM (written by PowerShell's
+/// `Out-File`, Excel's "CSV UTF-8" and many Windows tools) is dropped, UTF-16 text that starts
+/// with a BOM is transcoded to UTF-8, and text without a BOM passes through byte for byte
+/// (encoding_rs_io's BOM sniffing). Without this, a UTF-8 BOM made a JSONL file's first line
+/// "not a JSON record" and a log file's first record malformed.
+pub fn without_bom<R: Read>(input: R) -> encoding_rs_io::DecodeReaderBytes<R, Vec<u8>> {
+    encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .bom_sniffing(true)
+        .strip_bom(true)
+        .utf8_passthru(true)
+        .build(input)
+}
+
+/// A record file's text, as [`without_bom`] reads it.
+type Text = encoding_rs_io::DecodeReaderBytes<File, Vec<u8>>;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -106,8 +122,8 @@ pub struct Layout {
 }
 
 enum Source {
-    Csv(Box<csv::Reader<BufReader<File>>>),
-    Jsonl { reader: BufReader<File>, line_no: u64 },
+    Csv(Box<csv::Reader<BufReader<Text>>>),
+    Jsonl { reader: BufReader<Text>, line_no: u64 },
 }
 
 impl ChunkReader {
@@ -115,14 +131,15 @@ impl ChunkReader {
         let file = File::open(path).map_err(CliError::io(path))?;
         let (source, headers) = match Format::of(path) {
             Format::Csv => {
-                let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(BufReader::new(file));
+                let mut reader =
+                    csv::ReaderBuilder::new().flexible(false).from_reader(BufReader::new(without_bom(file)));
                 let headers = reader
                     .headers()
                     .map_err(|e| CliError::Parse { path: path.into(), line: 1, reason: e.to_string() })?
                     .clone();
                 (Source::Csv(Box::new(reader)), Some(headers))
             }
-            Format::Jsonl => (Source::Jsonl { reader: BufReader::new(file), line_no: 0 }, None),
+            Format::Jsonl => (Source::Jsonl { reader: BufReader::new(without_bom(file)), line_no: 0 }, None),
         };
         Ok(ChunkReader { layout: Layout { path: path.into(), headers }, source, rows: 0 })
     }

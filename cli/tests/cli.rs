@@ -383,3 +383,75 @@ fn drift_rejects_an_empty_time_window() {
         assert!(!out.exists(), "no report is written");
     }
 }
+
+/// Record files and logs with a byte-order mark (PowerShell's `Out-File`, Excel's "CSV UTF-8",
+/// UTF-16 exports) give the same scores as without it: the mark is not part of the first line
+/// (it made the first JSONL record "not a JSON record" and a log's first record malformed).
+#[test]
+fn byte_order_marks_are_not_data() {
+    let dir = scratch("bom");
+    let bundle = repo().join("models/default.csb");
+    let b = bundle.to_str().unwrap();
+    let clients = creditscore_core::test_support::readme_clients();
+    let jsonl: String = clients.iter().map(|c| format!("{c}\n")).collect();
+    let mut header: Vec<String> = clients[0].as_object().unwrap().keys().cloned().collect();
+    header.sort();
+    let cell = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut csv = format!("{}\r\n", header.join(","));
+    for c in &clients {
+        let cells: Vec<String> = header.iter().map(|h| cell(&c[h.as_str()])).collect();
+        csv.push_str(&format!("{}\r\n", cells.join(",")));
+    }
+    let utf16le: Vec<u8> =
+        [0xFF, 0xFE].into_iter().chain(csv.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let bom = |text: &str| [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat();
+    let cases: [(&str, Vec<u8>); 5] = [
+        ("plain.jsonl", jsonl.clone().into_bytes()),
+        ("bom.jsonl", bom(&jsonl)),
+        ("plain.csv", csv.clone().into_bytes()),
+        ("bom.csv", bom(&csv)),
+        ("utf16.csv", utf16le),
+    ];
+    let mut outputs = Vec::new();
+    for (name, bytes) in &cases {
+        let input = dir.join(name);
+        std::fs::write(&input, bytes).unwrap();
+        let out = dir.join(format!("{name}.out.csv"));
+        ok(&["predict", "--bundle", b, "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        outputs.push(std::fs::read_to_string(&out).unwrap());
+    }
+    assert_eq!(outputs[0].lines().count(), clients.len() + 1);
+    for (output, (name, _)) in outputs.iter().zip(&cases) {
+        assert_eq!(output, &outputs[0], "{name}");
+    }
+
+    // A log file with a UTF-8 BOM: every line is a usable record, as without the mark.
+    let record = r#"{"ts":"2026-11-27T01:00:00Z","request_id":"r","record_index":0,"endpoint":"/predict","model_version":"1","threshold":0.4,"source":"api","inputs":{"AMT_CREDIT":1000.5,"CODE_GENDER":"F"},"warnings":[],"probability":0.3,"prediction":0,"latency_us":120}"#;
+    let summary = |name: &str, bytes: Vec<u8>| {
+        let logs = dir.join(name);
+        std::fs::write(&logs, bytes).unwrap();
+        let out = dir.join(format!("{name}.report"));
+        common::run(&[
+            "drift",
+            "--bundle",
+            b,
+            "--logs",
+            logs.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let text = std::fs::read_to_string(out.join("drift_summary.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    };
+    let lines = format!("{record}\n{}\n", record.replace(r#""record_index":0"#, r#""record_index":1"#));
+    let with_bom = summary("bom.ndjson", bom(&lines));
+    let without = summary("plain.ndjson", lines.into_bytes());
+    let (with_bom, without) = (&with_bom["logs"], &without["logs"]);
+    assert_eq!(without["malformed_lines"], 0, "{without}");
+    assert_eq!(with_bom["malformed_lines"], 0, "{with_bom}");
+    assert_eq!(with_bom["records"], 2, "{with_bom}");
+}

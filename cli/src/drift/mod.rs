@@ -538,7 +538,7 @@ fn read_logs(
         };
         let reader = logs::decompressed(reader).map_err(CliError::io(&name))?;
         let file = name_files.then(|| name.display().to_string());
-        let mut lines = LineReader::new(BufReader::with_capacity(1 << 20, reader));
+        let mut lines = LineReader::new(BufReader::with_capacity(1 << 20, crate::input::without_bom(reader)));
         s.files += 1;
         let mut line_no = 0u64;
         loop {

@@ -88,7 +88,7 @@ fn clear_cells(cells: &mut Vec<String>, n: usize) -> &mut [String] {
 
 struct CsvRows {
     path: PathBuf,
-    reader: csv::Reader<std::fs::File>,
+    reader: csv::Reader<encoding_rs_io::DecodeReaderBytes<std::fs::File, Vec<u8>>>,
     record: csv::StringRecord,
     line: u64,
 }
@@ -96,11 +96,9 @@ struct CsvRows {
 impl CsvRows {
     /// The column names and the rows.
     fn open(path: &Path) -> Result<(Vec<String>, CsvRows), CliError> {
+        let file = std::fs::File::open(path).map_err(CliError::io(path))?;
         let mut reader =
-            csv::ReaderBuilder::new().flexible(false).from_path(path).map_err(|e| match e.into_kind() {
-                csv::ErrorKind::Io(source) => CliError::Io { path: path.into(), source },
-                other => CliError::Parse { path: path.into(), line: 1, reason: format!("{other:?}") },
-            })?;
+            csv::ReaderBuilder::new().flexible(false).from_reader(crate::input::without_bom(file));
         let headers = reader
             .headers()
             .map_err(|e| CliError::Parse { path: path.into(), line: 1, reason: e.to_string() })?
