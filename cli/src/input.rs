@@ -432,8 +432,16 @@ fn cli_hint(mut issue: FieldIssue) -> FieldIssue {
 pub struct Threads {
     /// Worker threads (default: every core the OS reports, or RAYON_NUM_THREADS when set). The
     /// output is the same, bit for bit and row for row, for any N.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = thread_count)]
     threads: Option<std::num::NonZeroUsize>,
+}
+
+/// `--threads` as a positive count, with a message that says what to do (clap's own for a
+/// `NonZeroUsize` reads "number would be zero for non-zero type").
+fn thread_count(text: &str) -> Result<std::num::NonZeroUsize, String> {
+    let n: usize = text.trim().parse().map_err(|_| "expected a whole number of threads, at least 1")?;
+    std::num::NonZeroUsize::new(n)
+        .ok_or_else(|| "must be at least 1 (leave --threads out to use every core)".into())
 }
 
 impl Threads {

@@ -455,3 +455,31 @@ fn byte_order_marks_are_not_data() {
     assert_eq!(with_bom["malformed_lines"], 0, "{with_bom}");
     assert_eq!(with_bom["records"], 2, "{with_bom}");
 }
+
+/// `--threads 0` and a non-number are usage errors (exit 2) that say what to pass.
+#[test]
+fn thread_counts_must_be_positive() {
+    let bundle = repo().join("models/default.csb");
+    let dir = scratch("threads");
+    let input = dir.join("rows.jsonl");
+    std::fs::write(&input, format!("{}\n", creditscore_core::test_support::readme_clients()[0])).unwrap();
+    let out = dir.join("out.csv");
+    for (value, says) in [("0", "must be at least 1"), ("two", "whole number")] {
+        let (b, i, o) = (bundle.to_str().unwrap(), input.to_str().unwrap(), out.to_str().unwrap());
+        let err = fails(&["predict", "--bundle", b, "--input", i, "--out", o, "--threads", value], 2);
+        assert!(err.contains(says), "{err}");
+        let err = fails(&["bench", "--bundle", b, "--input", i, "--threads", value], 2);
+        assert!(err.contains(says), "{err}");
+    }
+    ok(&[
+        "predict",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--threads",
+        "1",
+    ]);
+}
