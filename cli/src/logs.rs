@@ -40,11 +40,13 @@ struct PullArgs {
     /// and OUT.pull-state; re-running with the same --url/--since/--until resumes there.
     #[arg(long)]
     out: PathBuf,
-    /// First record time, inclusive (RFC 3339, e.g. 2026-11-01T00:00:00Z); default: the oldest.
-    #[arg(long, conflicts_with = "tail")]
+    /// First record time, inclusive (RFC 3339, e.g. 2026-11-01T00:00:00Z, or what `drift
+    /// --since` takes: a date = its midnight UTC, ISO 8601 without a zone = UTC); default: the
+    /// oldest.
+    #[arg(long, conflicts_with = "tail", value_parser = time_bound)]
     since: Option<String>,
-    /// End time, exclusive (RFC 3339); default: up to the newest record.
-    #[arg(long, conflicts_with = "tail")]
+    /// End time, exclusive (as --since); default: up to the newest record.
+    #[arg(long, conflicts_with = "tail", value_parser = time_bound)]
     until: Option<String>,
     /// Records per request (GET /logs `limit`, 1..=10000).
     #[arg(long, default_value_t = MAX_TAIL, value_parser = clap::value_parser!(u32).range(1..=MAX_TAIL as i64))]
@@ -52,6 +54,15 @@ struct PullArgs {
     /// Only the newest N records (1..=10000), in one request, instead of a paged time range.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_TAIL as i64))]
     tail: Option<u32>,
+}
+
+/// `--since`/`--until` as sent to `GET /logs` (which takes RFC 3339): an RFC 3339 time as
+/// written; the other forms `drift` accepts, as RFC 3339 UTC.
+fn time_bound(s: &str) -> Result<String, String> {
+    if creditscore_core::time::parse_rfc3339_ms(s).is_some() {
+        return Ok(s.trim().to_owned());
+    }
+    crate::drift::parse_bound(s).map(creditscore_core::time::rfc3339_utc_seconds)
 }
 
 #[derive(Debug)]
@@ -104,15 +115,6 @@ fn pull(args: &PullArgs) -> Result<(), CliError> {
             page.duplicates
         );
         return Ok(());
-    }
-    for (name, value) in [("--since", &args.since), ("--until", &args.until)] {
-        if let Some(v) = value
-            && creditscore_core::service::parse_time_ms(v).is_none()
-        {
-            return Err(CliError::Usage(format!(
-                "{name} `{v}` is not an RFC 3339 time, e.g. 2026-11-30T14:00:00Z"
-            )));
-        }
     }
     paged_pull(args, base, &token)
 }
@@ -180,8 +182,22 @@ fn paged_pull(args: &PullArgs, base: &str, token: &str) -> Result<(), CliError> 
                 url.push_str(&format!("&{name}={}", encode(v)));
             }
         }
-        let page = fetch(&url, token).map_err(|e| CliError::Other(e.to_string()))?;
-        check_records(&page.body)?;
+        let page = fetch(&url, token).map_err(|e| CliError::Other(e.to_string())).and_then(|page| {
+            check_records(&page.body)?;
+            Ok(page)
+        });
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => {
+                // Nothing pulled yet: leave no empty OUT.partial / OUT.pull-state behind.
+                if state.bytes == 0 {
+                    drop(file);
+                    let _ = std::fs::remove_file(&partial);
+                    let _ = std::fs::remove_file(&state_path);
+                }
+                return Err(e);
+            }
+        };
         let mut kept = String::with_capacity(page.body.len());
         for line in page.body.lines().filter(|l| !l.trim().is_empty()) {
             if recent.insert(line) {
@@ -290,7 +306,17 @@ fn fetch(url: &str, token: &str) -> Result<Page, PullError> {
                 .unwrap_or(text);
             return Err(PullError::Http { url: url.into(), status, message });
         }
-        Err(e) => return Err(PullError::Transport { url: url.into(), reason: e.to_string() }),
+        Err(ureq::Error::Transport(t)) => {
+            // ureq's Display repeats the URL, which PullError already names: kind, message, cause.
+            let mut reason = t.kind().to_string();
+            if let Some(message) = t.message() {
+                reason.push_str(&format!(": {message}"));
+            }
+            if let Some(cause) = std::error::Error::source(&t) {
+                reason.push_str(&format!(" ({cause})"));
+            }
+            return Err(PullError::Transport { url: url.into(), reason });
+        }
     };
     let next_cursor = response.header("X-Next-Cursor").map(str::to_owned).filter(|c| !c.is_empty());
     let duplicates = response.header("X-Log-Duplicates").and_then(|d| d.parse().ok()).unwrap_or(0);

@@ -35,6 +35,18 @@ test('logs pull writes the newest records as JSONL; wrong token fails', async ()
     assert.notEqual(wrong.status, 0);
     assert.match(wrong.stderr, /HTTP 403/);
     assert.ok(!existsSync(path.join(dir, 'x.jsonl')), 'nothing written on failure');
+    assert.ok(!existsSync(path.join(dir, 'x.jsonl.partial')), 'no empty .partial left on a failed first page');
+    assert.ok(!existsSync(path.join(dir, 'x.jsonl.pull-state')), 'no .pull-state left on a failed first page');
+
+    // --since/--until take what `drift` takes: a date is its midnight UTC.
+    const day = (offset) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const byDate = path.join(dir, 'by-date.jsonl');
+    const dated = run('--token', TOKEN, '--out', byDate, '--since', day(-1), '--until', day(1));
+    assert.equal(dated.status, 0, dated.stderr);
+    assert.equal(readFileSync(byDate, 'utf8').trim().split('\n').length, 60);
+    const bad = run('--token', TOKEN, '--out', byDate, '--since', 'yesterday');
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /not an RFC 3339 time or a date/);
   } finally {
     await stop();
     rmSync(dir, { recursive: true, force: true });

@@ -111,42 +111,7 @@ pub fn parse_line<'a>(line: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<LogRec
     Ok(record)
 }
 
-/// How a log timestamp was written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TsForm {
-    /// RFC 3339 / ISO 8601 with a zone (`Z`, `+01:00`, `+0100`).
-    Zoned,
-    /// Without a zone (`2025-01-10T08:00:00.000000`, Python's `datetime.isoformat()` of a naive
-    /// time): taken as UTC, and counted so the report can say so.
-    Naive,
-}
-
-/// Epoch seconds of a log timestamp or of a `--since`/`--until` bound: RFC 3339 (fast path), ISO
-/// 8601 with `+hhmm` offsets, a `T` or a space, optional fractional seconds, no zone (UTC), or a
-/// bare date (midnight UTC). Parsing beyond the fast path is chrono's.
-pub fn parse_timestamp(s: &str) -> Option<(i64, TsForm)> {
-    use chrono::{DateTime, NaiveDate, NaiveDateTime};
-    if let Some(t) = creditscore_core::drift::monitor::parse_rfc3339(s) {
-        return Some((t, TsForm::Zoned));
-    }
-    let s = s.trim();
-    for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%.f%:z"] {
-        if let Ok(t) = DateTime::parse_from_str(s, format) {
-            return Some((t.timestamp(), TsForm::Zoned));
-        }
-    }
-    let naive = s.strip_suffix(['Z', 'z']).unwrap_or(s);
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(naive, format) {
-            let form = if naive.len() < s.len() { TsForm::Zoned } else { TsForm::Naive };
-            return Some((t.and_utc().timestamp(), form));
-        }
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| (t.and_utc().timestamp(), TsForm::Naive))
-}
+pub use creditscore_core::time::{TsForm, parse_timestamp};
 
 /// At most `max` bytes of `s` (cut on a character boundary by the core's one helper), with `...`
 /// when something was cut.
@@ -457,20 +422,6 @@ mod tests {
         assert_eq!(r.probability.and_then(Num::finite), Some(0.2));
         assert_eq!(r.ts.as_deref(), Some("b"));
         assert_eq!(r.duplicate_keys, 2);
-    }
-
-    #[test]
-    fn timestamps_with_and_without_zone() {
-        let utc = 1_736_496_000; // 2025-01-10T08:00:00Z
-        assert_eq!(parse_timestamp("2025-01-10T08:00:00Z"), Some((utc, TsForm::Zoned)));
-        assert_eq!(parse_timestamp("2025-01-10T08:00:00.000000"), Some((utc, TsForm::Naive)));
-        assert_eq!(parse_timestamp("2025-01-10 08:00:00"), Some((utc, TsForm::Naive)));
-        assert_eq!(parse_timestamp("2025-01-10T09:00:00+0100"), Some((utc, TsForm::Zoned)));
-        assert_eq!(parse_timestamp("2025-01-10T08:00:00.5+0000"), Some((utc, TsForm::Zoned)));
-        assert_eq!(parse_timestamp("2025-01-10T03:00:00.123-05:00"), Some((utc, TsForm::Zoned)));
-        assert_eq!(parse_timestamp("2025-01-10"), Some((utc - 8 * 3600, TsForm::Naive)));
-        assert_eq!(parse_timestamp("2025-01-10T08:00:00ZZ"), None);
-        assert_eq!(parse_timestamp("yesterday"), None);
     }
 
     #[test]

@@ -113,7 +113,8 @@ pub struct Args {
     by_version: bool,
 }
 
-fn parse_bound(s: &str) -> Result<i64, String> {
+/// A `--since`/`--until` time (see [`creditscore_core::time::parse_timestamp`]) in epoch seconds.
+pub(crate) fn parse_bound(s: &str) -> Result<i64, String> {
     logs::parse_timestamp(s).map(|(t, _)| t).ok_or_else(|| {
         format!("`{s}` is not an RFC 3339 time or a date (e.g. 2026-11-20 or 2026-11-20T08:00:00Z)")
     })
@@ -1179,11 +1180,11 @@ mod tests {
     fn formats_timestamps() {
         assert_eq!(format_ts(0), "1970-01-01T00:00:00Z");
         assert_eq!(
-            format_ts(creditscore_core::drift::monitor::parse_rfc3339("2026-11-27T01:02:03Z").unwrap()),
+            format_ts(creditscore_core::time::parse_rfc3339("2026-11-27T01:02:03Z").unwrap()),
             "2026-11-27T01:02:03Z"
         );
         assert_eq!(
-            format_ts(creditscore_core::drift::monitor::parse_rfc3339("2024-02-29T23:59:59Z").unwrap()),
+            format_ts(creditscore_core::time::parse_rfc3339("2024-02-29T23:59:59Z").unwrap()),
             "2024-02-29T23:59:59Z"
         );
     }

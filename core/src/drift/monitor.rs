@@ -263,54 +263,6 @@ impl ProbabilityHistogram {
     }
 }
 
-/// Parses an RFC 3339 timestamp (`2026-11-27T01:02:03Z`, fractional seconds and offsets allowed)
-/// into epoch seconds. `None` when it is not one.
-pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let num = |r: core::ops::Range<usize>| -> Option<i64> {
-        let mut v = 0i64;
-        for &c in b.get(r)? {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            v = v * 10 + (c - b'0') as i64;
-        }
-        Some(v)
-    };
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let mut i = 19;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        while b.get(i).is_some_and(|c| c.is_ascii_digit()) {
-            i += 1;
-        }
-    }
-    let offset = match b.get(i) {
-        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
-        Some(&sign @ (b'+' | b'-')) if i + 6 == b.len() && b[i + 3] == b':' => {
-            let minutes = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
-            if sign == b'+' { minutes * 60 } else { -minutes * 60 }
-        }
-        _ => return None,
-    };
-    // chrono checks the calendar: 2026-02-30 is not a date (it must not become March 2nd).
-    let midnight = chrono::NaiveDate::from_ymd_opt(year as i32, month as u32, day as u32)?
-        .and_hms_opt(0, 0, 0)?
-        .and_utc()
-        .timestamp();
-    Some(midnight + hour * 3600 + minute * 60 + second - offset)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,19 +319,5 @@ mod tests {
         (0..100i64).for_each(|m| two.add(day + m * 60, 1, 0, 0));
         (0..100i64).for_each(|m| two.add(day + 30 * 86_400 + m * 60, 1, 0, 0));
         assert_eq!(two.chart(60).outside_records, 0);
-    }
-
-    #[test]
-    fn rfc3339() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2026-11-27T01:02:03.123456Z"), Some(1_795_741_323));
-        assert_eq!(parse_rfc3339("2026-11-27T02:02:03+01:00"), Some(1_795_741_323));
-        assert_eq!(parse_rfc3339("2026-13-27T01:02:03Z"), None);
-        // Impossible calendar days are unreadable, not the next month's (Python's datetime agrees).
-        assert_eq!(parse_rfc3339("2026-02-30T08:00:00Z"), None);
-        assert_eq!(parse_rfc3339("2026-04-31T08:00:00Z"), None);
-        assert_eq!(parse_rfc3339("2028-02-29T00:00:00Z"), Some(1_835_395_200));
-        assert_eq!(parse_rfc3339("2026-02-29T00:00:00Z"), None);
-        assert_eq!(parse_rfc3339("yesterday"), None);
     }
 }

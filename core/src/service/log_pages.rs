@@ -12,6 +12,7 @@
 //! The adapter performs the I/O (listing, reading, writing); everything decided about keys,
 //! record order, duplicates and cursors is here, so that it is unit-tested natively.
 
+use crate::time::parse_rfc3339_ms;
 use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::String;
@@ -62,7 +63,7 @@ pub fn key_time_ms(key: &str) -> Option<u64> {
     if key.starts_with(PARTITIONED_PREFIX) {
         let name = key.rsplit('/').next()?;
         let (ts, _) = name.split_once('_')?;
-        return parse_time_ms(ts);
+        return parse_rfc3339_ms(ts);
     }
     let rest = key.strip_prefix(super::LOG_KEY_PREFIX)?;
     let digits = rest.get(..13).filter(|d| d.bytes().all(|b| b.is_ascii_digit()))?;
@@ -73,13 +74,6 @@ pub fn key_time_ms(key: &str) -> Option<u64> {
 /// The minute (ms since the epoch / 60,000) whose records a log object holds.
 pub fn key_minute(key: &str) -> Option<u64> {
     key_time_ms(key).map(|ms| ms / MINUTE_MS)
-}
-
-/// RFC 3339 time to milliseconds since the Unix epoch (chrono's RFC 3339 parser; any offset;
-/// digits past milliseconds are truncated); `None` if unparseable or before 1970.
-pub fn parse_time_ms(s: &str) -> Option<u64> {
-    let t = chrono::DateTime::parse_from_rfc3339(s.trim()).ok()?;
-    u64::try_from(t.timestamp_millis()).ok()
 }
 
 /// Splits one request's NDJSON log lines into queue message bodies of at most `max_bytes`
@@ -203,7 +197,7 @@ struct Head<'a> {
 pub fn record_key(line: &str) -> Option<SortKey> {
     let head: Head<'_> = serde_json::from_str(line).ok()?;
     Some(SortKey {
-        ms: parse_time_ms(&head.ts)?,
+        ms: parse_rfc3339_ms(&head.ts)?,
         request_id: head.request_id.into_owned(),
         index: head.record_index,
     })
@@ -259,7 +253,7 @@ pub(super) fn parse_query(
     }
     let mut time = |name: &str| -> Option<u64> {
         let raw = params.get(name)?;
-        let parsed = parse_time_ms(raw);
+        let parsed = parse_rfc3339_ms(raw);
         if parsed.is_none() {
             issues.push(issue(
                 &format!("query.{name}"),
