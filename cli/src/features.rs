@@ -51,16 +51,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
         });
     let result = result.and_then(|()| csv.flush().map_err(CliError::io(&args.out)));
     drop(csv);
-    match result.and_then(|()| validation.finish()) {
-        Ok(()) => {
-            progress.finish(rows);
-            out.commit()
-        }
-        Err(e) => {
-            out.abandon();
-            Err(e)
-        }
+    let result = result.and_then(|()| validation.finish());
+    if result.is_ok() {
+        progress.finish(rows);
     }
+    out.settle(result)
 }
 
 fn write_row(out: &mut CsvOut<impl Write>, values: &[f64]) -> std::io::Result<()> {

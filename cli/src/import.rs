@@ -84,11 +84,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
         .to_bytes()
         .map_err(|e| CliError::Other(format!("{}: cannot encode the bundle: {e}", args.out.display())))?;
     let mut out = AtomicOutput::create(&args.out)?;
-    if let Err(e) = out.writer.write_all(&bytes) {
-        out.abandon();
-        return Err(CliError::io(&args.out)(e));
-    }
-    out.commit()?;
+    let written = out.writer.write_all(&bytes).map_err(CliError::io(&args.out));
+    out.settle(written)?;
     eprintln!(
         "{}: {} -> {} ({} trees, {}, {features} features of which {categorical} categorical, {}; \
          {} bytes, sha256 {})",

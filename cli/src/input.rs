@@ -325,6 +325,18 @@ impl AtomicOutput {
     pub fn abandon(self) {
         let _ = std::fs::remove_file(&self.partial);
     }
+
+    /// The ending of every command that writes a result file: commits when `result` is `Ok`
+    /// (and returns what the commit returns), else removes the partial file and returns the error.
+    pub fn settle(self, result: Result<(), CliError>) -> Result<(), CliError> {
+        match result {
+            Ok(()) => self.commit(),
+            Err(e) => {
+                self.abandon();
+                Err(e)
+            }
+        }
+    }
 }
 
 /// CSV output through the csv crate: RFC 4180 quoting of any cell (a feature name with a comma

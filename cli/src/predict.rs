@@ -75,8 +75,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         unknown: if args.ignore_unknown_columns { UnknownColumns::Ignore } else { UnknownColumns::Refuse },
     };
     if let Err(e) = writer.header(&mut out.writer).map_err(CliError::io(&args.out)) {
-        out.abandon();
-        return Err(e);
+        return out.settle(Err(e));
     }
     let mut validation = Validation::new(&args.input);
     let mut progress = Progress::new("scored");
@@ -102,16 +101,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
             )
         })
     });
-    match result.and_then(|()| validation.finish()) {
-        Ok(()) => {
-            progress.finish(rows);
-            out.commit()
-        }
-        Err(e) => {
-            out.abandon();
-            Err(e)
-        }
+    let result = result.and_then(|()| validation.finish());
+    if result.is_ok() {
+        progress.finish(rows);
     }
+    out.settle(result)
 }
 
 /// One chunk of input, validated, scored and formatted by a worker.

@@ -14,6 +14,15 @@ fn ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&succeeds(args).stdout).into_owned()
 }
 
+/// `creditscore import LIBRARY tests/parity/FIXTURE/MODEL --out DIR/NAME`: the fixture's folder and
+/// the bundle's path.
+fn import_fixture(dir: &Path, fixture: &str, library: &str, model: &str) -> (PathBuf, PathBuf) {
+    let folder = repo().join("tests/parity").join(fixture);
+    let bundle = dir.join("model.csb");
+    ok(&["import", library, folder.join(model).to_str().unwrap(), "--out", bundle.to_str().unwrap()]);
+    (folder, bundle)
+}
+
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
     let text = std::fs::read_to_string(path).expect("csv readable");
     let mut lines = text.lines();
@@ -30,11 +39,8 @@ fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
 /// from the library's outputs: (probability, raw score, SHAP).
 fn score_fixture(fixture: &str, library: &str, model: &str) -> (f64, f64, f64) {
     let dir = scratch(fixture);
-    let fixture_dir = repo().join("tests/parity").join(fixture);
-    let bundle = dir.join("model.csb");
+    let (fixture_dir, bundle) = import_fixture(&dir, fixture, library, model);
     let scores = dir.join("scores.csv");
-    let model = fixture_dir.join(model);
-    ok(&["import", library, model.to_str().unwrap(), "--out", bundle.to_str().unwrap()]);
     let rows = fixture_dir.join("rows.csv");
     ok(&[
         "predict",
@@ -87,15 +93,7 @@ fn xgboost_scores_and_shap_equal_the_library() {
 #[test]
 fn jsonl_in_and_out_match_csv() {
     let dir = scratch("jsonl");
-    let fixture = repo().join("tests/parity/lgbm_categorical");
-    let bundle = dir.join("m.csb");
-    ok(&[
-        "import",
-        "lightgbm",
-        fixture.join("model.txt").to_str().unwrap(),
-        "--out",
-        bundle.to_str().unwrap(),
-    ]);
+    let (fixture, bundle) = import_fixture(&dir, "lgbm_categorical", "lightgbm", "model.txt");
     // The first rows of the CSV fixture, as JSON records (numbers as numbers, categories as strings).
     let text = std::fs::read_to_string(fixture.join("rows.csv")).unwrap();
     let mut lines = text.lines();
@@ -158,15 +156,7 @@ fn jsonl_in_and_out_match_csv() {
 #[test]
 fn invalid_rows_are_all_named_and_nothing_is_written() {
     let dir = scratch("invalid");
-    let fixture = repo().join("tests/parity/lgbm_numeric");
-    let bundle = dir.join("m.csb");
-    ok(&[
-        "import",
-        "lightgbm",
-        fixture.join("model.txt").to_str().unwrap(),
-        "--out",
-        bundle.to_str().unwrap(),
-    ]);
+    let (fixture, bundle) = import_fixture(&dir, "lgbm_numeric", "lightgbm", "model.txt");
     let header =
         std::fs::read_to_string(fixture.join("rows.csv")).unwrap().lines().next().unwrap().to_string();
     let first = header.split(',').next().unwrap().to_string();
@@ -244,9 +234,7 @@ fn bad_files_and_arguments_give_clear_errors() {
     let stderr = fails(&a.iter().map(String::as_str).collect::<Vec<_>>(), 1);
     assert!(stderr.contains("missing.csb"), "{stderr}");
 
-    let bundle = dir.join("m.csb");
-    let model = repo().join("tests/parity/lgbm_numeric/model.txt");
-    ok(&["import", "lightgbm", model.to_str().unwrap(), "--out", bundle.to_str().unwrap()]);
+    let (_, bundle) = import_fixture(&dir, "lgbm_numeric", "lightgbm", "model.txt");
     let mut a = args(&bundle);
     a.extend(["--threshold".into(), "1.5".into()]);
     let stderr = fails(&a.iter().map(String::as_str).collect::<Vec<_>>(), 2);

@@ -103,30 +103,19 @@ fn bench_reports_throughput_and_load_time() {
     let bundle_s = bundle.to_str().unwrap();
     let out = cli(&["import", "lightgbm", &fixture("lgbm_numeric", "model.txt"), "--out", bundle_s]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = cli(&[
-        "bench",
-        "--bundle",
-        bundle_s,
-        "--input",
-        &fixture("lgbm_numeric", "rows.csv"),
-        "--seconds",
-        "0.05",
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = fixture("lgbm_numeric", "rows.csv");
+    let bench = |extra: &[&str]| {
+        let out =
+            cli(&[&["bench", "--bundle", bundle_s, "--input", &rows, "--seconds", "0.05"], extra].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    let out = bench(&[]);
     let text = String::from_utf8_lossy(&out.stdout);
     for label in ["load from bytes", "single record", "batch", "rows/s", "ns/row"] {
         assert!(text.contains(label), "{label} missing from:\n{text}");
     }
-    let out = cli(&[
-        "bench",
-        "--bundle",
-        bundle_s,
-        "--input",
-        &fixture("lgbm_numeric", "rows.csv"),
-        "--seconds",
-        "0.05",
-        "--json",
-    ]);
+    let out = bench(&["--json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("bench --json prints JSON");
     assert_eq!(json["rows"], 900);
     assert!(json["batch_ns_per_row"].as_f64().is_some_and(|v| v > 0.0));

@@ -802,15 +802,7 @@ fn time_chart(s: &Summary) -> String {
     let n = periods.len() as f64;
     let px = |i: usize| ml + (i as f64 + 0.5) / n * (w - ml - mr);
     let py = |v: f64| mt + (1.0 - v / max) * (hgt - mt - mb);
-    let _ = write!(
-        svg,
-        "<text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{:.0}%</text><text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">0</text>",
-        ml - 4.0,
-        mt + 8.0,
-        max * 100.0,
-        ml - 4.0,
-        hgt - mb
-    );
+    share_scale(&mut svg, max, hgt, ml, mb, mt);
     if let Some(r) = s.score.reference_refusal_rate {
         let _ = write!(
             svg,
