@@ -27,11 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "drift"))
-
-NUMERIC = ["AMT_CREDIT", "AMT_ANNUITY", "EXT_SOURCE_2", "DAYS_EMPLOYED"]
-CATEGORICAL = {"CODE_GENDER": ["F", "M"], "FLAG_OWN_CAR": ["N", "Y"]}
-ALIASES = {"FLAG_OWN_CAR": {"Yes": "Y", "No": "N"}}
-SENTINEL = 365243
+from common import ALIASES, CATEGORICAL, NUMERIC, SENTINEL, psi, psi_deciles  # noqa: E402
 
 
 def timed(cmd):
@@ -47,24 +43,6 @@ def timed(cmd):
     rss = field(r"Maximum resident set size \(kbytes\)") / 1024
     cpu = field(r"User time \(seconds\)") + field(r"System time \(seconds\)")
     return wall, cpu, rss, r
-
-
-def psi_deciles(ref, cur, eps=1e-4):
-    import numpy as np
-
-    ref = np.sort(ref)
-    cuts = []
-    for i in range(1, 10):
-        c = ref[int(np.floor(i / 10 * (len(ref) - 1)))]
-        if c < ref[-1] and (not cuts or cuts[-1] != c):
-            cuts.append(c)
-
-    def shares(values):
-        below = np.searchsorted(np.sort(values), cuts, side="right")
-        return np.diff(np.concatenate([[0], below, [len(values)]])) / len(values)
-
-    r, c = np.maximum(shares(ref), eps), np.maximum(shares(cur), eps)
-    return float(np.sum((c - r) * np.log(c / r)))
 
 
 def pandas_report(logs, reference, out):
@@ -115,9 +93,8 @@ def pandas_report(logs, reference, out):
         obs = np.array([cats[k].get(lv, 0) for lv in levels], float)
         shares = np.array([(ref[k] == lv).mean() for lv in levels])
         chi = stats.chisquare(obs, shares / shares.sum() * obs.sum())
-        cur_sh, ref_sh = np.maximum(obs / obs.sum(), 1e-4), np.maximum(shares, 1e-4)
         result["features"][k] = {"chi2": float(chi.statistic), "p": float(chi.pvalue),
-                                 "psi": float(np.sum((cur_sh - ref_sh) * np.log(cur_sh / ref_sh)))}
+                                 "psi": psi(shares, obs / obs.sum())}
         pvalues.append(chi.pvalue)
     adjusted = stats.false_discovery_control(pvalues, method="bh")
     for f, p in zip(result["features"].values(), adjusted, strict=True):

@@ -31,6 +31,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import check, features, finish, psi_bundle_deciles  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "out" / "drift" / "cases"
 BUNDLE = ROOT / "models" / "default.csb"
@@ -38,15 +41,6 @@ BUNDLE = ROOT / "models" / "default.csb"
 # parent folders (a git worktree sits one level deeper than the main checkout).
 SHARED = next((p / "shared" / "cases" / "drift" for p in ROOT.parents if (p / "shared" / "cases" / "drift").is_dir()),
               ROOT.parent / "shared" / "cases" / "drift")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
 def lines_of(path):
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rt") as f:
@@ -87,12 +81,7 @@ def run_case(binary, logs, out, reference=None, fail_on_drift=True):
     return r, summary, reference
 
 
-def features(summary):
-    return {f["name"]: f for f in summary.get("features", [])}
-
-
 def required_inputs():
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from demo_traffic import bundle_header
 
     h = bundle_header(BUNDLE)
@@ -133,11 +122,8 @@ def readme_shifted(binary, logs):
     # bins, shares floored at 1e-4), recomputed with numpy.
     header, _ = required_inputs()
     q = next(f for f in header["reference"]["features"] if f["name"] == "EXT_SOURCE_2")["quantiles"]
-    cuts = [q[10 * i] for i in range(1, 10)]
     cur = pd.to_numeric(pd.DataFrame([x["inputs"] for x in records_of(logs)])["EXT_SOURCE_2"]).dropna()
-    below = np.searchsorted(np.sort(cur.to_numpy()), cuts, side="right")
-    shares = np.maximum(np.diff(np.concatenate([[0], below, [len(cur)]])) / len(cur), 1e-4)
-    expected = float(np.sum((shares - 0.1) * np.log(shares / 0.1)))
+    expected = psi_bundle_deciles(q, cur.to_numpy())
     psi = first.get("psi")
     check(psi is not None and abs(psi - expected) < 1e-9, f"EXT_SOURCE_2 PSI {psi} vs numpy {expected}")
 
@@ -303,10 +289,7 @@ def main():
     else:
         print(f"-- no shared cases at {a.shared}: project cases only")
 
-    if failures:
-        print(f"\n{len(failures)} drift case check(s) failed", file=sys.stderr)
-        sys.exit(1)
-    print("\nall drift case checks passed")
+    finish("\n{} drift case check(s) failed", "\nall drift case checks passed")
 
 
 if __name__ == "__main__":

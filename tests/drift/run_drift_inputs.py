@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import check, features, finish, psi_bundle_deciles  # noqa: E402
 from demo_traffic import bundle_header  # noqa: E402
 from gen_drift_cases import draw_records, log_line, score  # noqa: E402
 
@@ -40,13 +41,6 @@ OUT = ROOT / "tests" / "out" / "drift" / "inputs"
 BUNDLE = ROOT / "models" / "default.csb"
 RECORDS = 3000
 PER_REQUEST = 4
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def write(path, lines, gz=False):
@@ -101,12 +95,7 @@ def expected(lines, header):
         cur = pd.to_numeric(inputs[col], errors="coerce")
         if col == "DAYS_EMPLOYED":
             cur = cur.replace(365243, np.nan)
-        cur = np.sort(cur.dropna().to_numpy(float))
-        q = ref["quantiles"]
-        cuts = [q[10 * i] for i in range(1, 10)]
-        below = np.searchsorted(cur, cuts, side="right")
-        shares = np.maximum(np.diff(np.concatenate([[0], below, [len(cur)]])) / len(cur), 1e-4)
-        psi[col] = float(np.sum((shares - 0.1) * np.log(shares / 0.1)))
+        psi[col] = psi_bundle_deciles(ref["quantiles"], cur.dropna().to_numpy(float))
     return {
         "records": len(unique), "duplicates": len(df) - len(unique), "scored": len(scored),
         "errors": len(unique) - len(scored), "refusal": float(scored["prediction"].mean()),
@@ -127,7 +116,7 @@ def compare(name, s, want, baseline, files=None):
     check(abs((sc.get("current_refusal_rate") or -1) - want["refusal"]) < 1e-12,
           f"{name}: refusal rate {sc.get('current_refusal_rate')} (pandas {want['refusal']})")
     check(sc.get("current_histogram") == want["histogram"], f"{name}: probability histogram as numpy")
-    feats = {f["name"]: f for f in s.get("features", [])}
+    feats = features(s)
     bad = {c: (feats.get(c, {}).get("psi"), v) for c, v in want["psi"].items()
            if feats.get(c, {}).get("psi") is None or abs(feats[c]["psi"] - v) > 1e-9}
     check(not bad and want["psi"], f"{name}: PSI of {len(want['psi'])} numeric inputs as numpy ({bad})")
@@ -227,10 +216,7 @@ def main():
         check(r.returncode == 1 and str(bad) in r.stderr and "panicked" not in r.stderr,
               f"{what}: exit 1 naming the path ({r.returncode}: {r.stderr.strip()[:200]})")
 
-    if failures:
-        print(f"\n{len(failures)} drift input check(s) failed", file=sys.stderr)
-        sys.exit(1)
-    print("\nall drift input checks passed")
+    finish("\n{} drift input check(s) failed", "\nall drift input checks passed")
 
 
 if __name__ == "__main__":

@@ -29,21 +29,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ALIASES, CATEGORICAL, NUMERIC, SENTINEL, check, features, finish, psi_deciles  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "out" / "drift"
 GEN = ROOT / "tests" / "drift" / "gen_drift_data.py"
-SENTINEL = 365243
-NUMERIC = ["AMT_CREDIT", "AMT_ANNUITY", "EXT_SOURCE_2", "DAYS_EMPLOYED"]
-CATEGORICAL = {"CODE_GENDER": ["F", "M"], "FLAG_OWN_CAR": ["N", "Y"]}
-ALIASES = {"FLAG_OWN_CAR": {"Yes": "Y", "No": "N"}}
 MALFORMED = 7
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def run(cmd, expect_rc=None):
@@ -69,10 +61,6 @@ def drift(binary, data, bundle, out, reference=None):
     return r, summary
 
 
-def features(summary):
-    return {f["name"]: f for f in summary.get("features", [])}
-
-
 def current_values(logs_path):
     """The logs as pandas + json would read them: scored records only, inputs as columns."""
     rows = []
@@ -88,22 +76,6 @@ def current_values(logs_path):
             continue
         rows.append(rec["inputs"])
     return pd.DataFrame(rows)
-
-
-def psi_deciles(ref, cur, eps=1e-4):
-    ref = np.sort(ref)
-    cuts = []
-    for i in range(1, 10):
-        c = ref[int(np.floor(i / 10 * (len(ref) - 1)))]
-        if c < ref[-1] and (not cuts or cuts[-1] != c):
-            cuts.append(c)
-    def shares(values):
-        below = np.searchsorted(np.sort(values), cuts, side="right")  # values <= each cut
-        return np.diff(np.concatenate([[0], below, [len(values)]])) / len(values)
-
-    r, c = shares(ref), shares(cur)
-    r, c = np.maximum(r, eps), np.maximum(c, eps)
-    return float(np.sum((c - r) * np.log(c / r)))
 
 
 def exact_parity(summary, data):
@@ -412,10 +384,7 @@ def main():
     check(r.returncode == 0, "drift report in Chromium (tests/browser/drift_report.test.mjs): "
           + ("passed" if r.returncode == 0 else r.stdout[-3000:] + r.stderr[-2000:]))
 
-    if failures:
-        print(f"{len(failures)} check(s) failed", file=sys.stderr)
-        sys.exit(1)
-    print("drift end-to-end: all checks passed")
+    finish("{} check(s) failed", "drift end-to-end: all checks passed")
 
 
 if __name__ == "__main__":
