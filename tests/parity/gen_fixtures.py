@@ -199,6 +199,29 @@ def write_expected(
     path.write_text("\n".join(lines) + "\n")
 
 
+def write_lgbm_expected(path: Path, booster: lgb.Booster, frame: pd.DataFrame) -> None:
+    """expected.csv of a LightGBM booster on `frame`: raw score, probability and pred_contrib, all
+    on one thread."""
+    write_expected(
+        path,
+        booster.feature_name(),
+        booster.predict(frame, raw_score=True, num_threads=1),
+        booster.predict(frame, num_threads=1),
+        booster.predict(frame, pred_contrib=True, num_threads=1),
+    )
+
+
+def write_xgb_expected(path: Path, names: list[str], booster: xgb.Booster, dm: xgb.DMatrix) -> None:
+    """expected.csv of an XGBoost booster on `dm`: output margin, probability and pred_contribs."""
+    write_expected(
+        path,
+        names,
+        booster.predict(dm, output_margin=True),
+        booster.predict(dm),
+        booster.predict(dm, pred_contribs=True),
+    )
+
+
 def synthetic(n: int, n_numeric: int, rng: np.random.Generator, missing: float = 0.0) -> pd.DataFrame:
     data = {}
     for i in range(n_numeric):
@@ -241,6 +264,22 @@ def label(df: pd.DataFrame, rng: np.random.Generator, cats: dict[str, list] | No
 INFORMATIONAL = ("split_gain=", "leaf_weight=", "internal_value=", "internal_weight=", "tree_sizes=")
 
 
+def probe_rows(
+    raw: pd.DataFrame, cats: dict[str, list], thresholds: dict[int, list[float]], f32: bool
+) -> pd.DataFrame:
+    """A fixture's rows: 200 training rows, the edge rows, and rows on and beside every split
+    threshold of the trained model (`thresholds` as lgbm_thresholds / xgb_thresholds give them)."""
+    numeric = [c for c in raw.columns if c not in cats]
+    return pd.concat(
+        [
+            raw.sample(n=200, random_state=SEED).reset_index(drop=True),
+            edge_rows(raw, numeric, cats),
+            threshold_rows(raw, numeric, thresholds, list(raw.columns), f32=f32),
+        ],
+        ignore_index=True,
+    )
+
+
 def lgbm_fixture(
     name: str,
     raw: pd.DataFrame,
@@ -254,15 +293,7 @@ def lgbm_fixture(
     train = as_model_frame(raw, dtypes)
     base = {"objective": "binary", "verbose": -1, "seed": SEED, "deterministic": True, "num_threads": 1}
     booster = lgb.train({**base, **params}, lgb.Dataset(train, label=y), num_boost_round=rounds)
-    numeric = [c for c in raw.columns if c not in cats]
-    rows = pd.concat(
-        [
-            raw.sample(n=200, random_state=SEED).reset_index(drop=True),
-            edge_rows(raw, numeric, cats),
-            threshold_rows(raw, numeric, lgbm_thresholds(booster), list(raw.columns), f32=False),
-        ],
-        ignore_index=True,
-    )
+    rows = probe_rows(raw, cats, lgbm_thresholds(booster), f32=False)
     frame = as_model_frame(rows, dtypes)
     out = OUT / name
     out.mkdir(parents=True, exist_ok=True)
@@ -275,13 +306,7 @@ def lgbm_fixture(
         booster = lgb.Booster(model_file=out / "model.txt")
         assert np.array_equal(booster.predict(frame, raw_score=True), full.predict(frame, raw_score=True))
     write_rows(out / "rows.csv", rows)
-    write_expected(
-        out / "expected.csv",
-        booster.feature_name(),
-        booster.predict(frame, raw_score=True, num_threads=1),
-        booster.predict(frame, num_threads=1),
-        booster.predict(frame, pred_contrib=True, num_threads=1),
-    )
+    write_lgbm_expected(out / "expected.csv", booster, frame)
     return {
         "name": name,
         "library": "lightgbm",
@@ -299,28 +324,14 @@ def xgb_fixture(
     base = {"objective": "binary:logistic", "seed": SEED, "nthread": 1, "tree_method": "hist"}
     dtrain = xgb.DMatrix(train, label=y, enable_categorical=True)
     booster = xgb.train({**base, **params}, dtrain, num_boost_round=rounds)
-    numeric = [c for c in raw.columns if c not in cats]
-    rows = pd.concat(
-        [
-            raw.sample(n=200, random_state=SEED).reset_index(drop=True),
-            edge_rows(raw, numeric, cats),
-            threshold_rows(raw, numeric, xgb_thresholds(booster), list(raw.columns), f32=True),
-        ],
-        ignore_index=True,
-    )
+    rows = probe_rows(raw, cats, xgb_thresholds(booster), f32=True)
     frame = as_model_frame(rows, dtypes)
     dm = xgb.DMatrix(frame, enable_categorical=True, missing=np.nan)
     out = OUT / name
     out.mkdir(parents=True, exist_ok=True)
     booster.save_model(out / "model.json")
     write_rows(out / "rows.csv", rows)
-    write_expected(
-        out / "expected.csv",
-        list(raw.columns),
-        booster.predict(dm, output_margin=True),
-        booster.predict(dm),
-        booster.predict(dm, pred_contribs=True),
-    )
+    write_xgb_expected(out / "expected.csv", list(raw.columns), booster, dm)
     return {"name": name, "library": "xgboost", "model": "model.json", "rows": len(rows), "trees": rounds}
 
 

@@ -36,7 +36,15 @@ import pandas as pd
 import xgboost as xgb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_fixtures import f32_next, threshold_rows, write_expected, write_rows, xgb_thresholds  # noqa: E402
+from gen_fixtures import (  # noqa: E402
+    f32_next,
+    threshold_rows,
+    write_expected,
+    write_lgbm_expected,
+    write_rows,
+    write_xgb_expected,
+    xgb_thresholds,
+)
 
 OUT = Path(__file__).resolve().parent / "import"
 SEED = 20261130
@@ -121,13 +129,7 @@ def write_xgb(name: str, booster: xgb.Booster, rows: pd.DataFrame, names, types,
         booster.save_model(out / "model.json")
     dm = xgb.DMatrix(rows.to_numpy(), feature_names=names, feature_types=types, enable_categorical=True)
     write_rows(out / "rows.csv", rows)
-    write_expected(
-        out / "expected.csv",
-        names,
-        booster.predict(dm, output_margin=True),
-        booster.predict(dm),
-        booster.predict(dm, pred_contribs=True),
-    )
+    write_xgb_expected(out / "expected.csv", names, booster, dm)
     print(f"{name}: {len(rows)} rows")
     return out
 
@@ -177,13 +179,7 @@ def xgb_early_stopping(rng: np.random.Generator) -> None:
         loaded.predict_proba(rows.to_numpy())[:, 1],
         booster.predict(dm, pred_contribs=True, iteration_range=best),
     )
-    write_expected(
-        out / "expected_all.csv",
-        names,
-        booster.predict(dm, output_margin=True),
-        booster.predict(dm),
-        booster.predict(dm, pred_contribs=True),
-    )
+    write_xgb_expected(out / "expected_all.csv", names, booster, dm)
     ubj = xgb.Booster()
     ubj.load_model(out / "model.ubj")
     assert np.array_equal(ubj.predict(dm), booster.predict(dm))
@@ -261,13 +257,7 @@ def lgbm_v2_single_level(rng: np.random.Generator) -> None:
     frame["country"] = pd.Categorical(raw["country"], categories=["FR"])
     frame["grade"] = pd.Categorical(raw["grade"], categories=list("abcd"))
     write_rows(out / "rows.csv", raw)
-    write_expected(
-        out / "expected.csv",
-        v2.feature_name(),
-        v2.predict(frame, raw_score=True, num_threads=1),
-        v2.predict(frame, num_threads=1),
-        v2.predict(frame, pred_contrib=True, num_threads=1),
-    )
+    write_lgbm_expected(out / "expected.csv", v2, frame)
     print(f"lgbm_v2_single_level: {len(raw)} rows")
 
 
