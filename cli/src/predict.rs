@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use creditscore_core::predict::valid_threshold;
 use creditscore_core::schema::FieldIssue;
-use creditscore_core::{Bundle, CompiledModel, ValidRecord};
+use creditscore_core::{Bundle, CompiledModel, Prediction, ValidRecord};
 
 use crate::error::CliError;
 use crate::input::{
@@ -186,7 +186,7 @@ impl ScoreWriter<'_> {
             if self.explain || want_reasons {
                 self.model.shap_values(record, &mut phi);
             }
-            let reasons = if want_reasons {
+            let mut reasons = if want_reasons {
                 self.model.bundle().reasons_from_shap(record, &phi, self.reasons)
             } else {
                 Vec::new()
@@ -209,19 +209,20 @@ impl ScoreWriter<'_> {
                     csv.end_row()?;
                 }
                 Format::Jsonl => {
-                    let mut line = serde_json::json!({
-                        "sk_id_curr": record.id,
-                        "raw_score": score.raw_score,
-                        "probability": score.probability,
-                        "score": points,
-                        "prediction": prediction,
-                    });
-                    if want_reasons {
-                        line["reasons"] = serde_json::to_value(&reasons).unwrap_or_default();
-                    }
-                    if !record.warnings.is_empty() {
-                        line["warnings"] = serde_json::to_value(&record.warnings).unwrap_or_default();
-                    }
+                    let item = Prediction {
+                        base_value: None,
+                        contributions: None,
+                        prediction,
+                        probability: score.probability,
+                        raw_score: Some(score.raw_score),
+                        reasons: want_reasons.then(|| std::mem::take(&mut reasons)),
+                        score: points,
+                        sk_id_curr: record.id,
+                        threshold: None,
+                        warnings: (!record.warnings.is_empty()).then(|| record.warnings.clone()),
+                    };
+                    // A JSON map keeps its keys sorted, so the shap_* keys fall where they always did.
+                    let mut line = serde_json::to_value(&item).unwrap_or_default();
                     if self.explain {
                         let names = self.model.bundle().schema.model_features.iter().map(String::as_str);
                         for (name, v) in names.chain(["bias"]).zip(&phi) {

@@ -6,8 +6,9 @@ use alloc::vec::Vec;
 
 use crate::bundle::{Bundle, BundleError};
 use crate::ensemble::FlatForest;
-use crate::predict::{Explanation, Score};
+use crate::predict::{Explanation, Prediction, Score};
 use crate::reasons::Reason;
+use crate::reasons::reasons_wanted;
 use crate::schema::ValidRecord;
 use crate::shap::ShapForest;
 
@@ -132,6 +133,53 @@ impl CompiledModel {
         let mut phi = Vec::new();
         self.shap_values(record, &mut phi);
         self.bundle.reasons_from_shap(record, &phi, n)
+    }
+}
+
+impl CompiledModel {
+    /// The [`Prediction`] of a validated `record` and its `score` (from
+    /// [`CompiledModel::score`] or [`CompiledModel::score_records`]) at `threshold`, with every
+    /// part set: the decision, the score points, and `reasons` as [`reasons_wanted`] decides
+    /// from `reasons` (`None` = the default: [`crate::DEFAULT_REASONS`] for a refused record).
+    pub fn prediction(
+        &self,
+        record: ValidRecord,
+        score: Score,
+        threshold: f64,
+        reasons: Option<usize>,
+    ) -> Prediction {
+        let prediction = Bundle::decide(score.probability, threshold);
+        let n = reasons_wanted(reasons, prediction);
+        Prediction {
+            base_value: None,
+            contributions: None,
+            prediction,
+            probability: score.probability,
+            raw_score: Some(score.raw_score),
+            reasons: (n > 0).then(|| self.reasons(&record, n)),
+            score: self.bundle.points(score.probability),
+            sk_id_curr: record.id,
+            threshold: Some(threshold),
+            warnings: Some(record.warnings),
+        }
+    }
+
+    /// The explained [`Prediction`] of a validated `record` at `threshold`: the decision, score
+    /// points, raw score, SHAP bias and contributions ([`CompiledModel::explain`]); no reasons.
+    pub fn explained(&self, record: ValidRecord, threshold: f64) -> Prediction {
+        let Explanation { base_value, raw_score, probability, contributions } = self.explain(&record);
+        Prediction {
+            base_value: Some(base_value),
+            contributions: Some(contributions),
+            prediction: Bundle::decide(probability, threshold),
+            probability,
+            raw_score: Some(raw_score),
+            reasons: None,
+            score: self.bundle.points(probability),
+            sk_id_curr: record.id,
+            threshold: Some(threshold),
+            warnings: Some(record.warnings),
+        }
     }
 }
 

@@ -57,6 +57,63 @@ pub struct Explanation {
     pub contributions: Vec<Contribution>,
 }
 
+/// One scored record as every adapter reports it: an entry of the HTTP API's `predictions` and
+/// `explanations` arrays, of the npm package's `predict`/`predictMany`/`explain` results, a line of
+/// `creditscore predict`'s JSONL. The one definition of these fields; the npm package's
+/// TypeScript declarations are checked against it (wasm/src/api/tests.rs).
+///
+/// Which optional parts an adapter sends is part of its contract (docs/API.md, the `.d.ts`):
+/// the HTTP API leaves out `raw_score` (on `/predict`) and `threshold` (it is in the body) and
+/// sends `warnings` only when there are some; the npm package sends every part it has.
+///
+/// Fields are declared in alphabetical order so that the JSON keys come out in the order the
+/// HTTP API has always sent them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Prediction {
+    /// Expected raw score over the training data (SHAP bias), raw-score units; explanations only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_value: Option<f64>,
+    /// One per model feature, largest |contribution| first; explanations only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contributions: Option<Vec<Contribution>>,
+    /// 1 = predicted default = refuse (probability >= threshold), 0 = accept.
+    pub prediction: u8,
+    /// Probability of default in [0, 1] (see [`Score::probability`]).
+    pub probability: f64,
+    /// Raw score (margin, log-odds units; see [`Score::raw_score`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_score: Option<f64>,
+    /// Reason codes ([`crate::reasons`]): for a refused record, or for every record when a number
+    /// was asked; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<crate::reasons::Reason>>,
+    /// Score points on the bundle's scorecard scale ([`Bundle::points`]; higher = safer).
+    pub score: f64,
+    /// The record's id (`SK_ID_CURR`), null when it has none.
+    pub sk_id_curr: Option<i64>,
+    /// The threshold the decision used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// Plausible values outside what training saw, scored and reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<crate::schema::Warning>>,
+}
+
+impl Prediction {
+    /// The item as the HTTP API sends it: no `threshold` (the body has it), `warnings` only when
+    /// there are some, and `raw_score` only in an explanation.
+    pub fn for_http(mut self) -> Prediction {
+        self.threshold = None;
+        if self.warnings.as_ref().is_some_and(Vec::is_empty) {
+            self.warnings = None;
+        }
+        if self.contributions.is_none() {
+            self.raw_score = None;
+        }
+        self
+    }
+}
+
 /// Whether `threshold` is a usable decision threshold.
 pub fn valid_threshold(threshold: f64) -> bool {
     (0.0..=1.0).contains(&threshold)

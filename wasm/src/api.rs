@@ -5,8 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use creditscore_core::predict::{Contribution, Explanation, Score, valid_threshold};
-use creditscore_core::reasons::{Reason, reasons_wanted};
+use creditscore_core::predict::{Prediction, valid_threshold};
 use creditscore_core::schema::{FieldIssue, IssueCode, RawValue};
 use creditscore_core::{Bundle, BundleError, CompiledModel, ValidRecord, Warning};
 use serde::Serialize;
@@ -68,63 +67,6 @@ impl fmt::Display for ApiError {
     }
 }
 
-/// One scored record: the entry of the HTTP API's `predictions` array.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Prediction {
-    pub sk_id_curr: Option<i64>,
-    pub probability: f64,
-    /// Score points on the bundle's scorecard scale (higher = safer).
-    pub score: f64,
-    /// 1 = predicted default = refuse (probability >= threshold).
-    pub prediction: u8,
-    pub raw_score: f64,
-    pub threshold: f64,
-    pub warnings: Vec<Warning>,
-    /// Reason codes (refused records, or every record when a number was asked); absent otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reasons: Option<Vec<Reason>>,
-}
-
-impl Prediction {
-    fn new(
-        model: &CompiledModel,
-        record: ValidRecord,
-        score: Score,
-        threshold: f64,
-        reasons: Option<usize>,
-    ) -> Prediction {
-        let prediction = Bundle::decide(score.probability, threshold);
-        let n = reasons_wanted(reasons, prediction);
-        Prediction {
-            sk_id_curr: record.id,
-            probability: score.probability,
-            score: model.bundle().points(score.probability),
-            prediction,
-            raw_score: score.raw_score,
-            threshold,
-            reasons: (n > 0).then(|| model.reasons(&record, n)),
-            warnings: record.warnings,
-        }
-    }
-}
-
-/// One explained record: the entry of the HTTP API's `explanations` array.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RecordExplanation {
-    pub sk_id_curr: Option<i64>,
-    pub probability: f64,
-    /// Score points on the bundle's scorecard scale (higher = safer).
-    pub score: f64,
-    pub prediction: u8,
-    pub threshold: f64,
-    pub raw_score: f64,
-    /// Expected raw score over the training data (SHAP bias).
-    pub base_value: f64,
-    /// One per model feature, largest |contribution| first.
-    pub contributions: Vec<Contribution>,
-    pub warnings: Vec<Warning>,
-}
-
 /// Outcome of `validate`: never an exception for a bad record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Validation {
@@ -148,7 +90,8 @@ pub struct ModelInfo<'a> {
     pub training: &'a serde_json::Value,
 }
 
-/// A loaded bundle and the operations of the package.
+/// A loaded bundle and the operations of the package. Scored and explained records are the
+/// core's [`Prediction`] with every part set (threshold, raw score, warnings even when empty).
 pub struct Scorer {
     /// The bundle with its compiled trees, for every call of the page or process (the TreeSHAP
     /// path data is built on the first call that explains or gives reasons).
@@ -191,7 +134,7 @@ impl Scorer {
     /// refused record, none for an accepted one), as the HTTP API's `?reasons=N`.
     pub fn predict(&self, record: ValidRecord, threshold: f64, reasons: Option<usize>) -> Prediction {
         let score = self.model.score(&record);
-        Prediction::new(&self.model, record, score, threshold, reasons)
+        self.model.prediction(record, score, threshold, reasons)
     }
 
     /// Scores validated records together (trees walked over blocks of rows; same bits as one
@@ -206,7 +149,7 @@ impl Scorer {
         records
             .into_iter()
             .zip(scores)
-            .map(|(record, score)| Prediction::new(&self.model, record, score, threshold, reasons))
+            .map(|(record, score)| self.model.prediction(record, score, threshold, reasons))
             .collect()
     }
 
@@ -225,19 +168,10 @@ impl Scorer {
         }
     }
 
-    pub fn explain(&self, record: ValidRecord, threshold: f64) -> RecordExplanation {
-        let Explanation { base_value, raw_score, probability, contributions } = self.model.explain(&record);
-        RecordExplanation {
-            sk_id_curr: record.id,
-            probability,
-            score: self.bundle().points(probability),
-            prediction: Bundle::decide(probability, threshold),
-            threshold,
-            raw_score,
-            base_value,
-            contributions,
-            warnings: record.warnings,
-        }
+    /// One explained record: the entry of the HTTP API's `explanations` array, with the
+    /// threshold and (possibly empty) warnings.
+    pub fn explain(&self, record: ValidRecord, threshold: f64) -> Prediction {
+        self.model.explained(record, threshold)
     }
 
     pub fn validation(&self, outcome: Result<ValidRecord, Vec<FieldIssue>>) -> Validation {
@@ -271,3 +205,5 @@ pub fn batch_prefix(index: usize) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod ts_types;

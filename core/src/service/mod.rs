@@ -26,8 +26,8 @@ use serde_json::{Map, Value};
 
 use crate::bundle::Bundle;
 use crate::compiled::CompiledModel;
-use crate::predict::{Contribution, Explanation, valid_threshold};
-use crate::reasons::{DEFAULT_REASONS, Reason, reasons_wanted};
+use crate::predict::{Prediction, valid_threshold};
+use crate::reasons::DEFAULT_REASONS;
 use crate::schema::{FieldIssue, IssueCode, ValidRecord, Warning, truncate};
 
 pub use crate::time::rfc3339_utc;
@@ -615,72 +615,64 @@ impl Service {
             return Err(ApiError::invalid(message, issues));
         }
 
-        // Per record: the probability, and the explanation for /explain. Predictions are scored
-        // together with the compiled model (same bits as one by one).
-        let outcomes: Vec<(f64, Option<Explanation>)> = match endpoint {
+        // Per record, the item: predictions are scored together with the compiled model (same
+        // bits as one by one).
+        let items: Vec<Prediction> = match endpoint {
             Endpoint::Predict => {
-                model.score_records(&valid).into_iter().map(|s| (s.probability, None)).collect()
+                let scores = model.score_records(&valid);
+                valid
+                    .into_iter()
+                    .zip(scores)
+                    .map(|(record, score)| model.prediction(record, score, threshold, reasons_asked))
+                    .collect()
             }
-            Endpoint::Explain => valid
-                .iter()
-                .map(|r| {
-                    let e = model.explain(r);
-                    (e.probability, Some(e))
-                })
-                .collect(),
+            Endpoint::Explain => valid.into_iter().map(|r| model.explained(r, threshold)).collect(),
         };
-        let mut out_records = Vec::with_capacity(valid.len());
-        let mut items: Vec<Value> = Vec::with_capacity(valid.len());
-        for ((record, raw), (probability, explanation)) in valid.into_iter().zip(records).zip(outcomes) {
-            let prediction = Bundle::decide(probability, threshold);
-            let score = bundle.points(probability);
-            let n_reasons = reasons_wanted(reasons_asked, prediction);
-            // Refused records (or every record when asked): exact TreeSHAP, top positive.
-            let reasons: Option<Vec<Reason>> = (n_reasons > 0).then(|| model.reasons(&record, n_reasons));
-            let mut item = Map::new();
-            item.insert("sk_id_curr".into(), record.id.map_or(Value::Null, Value::from));
-            item.insert("probability".into(), finite(probability));
-            item.insert("score".into(), finite(score));
-            item.insert("prediction".into(), Value::from(prediction));
-            if let Some(reasons) = &reasons {
-                item.insert("reasons".into(), to_value(reasons));
-            }
-            if let Some(e) = explanation {
-                item.insert("raw_score".into(), finite(e.raw_score));
-                item.insert("base_value".into(), finite(e.base_value));
-                item.insert("contributions".into(), contributions_json(&e.contributions));
-            }
-            if !record.warnings.is_empty() {
-                item.insert("warnings".into(), to_value(&record.warnings));
-            }
-            items.push(Value::Object(item));
+        let mut out_records = Vec::with_capacity(items.len());
+        let items: Vec<Prediction> = items.into_iter().map(Prediction::for_http).collect();
+        for (item, raw) in items.iter().zip(records) {
             let mut inputs = match raw {
                 Value::Object(m) => m,
                 _ => Map::new(),
             };
             inputs.remove(id_field);
             out_records.push(ScoredRecord {
-                id: record.id,
+                id: item.sk_id_curr,
                 threshold,
                 inputs,
-                warnings: record.warnings,
-                probability,
-                score,
-                prediction,
-                reasons: reasons.map(|list| list.into_iter().map(|r| r.code).collect()),
+                warnings: item.warnings.clone().unwrap_or_default(),
+                probability: item.probability,
+                score: item.score,
+                prediction: item.prediction,
+                reasons: item.reasons.as_ref().map(|list| list.iter().map(|r| r.code.clone()).collect()),
             });
         }
-        let list_key = match endpoint {
-            Endpoint::Predict => "predictions",
-            Endpoint::Explain => "explanations",
+        let (predictions, explanations) = match endpoint {
+            Endpoint::Predict => (Some(items), None),
+            Endpoint::Explain => (None, Some(items)),
         };
-        let mut body = Map::new();
-        body.insert(list_key.into(), Value::Array(items));
-        body.insert("threshold".into(), finite(threshold));
-        body.insert("model_version".into(), Value::from(bundle.meta.version.as_str()));
-        body.insert("request_id".into(), Value::from(req.request_id));
+        let body = ScoreResponse {
+            explanations,
+            model_version: &bundle.meta.version,
+            predictions,
+            request_id: req.request_id,
+            threshold,
+        };
         Ok(Scored { response: json_response(200, &body), records: out_records })
     }
+}
+
+/// The body of a `POST /predict` (`predictions`) or `POST /explain` (`explanations`) answer;
+/// fields in alphabetical order, the order the API has always sent.
+#[derive(Serialize)]
+struct ScoreResponse<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanations: Option<Vec<Prediction>>,
+    model_version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    predictions: Option<Vec<Prediction>>,
+    request_id: &'a str,
+    threshold: f64,
 }
 
 struct Scored {
@@ -792,16 +784,4 @@ fn split_records(body: Value, endpoint: Endpoint) -> Result<(Vec<Value>, bool), 
         Some(ok) if issues.is_empty() => Ok(ok),
         _ => Err(ApiError::invalid("request body does not have the expected shape", issues)),
     }
-}
-
-fn finite(v: f64) -> Value {
-    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
-}
-
-fn to_value<T: Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
-fn contributions_json(contributions: &[Contribution]) -> Value {
-    Value::Array(contributions.iter().map(to_value).collect())
 }

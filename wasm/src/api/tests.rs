@@ -4,7 +4,7 @@ use creditscore_core::test_support::{sample_bundle_with, sample_tree};
 
 /// The sample bundle with its first tree only: `x` numeric in [0, 1] (required, trained up to
 /// 0.9), `c` categorical (optional).
-fn scorer() -> Scorer {
+pub(super) fn scorer() -> Scorer {
     let x = NumericSpec {
         valid_min: Some(0.0),
         valid_max: Some(1.0),
@@ -28,9 +28,9 @@ fn predict_uses_core_score_and_decision() {
     let expected = s.bundle().score(&rec);
     let p = s.predict(rec, s.threshold(None).unwrap(), None);
     assert_eq!(p.sk_id_curr, Some(7));
-    assert_eq!(p.raw_score.to_bits(), expected.raw_score.to_bits());
+    assert_eq!(p.raw_score.unwrap().to_bits(), expected.raw_score.to_bits());
     assert_eq!(p.probability.to_bits(), expected.probability.to_bits());
-    assert_eq!(p.threshold, 0.4);
+    assert_eq!(p.threshold, Some(0.4));
     assert_eq!(p.prediction, Bundle::decide(p.probability, 0.4));
     assert_eq!(p.score.to_bits(), s.bundle().points(p.probability).to_bits());
     assert_eq!(p.reasons.is_some(), p.prediction == 1, "reasons by default only when refused");
@@ -82,10 +82,10 @@ fn explanation_carries_id_and_warnings() {
     let rec = json_record(&s, serde_json::json!({"SK_ID_CURR": 1, "x": 0.95}), "").unwrap();
     let e = s.explain(rec, 0.4);
     assert_eq!(e.sk_id_curr, Some(1));
-    assert_eq!(e.warnings.len(), 1, "0.95 is outside the training range");
+    assert_eq!(e.warnings.as_ref().unwrap().len(), 1, "0.95 is outside the training range");
     let json = serde_json::to_value(&e).unwrap();
     assert!(json["contributions"].is_array() && json["base_value"].is_number(), "{json}");
-    let missing = e.contributions.iter().find(|c| c.feature == "c").unwrap();
+    let missing = e.contributions.as_ref().unwrap().iter().find(|c| c.feature == "c").unwrap();
     assert_eq!(serde_json::to_value(&missing.value).unwrap(), serde_json::Value::Null);
 }
 
