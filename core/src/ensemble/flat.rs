@@ -29,6 +29,15 @@ pub(super) const FLAT_GROUP: usize = 8;
 /// page view, and the copy costs about 1 KB).
 const SPECIALIZE_NUMERIC: bool = !cfg!(target_arch = "wasm32");
 
+/// Most trees in one chain of the batch walk (see [`Segment::Chain`]): more trees per chain waste
+/// fewer steps waiting for a group's slowest row at the chain's end; fewer keep its nodes in cache.
+const CHAIN_TREES: usize = 32;
+/// Most nodes in one chain (16 bytes each: 256 KB, in L2 with the rows of a block).
+const CHAIN_NODES: usize = 16 * 1024;
+/// A chain walk's state per row: the node index in the low bits, the trees finished above.
+const CHAIN_TREE_SHIFT: u32 = 24;
+const CHAIN_INDEX: u32 = (1 << CHAIN_TREE_SHIFT) - 1;
+
 /// Trees of at most this many flat nodes, on rows of at most this many extended slots, are walked
 /// through fixed-size windows indexed by a byte: no bounds check is left in the hot loop.
 const FLAT_WINDOW: usize = 256;
@@ -61,6 +70,38 @@ pub(super) struct FlatTree {
     pub(super) categorical: bool,
     /// Whether the tree fits a [`FLAT_WINDOW`].
     pub(super) small: bool,
+    /// Flat nodes of the tree (from `root`).
+    len: u32,
+    /// Shortest root-to-leaf path (steps).
+    min_depth: u32,
+}
+
+/// A node of a chain (see [`Segment::Chain`]): `next` is the step added to the walk's state (node
+/// index plus trees done, see [`CHAIN_TREE_SHIFT`]): to the left child for an internal node, to
+/// the next tree's root plus one tree done for a leaf, which reads the -inf slot.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct ChainNode {
+    node: FlatNode,
+    /// What a step through the node adds to the row's sum: the leaf value at a leaf, else -0.0.
+    add: f64,
+}
+
+/// The batch walk's order of work over the trees (in tree order, which fixes the sums' bits).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Segment {
+    /// One tree walked on its own (a tree that needs the general rule).
+    Tree(u32),
+    /// `trees` consecutive trees (no general rule), linked in `FlatForest::chain` from index
+    /// `start`: each leaf leads to the next tree's root (the last one's to a node that leads to
+    /// itself), so each row of a group walks the whole chain on its own path, one step per node
+    /// it visits, the rows in lockstep only for the chain as a whole (see `Chain::walk`).
+    Chain {
+        start: u32,
+        trees: u32,
+        /// Steps every row takes at least (sum of the trees' shortest paths, leaves included).
+        min_steps: u32,
+        categorical: bool,
+    },
 }
 
 /// The ensemble compiled for batch scoring. Every tree's nodes sit in breadth-first order in one
@@ -74,15 +115,22 @@ pub(super) struct FlatTree {
 /// `k` (the code, or one index for codes no bitset holds and one for NaN), and each categorical
 /// node, in place of a threshold, 64 bits saying for each index whether it goes left (its bitset
 /// with the in-set side, the default side and the out-of-range side folded in); a tree with such
-/// nodes computes both steps and keeps the node's. Eight rows walk a tree in lockstep, their slots
-/// interleaved, for as many steps as 90 % of the training rows need (leaf-wise trees are deep only
-/// for few rows); unfinished rows then go on alone. The few trees whose splits have no such form
-/// use the original rules on the original row. The leaves reached, hence the bits of the sums, are
-/// exactly those of [`Ensemble::raw_score`].
+/// nodes computes both steps and keeps the node's. For a batch, runs of up to [`CHAIN_TREES`]
+/// such trees are linked into chains (each leaf leads to the next tree's root): eight rows, their
+/// slots interleaved, each walk the whole chain on their own path without branches, one step per
+/// node visited, adding each leaf value on the way (leaf-wise trees are deep only for few rows, so
+/// walking a tree in lockstep to its deepest leaf would waste most steps). One row alone walks
+/// eight trees together, in lockstep for as many steps as 90 % of the training rows need, then
+/// tree by tree. The few trees whose splits have no such form use the
+/// original rules on the original row. The leaves reached, hence the bits of the sums, are exactly
+/// those of [`Ensemble::raw_score`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct FlatForest {
     nodes: Vec<FlatNode>,
     pub(super) trees: Vec<FlatTree>,
+    /// The trees without general nodes again, linked in chains (see [`Segment::Chain`]).
+    chain: Vec<ChainNode>,
+    segments: Vec<Segment>,
     /// Splits evaluated by their original rule (bitsets rebased into `words`).
     general: Vec<Split>,
     /// Bitsets of the general trees.
@@ -176,6 +224,8 @@ impl FlatForest {
         let mut f = FlatForest {
             nodes: Vec::with_capacity(total),
             trees: Vec::with_capacity(e.trees.len()),
+            chain: Vec::new(),
+            segments: Vec::new(),
             general: Vec::new(),
             words: Vec::new(),
             num_features: nf,
@@ -233,13 +283,96 @@ impl FlatForest {
                 }
                 k += 1;
             }
+            let min_depth = leaf_depths.iter().map(|l| l.0).min().unwrap_or(0);
             let lockstep = lockstep_depth(&mut leaf_depths).unwrap_or(depth);
             let small = refs.len() <= FLAT_WINDOW && f.stride <= FLAT_WINDOW;
-            f.trees.push(FlatTree { root: root as u32, depth, lockstep, general, categorical, small });
+            let len = refs.len() as u32;
+            f.trees.push(FlatTree {
+                root: root as u32,
+                depth,
+                lockstep,
+                general,
+                categorical,
+                small,
+                len,
+                min_depth,
+            });
         }
+        f.link_chains();
         // Every small tree's window lies inside the array.
         f.nodes.resize(f.nodes.len() + FLAT_WINDOW - 1, FlatNode { value: 0.0, feature: 0, next: 0 });
         Some(f)
+    }
+
+    /// Every tree through the categorical step (which serves numeric trees too, as on wasm).
+    #[cfg(test)]
+    pub(super) fn force_categorical(&mut self) {
+        self.trees.iter_mut().for_each(|t| t.categorical = true);
+        for segment in &mut self.segments {
+            if let Segment::Chain { categorical, .. } = segment {
+                *categorical = true;
+            }
+        }
+    }
+
+    /// Builds `segments` and `chain` from `trees` and `nodes`.
+    fn link_chains(&mut self) {
+        let minus_inf = 2 * self.num_features as u32;
+        let mut t = 0;
+        while t < self.trees.len() {
+            let start = self.chain.len();
+            // Every node of the chain, its end node included, has an index the state can hold.
+            let fits =
+                |count: usize, tree: &FlatTree| start + count + (tree.len as usize) < CHAIN_INDEX as usize;
+            if self.trees[t].general || !fits(0, &self.trees[t]) {
+                self.segments.push(Segment::Tree(t as u32));
+                t += 1;
+                continue;
+            }
+            // Consecutive trees without general nodes, within the chain's limits.
+            let first = t;
+            let mut count = 0;
+            while t < self.trees.len()
+                && !self.trees[t].general
+                && (count == 0
+                    || (t - first < CHAIN_TREES && count + self.trees[t].len as usize <= CHAIN_NODES))
+                && fits(count, &self.trees[t])
+            {
+                count += self.trees[t].len as usize;
+                t += 1;
+            }
+            let mut base = start as u32;
+            let mut min_steps = 0;
+            for tree in &self.trees[first..t] {
+                let next_root = base + tree.len;
+                for k in 0..tree.len {
+                    let node = self.nodes[(tree.root + k) as usize];
+                    let at = base + k;
+                    self.chain.push(if node.next == k {
+                        // A leaf: on to the next tree's root (or the end node), one tree done.
+                        let next = (next_root - at) | 1 << CHAIN_TREE_SHIFT;
+                        ChainNode {
+                            node: FlatNode { value: node.value, feature: minus_inf, next },
+                            add: node.value,
+                        }
+                    } else {
+                        ChainNode { node: FlatNode { next: base + node.next - at, ..node }, add: -0.0 }
+                    });
+                }
+                min_steps += tree.min_depth + 1;
+                base = next_root;
+            }
+            // The end node: reads the -inf slot, so it goes "left" to itself.
+            self.chain
+                .push(ChainNode { node: FlatNode { value: 0.0, feature: minus_inf, next: 0 }, add: -0.0 });
+            let categorical = self.trees[first..t].iter().any(|tree| tree.categorical) || !SPECIALIZE_NUMERIC;
+            self.segments.push(Segment::Chain {
+                start: start as u32,
+                trees: (t - first) as u32,
+                min_steps,
+                categorical,
+            });
+        }
     }
 
     fn encode(
@@ -335,24 +468,47 @@ impl FlatForest {
             }
             acc64[..padded].fill(self.base_score);
             acc32[..padded].fill(self.base_score as f32);
-            for tree in &self.trees {
-                let window = self.window(tree);
-                for (g, chunk) in leaves[..padded].chunks_exact_mut(FLAT_GROUP).enumerate() {
-                    let Ok(out) = <&mut [f64; FLAT_GROUP]>::try_from(chunk) else { continue };
+            for segment in &self.segments {
+                let (start, trees, min_steps, categorical) = match *segment {
+                    Segment::Chain { start, trees, min_steps, categorical } => {
+                        (start, trees, min_steps, categorical)
+                    }
+                    Segment::Tree(t) => {
+                        let tree = &self.trees[t as usize];
+                        self.tree_leaves(tree, &extended, group_slots, &original, &mut leaves[..padded]);
+                        match self.arithmetic {
+                            Arithmetic::F64 => {
+                                for (acc, leaf) in acc64[..padded].iter_mut().zip(&leaves[..padded]) {
+                                    *acc += *leaf;
+                                }
+                            }
+                            Arithmetic::F32 => {
+                                for (acc, leaf) in acc32[..padded].iter_mut().zip(&leaves[..padded]) {
+                                    *acc += *leaf as f32;
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                };
+                let walk = Chain { nodes: &self.chain, start, trees, min_steps };
+                for g in 0..padded / FLAT_GROUP {
                     let group = &extended[g * group_slots..(g + 1) * group_slots];
                     let first = g * FLAT_GROUP;
-                    let rows = &original[first * nf..(first + FLAT_GROUP) * nf];
-                    self.leaves(tree, window, group, rows, out);
-                }
-                match self.arithmetic {
-                    Arithmetic::F64 => {
-                        for (acc, leaf) in acc64[..padded].iter_mut().zip(&leaves[..padded]) {
-                            *acc += *leaf;
+                    match self.arithmetic {
+                        Arithmetic::F64 => {
+                            if let Ok(sums) =
+                                <&mut [f64; FLAT_GROUP]>::try_from(&mut acc64[first..first + FLAT_GROUP])
+                            {
+                                walk.group(group, categorical, sums);
+                            }
                         }
-                    }
-                    Arithmetic::F32 => {
-                        for (acc, leaf) in acc32[..padded].iter_mut().zip(&leaves[..padded]) {
-                            *acc += *leaf as f32;
+                        Arithmetic::F32 => {
+                            if let Ok(sums) =
+                                <&mut [f32; FLAT_GROUP]>::try_from(&mut acc32[first..first + FLAT_GROUP])
+                            {
+                                walk.group(group, categorical, sums);
+                            }
                         }
                     }
                 }
@@ -477,6 +633,27 @@ impl FlatForest {
         }
     }
 
+    /// The leaf values one tree gives each group of rows of a block (`leaves.len()` rows, whole
+    /// groups).
+    fn tree_leaves(
+        &self,
+        tree: &FlatTree,
+        extended: &[[f64; FLAT_GROUP]],
+        group_slots: usize,
+        original: &[f64],
+        leaves: &mut [f64],
+    ) {
+        let nf = self.num_features;
+        let window = self.window(tree);
+        for (g, chunk) in leaves.chunks_exact_mut(FLAT_GROUP).enumerate() {
+            let Ok(out) = <&mut [f64; FLAT_GROUP]>::try_from(chunk) else { continue };
+            let group = &extended[g * group_slots..(g + 1) * group_slots];
+            let first = g * FLAT_GROUP;
+            let rows = &original[first * nf..(first + FLAT_GROUP) * nf];
+            self.leaves(tree, window, group, rows, out);
+        }
+    }
+
     /// A small tree's nodes as a fixed-size window.
     fn window(&self, tree: &FlatTree) -> Option<&[FlatNode; FLAT_WINDOW]> {
         let root = tree.root as usize;
@@ -497,7 +674,7 @@ impl FlatForest {
         rows: &[f64],
         out: &mut [f64; FLAT_GROUP],
     ) {
-        let lockstep = tree.lockstep;
+        let (lockstep, depth) = (tree.lockstep, tree.depth);
         let categorical = tree.categorical || !SPECIALIZE_NUMERIC;
         if tree.general {
             self.walk_general(tree, rows, out);
@@ -506,14 +683,14 @@ impl FlatForest {
         {
             let (nodes, group) = (&WindowNodes(nodes), &WindowSlots(group));
             match categorical {
-                false => walk::<false>(nodes, group, lockstep, out),
-                true => walk::<true>(nodes, group, lockstep, out),
+                false => walk::<false>(nodes, group, lockstep, depth, out),
+                true => walk::<true>(nodes, group, lockstep, depth, out),
             }
         } else {
             let nodes = &&self.nodes[tree.root as usize..];
             match categorical {
-                false => walk::<false>(nodes, &group, lockstep, out),
-                true => walk::<true>(nodes, &group, lockstep, out),
+                false => walk::<false>(nodes, &group, lockstep, depth, out),
+                true => walk::<true>(nodes, &group, lockstep, depth, out),
             }
         }
     }
@@ -597,13 +774,14 @@ impl GroupSlots for &[[f64; FLAT_GROUP]] {
     }
 }
 
-/// Walks a group of rows through a tree without general nodes (lockstep, then one by one) and
-/// writes each row's leaf value. `CATEGORICAL`: the tree has categorical nodes.
+/// Walks a group of rows through a tree without general nodes (in lockstep, for `lockstep` steps
+/// then until no row moves) and writes each row's leaf value (trees outside the chains). `CATEGORICAL`: the tree has categorical nodes.
 #[inline(always)]
 fn walk<const CATEGORICAL: bool>(
     nodes: &impl TreeNodes,
     group: &impl GroupSlots,
     lockstep: u32,
+    depth: u32,
     out: &mut [f64; FLAT_GROUP],
 ) {
     let mut at = [0u32; FLAT_GROUP];
@@ -612,16 +790,99 @@ fn walk<const CATEGORICAL: bool>(
             *node_at = step::<CATEGORICAL>(nodes.node(*node_at), group, lane);
         }
     }
-    for (lane, (value, mut node_at)) in out.iter_mut().zip(at).enumerate() {
-        loop {
-            let node = nodes.node(node_at);
-            let next = step::<CATEGORICAL>(node, group, lane);
-            if next == node_at {
-                *value = node.value;
-                break;
-            }
-            node_at = next;
+    // The rows still short of their leaf: the whole group steps on until none moves (a leaf
+    // points to itself). One predictable branch per step rather than one loop per row, whose
+    // exits the branch predictor cannot guess.
+    for _ in lockstep..depth {
+        let mut moved = 0;
+        for (lane, node_at) in at.iter_mut().enumerate() {
+            let next = step::<CATEGORICAL>(nodes.node(*node_at), group, lane);
+            moved |= next ^ *node_at;
+            *node_at = next;
         }
+        if moved == 0 {
+            break;
+        }
+    }
+    for (value, node_at) in out.iter_mut().zip(at) {
+        *value = nodes.node(node_at).value;
+    }
+}
+
+/// One chain of a [`FlatForest`] (see [`Segment::Chain`]) for the batch walk.
+struct Chain<'a> {
+    nodes: &'a [ChainNode],
+    start: u32,
+    trees: u32,
+    min_steps: u32,
+}
+
+/// A row's running raw score: f64, or f32 rounded at every addition (see [`Arithmetic`]).
+trait Sum: Copy {
+    fn add(self, value: f64) -> Self;
+}
+
+impl Sum for f64 {
+    #[inline(always)]
+    fn add(self, value: f64) -> f64 {
+        self + value
+    }
+}
+
+impl Sum for f32 {
+    #[inline(always)]
+    fn add(self, value: f64) -> f32 {
+        self + value as f32
+    }
+}
+
+impl Chain<'_> {
+    /// Walks a group of rows (`group`: their extended slots, a window or a slice) through every
+    /// tree of the chain and adds each tree's leaf value to the row's sum, in tree order.
+    #[inline(always)]
+    fn group<S: Sum>(&self, group: &[[f64; FLAT_GROUP]], categorical: bool, sums: &mut [S; FLAT_GROUP]) {
+        let categorical = categorical || !SPECIALIZE_NUMERIC;
+        match <&[[f64; FLAT_GROUP]; FLAT_WINDOW]>::try_from(group) {
+            Ok(w) if categorical => self.walk::<true, S>(&WindowSlots(w), sums),
+            Ok(w) => self.walk::<false, S>(&WindowSlots(w), sums),
+            Err(_) if categorical => self.walk::<true, S>(&group, sums),
+            Err(_) => self.walk::<false, S>(&group, sums),
+        }
+    }
+
+    /// Each row takes its own path, without branches: the state's step is the node's `next`
+    /// plus 1 to go right, and every step adds the node's `adds` value (a leaf's value, else
+    /// -0.0: `x + -0.0 == x` for every `x`, -0.0 included), so the sum sees exactly the leaves in
+    /// tree order. The group stops when every row has done every tree (the chain's end node
+    /// keeps the early ones in place, adding -0.0).
+    #[inline(always)]
+    fn walk<const CATEGORICAL: bool, S: Sum>(&self, group: &impl GroupSlots, sums: &mut [S; FLAT_GROUP]) {
+        let mut state = [self.start; FLAT_GROUP];
+        let mut acc = *sums;
+        for _ in 0..self.min_steps {
+            (state, acc) = self.advance::<CATEGORICAL, S>(group, state, acc);
+        }
+        while state.iter().any(|&s| s >> CHAIN_TREE_SHIFT < self.trees) {
+            (state, acc) = self.advance::<CATEGORICAL, S>(group, state, acc);
+            (state, acc) = self.advance::<CATEGORICAL, S>(group, state, acc);
+        }
+        *sums = acc;
+    }
+
+    /// One step of every row (by value, so that the states and sums stay in registers).
+    #[inline(always)]
+    fn advance<const CATEGORICAL: bool, S: Sum>(
+        &self,
+        group: &impl GroupSlots,
+        mut state: [u32; FLAT_GROUP],
+        mut acc: [S; FLAT_GROUP],
+    ) -> ([u32; FLAT_GROUP], [S; FLAT_GROUP]) {
+        for (lane, (s, sum)) in state.iter_mut().zip(acc.iter_mut()).enumerate() {
+            let node = self.nodes[(*s & CHAIN_INDEX) as usize];
+            *sum = sum.add(node.add);
+            *s += step::<CATEGORICAL>(node.node, group, lane);
+        }
+        (state, acc)
     }
 }
 

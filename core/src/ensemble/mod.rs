@@ -715,6 +715,36 @@ mod tests {
     }
 
     #[test]
+    fn batch_walk_keeps_negative_zero_sums() {
+        // -0.0 + -0.0 is -0.0: the batch walk adds -0.0 at every internal node, which changes no
+        // sum, not even this one.
+        let tree = |left: f64| Tree {
+            nodes: vec![split_le(0, 0.5, false, -1, -2, 2.0)],
+            leaf_values: vec![left, -0.0],
+            leaf_covers: vec![1.0, 1.0],
+            cat_words: vec![],
+        };
+        for arithmetic in [Arithmetic::F64, Arithmetic::F32] {
+            let e = Ensemble {
+                num_features: 1,
+                trees: vec![tree(-0.0), tree(-0.0), tree(1.0)],
+                base_score: -0.0,
+                arithmetic,
+                link: Link::Sigmoid { scale: 1.0 },
+                zero_small_inputs: false,
+            };
+            e.validate().unwrap();
+            let rows: Vec<f64> = (0..100).map(|i| f64::from(i % 2)).collect();
+            let mut out = Vec::new();
+            FlatForest::new(&e).unwrap().raw_scores(&rows, &mut out);
+            for (row, score) in rows.iter().zip(&out) {
+                assert_eq!(score.to_bits(), e.raw_score(&[*row]).to_bits());
+            }
+            assert_eq!(out[1].to_bits(), (-0.0f64).to_bits());
+        }
+    }
+
+    #[test]
     fn flat_forest_matches_the_node_walk_bit_for_bit() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let specials = special_values();
@@ -775,7 +805,7 @@ mod tests {
                 e.raw_scores(&rows, &mut via_api);
                 // The categorical step serves numeric trees too (wasm builds use it for them).
                 let mut forced = flat.clone();
-                forced.trees.iter_mut().for_each(|t| t.categorical = true);
+                forced.force_categorical();
                 let mut out_forced = Vec::new();
                 forced.raw_scores(&rows, &mut out_forced);
                 assert_eq!(bits(&out_forced), bits(&out));
