@@ -325,37 +325,61 @@ def compare(
     return results
 
 
+# Optuna ranges shared by the boosted families, by what a parameter does (each library names it
+# its own way): rounds, step size, tree size (leaves), leaf size, row and column sampling, L2.
+_ROUNDS = ("int", 150, 700, {"step": 50})
+_LEARNING_RATE = ("float", 0.015, 0.12, {"log": True})
+_LEAVES = ("int", 7, 63, {})
+_LEAF_SAMPLES = ("int", 20, 400, {"log": True})
+_ROW_SAMPLE = ("float", 0.6, 1.0, {})
+_COLUMN_SAMPLE = ("float", 0.4, 1.0, {})
+_L2 = ("float", 1e-3, 30.0, {"log": True})
+
+# Each family's parameters in the order they are suggested (the order is part of what TPE draws
+# from its seed, so it stays fixed); a plain value is passed as is.
+SEARCH_SPACES = {
+    "lightgbm": {
+        "n_estimators": _ROUNDS,
+        "learning_rate": _LEARNING_RATE,
+        "num_leaves": _LEAVES,
+        "min_child_samples": _LEAF_SAMPLES,
+        "subsample": _ROW_SAMPLE,
+        "subsample_freq": 1,
+        "colsample_bytree": _COLUMN_SAMPLE,
+        "reg_lambda": _L2,
+    },
+    "xgboost": {
+        "n_estimators": _ROUNDS,
+        "learning_rate": _LEARNING_RATE,
+        "max_depth": ("int", 2, 7, {}),
+        "min_child_weight": ("float", 1.0, 50.0, {"log": True}),
+        "subsample": _ROW_SAMPLE,
+        "colsample_bytree": _COLUMN_SAMPLE,
+        "reg_lambda": _L2,
+    },
+    "hist_gradient_boosting": {
+        "max_iter": _ROUNDS,
+        "learning_rate": _LEARNING_RATE,
+        "max_leaf_nodes": _LEAVES,
+        "min_samples_leaf": _LEAF_SAMPLES,
+        "l2_regularization": _L2,
+    },
+}
+
+
 def search_space(family: str, trial) -> dict:
-    if family == "lightgbm":
-        return {
-            "n_estimators": trial.suggest_int("n_estimators", 150, 700, step=50),
-            "learning_rate": trial.suggest_float("learning_rate", 0.015, 0.12, log=True),
-            "num_leaves": trial.suggest_int("num_leaves", 7, 63),
-            "min_child_samples": trial.suggest_int("min_child_samples", 20, 400, log=True),
-            "subsample": trial.suggest_float("subsample", 0.6, 1.0),
-            "subsample_freq": 1,
-            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.4, 1.0),
-            "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 30.0, log=True),
-        }
-    if family == "xgboost":
-        return {
-            "n_estimators": trial.suggest_int("n_estimators", 150, 700, step=50),
-            "learning_rate": trial.suggest_float("learning_rate", 0.015, 0.12, log=True),
-            "max_depth": trial.suggest_int("max_depth", 2, 7),
-            "min_child_weight": trial.suggest_float("min_child_weight", 1.0, 50.0, log=True),
-            "subsample": trial.suggest_float("subsample", 0.6, 1.0),
-            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.4, 1.0),
-            "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 30.0, log=True),
-        }
-    if family == "hist_gradient_boosting":
-        return {
-            "max_iter": trial.suggest_int("max_iter", 150, 700, step=50),
-            "learning_rate": trial.suggest_float("learning_rate", 0.015, 0.12, log=True),
-            "max_leaf_nodes": trial.suggest_int("max_leaf_nodes", 7, 63),
-            "min_samples_leaf": trial.suggest_int("min_samples_leaf", 20, 400, log=True),
-            "l2_regularization": trial.suggest_float("l2_regularization", 1e-3, 30.0, log=True),
-        }
-    raise ValueError(f"no search space for {family!r}")
+    """One trial's parameters for `family`, drawn from SEARCH_SPACES."""
+    if family not in SEARCH_SPACES:
+        raise ValueError(f"no search space for {family!r}")
+    params = {}
+    for name, spec in SEARCH_SPACES[family].items():
+        if not isinstance(spec, tuple):
+            params[name] = spec
+            continue
+        kind, low, high, options = spec
+        suggest = trial.suggest_int if kind == "int" else trial.suggest_float
+        params[name] = suggest(name, low, high, **options)
+    return params
 
 
 def tune(

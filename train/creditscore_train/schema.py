@@ -11,24 +11,13 @@ import math
 import numpy as np
 import pandas as pd
 
-from .synthetic import SENTINEL_DAYS_EMPLOYED
+from .synthetic import REQUIRED_COLUMNS, SENTINEL_DAYS_EMPLOYED
 
 ID_FIELD = "SK_ID_CURR"
 
 # The default model's required inputs: the contract README.md's example request follows (stored in
-# the bundle, never recomputed at serving time).
-CONTRACT_REQUIRED = [
-    "EXT_SOURCE_1",
-    "EXT_SOURCE_2",
-    "EXT_SOURCE_3",
-    "AMT_ANNUITY",
-    "AMT_CREDIT",
-    "AMT_GOODS_PRICE",
-    "DAYS_BIRTH",
-    "DAYS_EMPLOYED",
-    "CODE_GENDER",
-    "FLAG_OWN_CAR",
-]
+# the bundle, never recomputed at serving time); the columns of that request but the id.
+CONTRACT_REQUIRED = [c for c in REQUIRED_COLUMNS if c != ID_FIELD]
 
 SENTINELS = {"DAYS_EMPLOYED": float(SENTINEL_DAYS_EMPLOYED)}
 

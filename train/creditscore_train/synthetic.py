@@ -118,6 +118,8 @@ WEEKDAYS = [
     ("SUNDAY", 0.053),
 ]
 
+# The id and the default model's required inputs (README.md's example request; schema.py's
+# CONTRACT_REQUIRED is this list without the id).
 REQUIRED_COLUMNS = [
     "SK_ID_CURR",
     "EXT_SOURCE_1",

@@ -82,18 +82,16 @@ def test_excluded_features_take_their_derived_features_along(matrix):
 
 
 @pytest.fixture(scope="module")
-def constrained_run(tmp_path_factory):
+def constrained_run(tmp_path_factory, quick_config):
     root = tmp_path_factory.mktemp("options")
-    cfg = Config(
+    cfg = quick_config(
+        root,
         rows=2500,
         seed=9,
         folds=2,
         trials=1,
         families=("lightgbm",),
-        out_dir=root / "models",
-        work_dir=root / "work",
         mlflow=False,
-        quick=True,
         monotone=True,
         exclude_features=("CODE_GENDER",),
     )

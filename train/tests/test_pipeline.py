@@ -10,24 +10,15 @@ import pytest
 
 from bundle_io import read_header
 from creditscore_train import core, models, tracking
-from creditscore_train.pipeline import Config, run
+from creditscore_train.pipeline import run
 from creditscore_train.schema import CONTRACT_REQUIRED, ID_FIELD
 from creditscore_train.synthetic import COLUMNS, generate
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    root = tmp_path_factory.mktemp("train")
-    cfg = Config(
-        rows=3000,
-        seed=5,
-        folds=3,
-        trials=2,
-        out_dir=root / "models",
-        work_dir=root / "work",
-        tracking_uri=f"sqlite:///{root / 'mlflow.db'}",
-        experiment="creditscore-test",
-        quick=True,
+def trained(tmp_path_factory, quick_config):
+    cfg = quick_config(
+        tmp_path_factory.mktemp("train"), rows=3000, seed=5, folds=3, trials=2, experiment="creditscore-test"
     )
     return cfg, run(cfg)
 

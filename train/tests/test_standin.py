@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from creditscore_train import dictionary, standin
-from creditscore_train.pipeline import Config, run
+from creditscore_train.pipeline import run
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +48,15 @@ def test_columns_levels_codes_and_missing_rates(standin_csv):
     assert '"Stone, brick"' in text and '"Spouse, partner"' in text
 
 
-def test_pipeline_trains_on_it_and_the_package_batch_scores_it(standin_csv, tmp_path):
-    cfg = Config(
+def test_pipeline_trains_on_it_and_the_package_batch_scores_it(standin_csv, tmp_path, quick_config):
+    cfg = quick_config(
+        tmp_path,
         data=str(standin_csv),
         folds=2,
         trials=1,
         families=("dummy", "lightgbm"),
-        out_dir=tmp_path / "models",
-        work_dir=tmp_path / "work",
         mlflow=False,
         card=False,
-        quick=True,
     )
     result = run(cfg)
     assert result.parity_max_abs_diff <= 1e-12
