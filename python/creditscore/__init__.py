@@ -204,7 +204,26 @@ def _check_threads(threads: int | None) -> None:
         raise ValueError("threads must be >= 1")
 
 
-class Schema:
+class _SchemaFields:
+    """The schema's fields that a Schema and a Bundle both expose (read from the native object)."""
+
+    _native: _native.Schema | _native.Bundle
+
+    @property
+    def id_field(self) -> str:
+        return self._native.id_field
+
+    @property
+    def inputs(self) -> list[tuple[str, str]]:
+        """(name, "numeric" | "categorical") of every input field, in schema order."""
+        return self._native.inputs
+
+    @property
+    def model_features(self) -> list[str]:
+        return self._native.model_features
+
+
+class Schema(_SchemaFields):
     """A schema (the `schema` of a bundle spec): raw rows to the model feature matrix, computed by
     the core exactly as at serving time (so a model trains on what it will be served)."""
 
@@ -220,19 +239,6 @@ class Schema:
     def to_json(self) -> str:
         """JSON text, as a bundle spec's `schema`."""
         return self._native.to_json()
-
-    @property
-    def id_field(self) -> str:
-        return self._native.id_field
-
-    @property
-    def inputs(self) -> list[tuple[str, str]]:
-        """(name, "numeric" | "categorical") of every input field, in schema order."""
-        return self._native.inputs
-
-    @property
-    def model_features(self) -> list[str]:
-        return self._native.model_features
 
     def features(
         self, data: Any, *, threads: int | None = None, ignore_unknown_columns: bool = False
@@ -279,7 +285,7 @@ def import_model(
     return Bundle.from_bytes(data)
 
 
-class Bundle:
+class Bundle(_SchemaFields):
     """A model bundle (.csb) compiled for scoring. Thread-safe; cheap to share."""
 
     def __init__(self, native: _native.Bundle) -> None:
@@ -307,22 +313,9 @@ class Bundle:
         return self._native.version
 
     @property
-    def id_field(self) -> str:
-        return self._native.id_field
-
-    @property
-    def inputs(self) -> list[tuple[str, str]]:
-        """(name, "numeric" | "categorical") of every input field, in schema order."""
-        return self._native.inputs
-
-    @property
     def schema(self) -> Schema:
         """The bundle's schema: `bundle.schema.features(df)` is the model feature matrix."""
         return Schema(self._native.schema)
-
-    @property
-    def model_features(self) -> list[str]:
-        return self._native.model_features
 
     def score(
         self,
