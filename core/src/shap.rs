@@ -65,58 +65,60 @@ pub fn tree_shap_compiled(ensemble: &Ensemble, forest: Option<&ShapForest>, row:
         quotient: vec![0.0; max_depth + 2],
         cold_prefix: vec![0.0; max_depth + 2],
     };
-    // The tabulated leaves add into LANES interleaved copies of `out`, leaf by leaf in turn,
-    // summed at the end: sibling leaves share most path features, and one running sum per
-    // feature made every add wait for the previous one (a store-to-load chain that took most of
-    // the time). The sums differ from one running sum by rounding only.
+    // The tabulated leaves add into LANES copies of `out`, leaf by leaf in turn, summed at the
+    // end, so that sibling leaves (which share most path features) do not wait on each other's
+    // read-modify-write of the same sum. The sums differ from one running sum by rounding only.
     let stride = ensemble.num_features + 1;
-    let mut lanes = match forest {
-        Some(_) => vec![0.0; LANES * stride],
-        None => Vec::new(),
-    };
+    let mut lanes = if forest.is_some() { vec![0.0; LANES * stride] } else { Vec::new() };
     let mut lane = 0;
     for (t, tree) in ensemble.trees.iter().enumerate() {
         if tree.nodes.is_empty() {
             continue;
         }
-        match forest.and_then(|f| f.trees[t].as_ref().map(|leaves| (f, leaves))) {
-            Some((f, leaves)) => {
+        match forest.and_then(|f| f.trees[t].map(|tree_data| (f, tree_data))) {
+            Some((f, tree_data)) => {
                 let mut decisions = 0u64;
                 for (i, node) in tree.nodes.iter().enumerate() {
                     decisions |= u64::from(tree.next(i, &row) == node.left) << i;
                 }
-                for leaf in &f.leaves[leaves.start as usize..leaves.end as usize] {
-                    let entries = &f.entries[leaf.start as usize..leaf.end as usize];
-                    match leaf.table {
-                        Some(table) => {
-                            let size = 1usize << entries.len();
-                            let table = &f.tables[table as usize..][..size];
-                            let sums = &mut lanes[lane * stride..][..stride];
-                            lane = (lane + 1) % LANES;
-                            let mut hot = 0usize;
-                            for (b, e) in entries.iter().enumerate() {
-                                hot |= usize::from(decisions & e.nodes == e.left) << b;
-                            }
-                            // Feature b gets (o_b - z_b) (A(M + b) - A(M)), M = H \ {b}: one of
-                            // the two is A(H), the other A(H with b flipped), and the sign
-                            // folds into the factor: (1 - z_b) when followed, else
-                            // (-z_b) (A(H + b) - A(H)) = z_b (A(H) - A(H + b)), exactly.
-                            let here = table[hot];
-                            for (b, e) in entries.iter().enumerate() {
-                                let followed = (hot >> b) & 1;
-                                let gain = here - table[(hot ^ (1 << b)) & (size - 1)];
-                                sums[e.feature as usize] += e.factors[followed] * gain;
-                            }
+                // Each leaf's entries and table follow the previous leaf's.
+                let mut entries = f.entries.get(tree_data.entry_start as usize..).unwrap_or_default();
+                let mut tables = f.tables.get(tree_data.table_start as usize..).unwrap_or_default();
+                for leaf in &f.leaves[tree_data.leaf_start as usize..tree_data.leaf_end as usize] {
+                    let Some((path, rest)) = entries.split_at_checked(leaf.features as usize) else {
+                        break;
+                    };
+                    entries = rest;
+                    if leaf.tabulated {
+                        let size = 1usize << path.len();
+                        let Some((table, rest)) = tables.split_at_checked(size) else {
+                            break;
+                        };
+                        tables = rest;
+                        let sums = &mut lanes[lane * stride..][..stride];
+                        lane = (lane + 1) % LANES;
+                        let mut hot = 0usize;
+                        for (b, e) in path.iter().enumerate() {
+                            hot |= usize::from(decisions & e.nodes == e.left) << b;
                         }
-                        None => {
-                            walk.path.clear();
-                            walk.path.extend(entries.iter().map(|e| PathFeature {
-                                feature: e.feature,
-                                zero_fraction: e.zero_fraction,
-                                hot: decisions & e.nodes == e.left,
-                            }));
-                            walk.leaf(out, leaf.value);
+                        // Feature b gets (o_b - z_b) (A(M + b) - A(M)), M = H \ {b}: one of
+                        // the two is A(H), the other A(H with b flipped), and the sign
+                        // folds into the factor: (1 - z_b) when followed, else
+                        // (-z_b) (A(H + b) - A(H)) = z_b (A(H) - A(H + b)), exactly.
+                        let here = table[hot & (size - 1)];
+                        for (b, e) in path.iter().enumerate() {
+                            let followed = (hot >> b) & 1;
+                            let gain = here - table[(hot ^ (1 << b)) & (size - 1)];
+                            sums[e.feature as usize] += e.factors[followed] * gain;
                         }
+                    } else {
+                        walk.path.clear();
+                        walk.path.extend(path.iter().map(|e| PathFeature {
+                            feature: e.feature,
+                            zero_fraction: e.zero_fraction,
+                            hot: decisions & e.nodes == e.left,
+                        }));
+                        walk.leaf(out, leaf.value);
                     }
                 }
             }
@@ -180,9 +182,9 @@ const TABLE_BUDGET: usize = 1 << 21;
 /// instructions under cachegrind).
 #[derive(Clone, Debug)]
 pub struct ShapForest {
-    /// Per tree: its range of `leaves`, or `None` for a single-leaf tree or one of more than
+    /// Per tree: where its data starts, or `None` for a single-leaf tree or one of more than
     /// [`FOREST_MAX_NODES`] internal nodes.
-    trees: Vec<Option<core::ops::Range<u32>>>,
+    trees: Vec<Option<ForestTree>>,
     leaves: Vec<ForestLeaf>,
     entries: Vec<ForestEntry>,
     /// Each tabulated leaf's `A(N)` for the `2^d` subsets `N` of its path features (bit b = the
@@ -194,14 +196,24 @@ pub struct ShapForest {
     bias: f64,
 }
 
+/// A tree's leaves, and the start of its leaves' entries and tables (each leaf's entries and
+/// table follow the previous leaf's, so a row walks both arrays in order without per-leaf
+/// offsets or bounds checks).
+#[derive(Clone, Copy, Debug)]
+struct ForestTree {
+    leaf_start: u32,
+    leaf_end: u32,
+    entry_start: u32,
+    table_start: u32,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct ForestLeaf {
     value: f64,
-    /// Start of the leaf's table in `tables`, if tabulated.
-    table: Option<u32>,
-    /// Range of `entries`.
-    start: u32,
-    end: u32,
+    /// Distinct features on the leaf's path (its number of entries).
+    features: u32,
+    /// Whether the leaf has a table (else the arithmetic computes it).
+    tabulated: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -225,52 +237,60 @@ impl ShapForest {
             node_counts: ensemble.trees.iter().map(|t| t.nodes.len() as u32).collect(),
             bias: bias(ensemble),
         };
+        let weights = shapley_weights(TABLE_MAX_FEATURES);
         let mut path = Vec::new();
+        let mut zero_products = Vec::new();
         for tree in &ensemble.trees {
             if tree.nodes.is_empty() || tree.nodes.len() > FOREST_MAX_NODES {
                 forest.trees.push(None);
                 continue;
             }
-            let start = forest.leaves.len() as u32;
+            let (leaf_start, entry_start, table_start) =
+                (forest.leaves.len(), forest.entries.len(), forest.tables.len());
             path.clear();
             forest.collect(tree, 0, &mut path);
-            forest.trees.push(Some(start..forest.leaves.len() as u32));
-        }
-        let weights = shapley_weights(TABLE_MAX_FEATURES);
-        let mut zero_products = Vec::new();
-        for leaf in &mut forest.leaves {
-            let entries = &forest.entries[leaf.start as usize..leaf.end as usize];
-            let d = entries.len();
-            if d == 0 || d > TABLE_MAX_FEATURES || forest.tables.len() + (1 << d) > TABLE_BUDGET {
-                continue;
-            }
-            leaf.table = Some(forest.tables.len() as u32);
-            let w = &weights[d * (d - 1) / 2..][..d];
-            // prod over j not in T of z_j, for every T (subset products built from T without
-            // its lowest bit).
-            zero_products.clear();
-            zero_products.resize(1 << d, 1.0);
-            let all = (1usize << d) - 1;
-            for n in (0..=all).rev() {
-                let missing = all & !n;
-                if missing != 0 {
-                    let low = missing.trailing_zeros() as usize;
-                    zero_products[n] = zero_products[n | (1 << low)] * entries[low].zero_fraction;
+            let mut entry = entry_start;
+            for l in leaf_start..forest.leaves.len() {
+                let (d, value) = (forest.leaves[l].features as usize, forest.leaves[l].value);
+                let entries = &forest.entries[entry..entry + d];
+                entry += d;
+                if d == 0 || d > TABLE_MAX_FEATURES || forest.tables.len() + (1 << d) > TABLE_BUDGET {
+                    continue;
                 }
-            }
-            let table_start = forest.tables.len();
-            forest.tables.extend((0..=all).map(|t: usize| {
-                if t == 0 { 0.0 } else { leaf.value * w[t.count_ones() as usize - 1] * zero_products[t] }
-            }));
-            // Sums over subsets (zeta transform), one bit at a time.
-            let table = &mut forest.tables[table_start..];
-            for b in 0..d {
-                for n in 0..=all {
-                    if n & (1 << b) != 0 {
-                        table[n] += table[n ^ (1 << b)];
+                forest.leaves[l].tabulated = true;
+                let w = &weights[d * (d - 1) / 2..][..d];
+                // prod over j not in T of z_j, for every T (subset products built from T without
+                // its lowest bit).
+                zero_products.clear();
+                zero_products.resize(1 << d, 1.0);
+                let all = (1usize << d) - 1;
+                for n in (0..=all).rev() {
+                    let missing = all & !n;
+                    if missing != 0 {
+                        let low = missing.trailing_zeros() as usize;
+                        zero_products[n] = zero_products[n | (1 << low)] * entries[low].zero_fraction;
+                    }
+                }
+                let table_start = forest.tables.len();
+                forest.tables.extend((0..=all).map(|t: usize| {
+                    if t == 0 { 0.0 } else { value * w[t.count_ones() as usize - 1] * zero_products[t] }
+                }));
+                // Sums over subsets (zeta transform), one bit at a time.
+                let table = &mut forest.tables[table_start..];
+                for b in 0..d {
+                    for n in 0..=all {
+                        if n & (1 << b) != 0 {
+                            table[n] += table[n ^ (1 << b)];
+                        }
                     }
                 }
             }
+            forest.trees.push(Some(ForestTree {
+                leaf_start: leaf_start as u32,
+                leaf_end: forest.leaves.len() as u32,
+                entry_start: entry_start as u32,
+                table_start: table_start as u32,
+            }));
         }
         forest
     }
@@ -291,9 +311,8 @@ impl ShapForest {
             let end = self.entries.len() as u32;
             self.leaves.push(ForestLeaf {
                 value: tree.leaf_values[(!node) as usize],
-                table: None,
-                start,
-                end,
+                features: end - start,
+                tabulated: false,
             });
             return;
         }
@@ -600,15 +619,12 @@ mod tests {
         let e = ensemble(trees, 4);
         e.validate().unwrap();
         check(&e, &random_rows(99, 4, 20), false);
-        // Paths of more than 10 distinct features (the arithmetic, not a table) in 64 nodes.
+        // Paths of more than TABLE_MAX_FEATURES distinct features (the arithmetic) in 64 nodes.
         let trees: Vec<Tree> = (0..40).map(|_| random_tree(&mut seed, 30, 12, false)).collect();
         let e = ensemble(trees, 30);
         e.validate().unwrap();
         let forest = ShapForest::new(&e);
-        assert!(
-            forest.leaves.iter().any(|l| l.table.is_none())
-                && forest.leaves.iter().any(|l| l.table.is_some())
-        );
+        assert!(forest.leaves.iter().any(|l| !l.tabulated) && forest.leaves.iter().any(|l| l.tabulated));
         check(&e, &random_rows(5, 30, 20), false);
     }
 
