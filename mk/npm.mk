@@ -67,7 +67,7 @@ www-assets: npm-package
 $(WWW_STAMP): $(NPM_STAMP)
 	rm -rf www/pkg
 	mkdir -p www/pkg/dist
-	cp $(NPM_PKG)/dist/index.js $(NPM_PKG)/dist/creditscore.js $(NPM_PKG)/dist/creditscore_bg.wasm www/pkg/dist/
+	cp $(NPM_PKG)/dist/index.js $(NPM_PKG)/dist/creditscore.js $(NPM_PKG)/dist/records.js $(NPM_PKG)/dist/creditscore_bg.wasm www/pkg/dist/
 	cp -r $(NPM_PKG)/model www/pkg/
 	@touch $@
 

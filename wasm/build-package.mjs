@@ -28,9 +28,21 @@ copyFileSync(join(webGlue, 'creditscore.js'), join(dist, 'creditscore.js'));
 copyFileSync(join(webGlue, 'creditscore.d.ts'), join(dist, 'creditscore.d.ts'));
 copyFileSync(join(nodeGlue, 'creditscore.js'), join(dist, 'creditscore.cjs'));
 copyFileSync(join(nodeGlue, 'creditscore.d.ts'), join(dist, 'creditscore.d.cts'));
-for (const file of ['node.cjs', 'node.mjs', 'node.d.cts', 'node.d.mts', 'index.js', 'index.d.ts']) {
+for (const file of ['node.cjs', 'node.mjs', 'node.d.cts', 'node.d.mts', 'index.js', 'index.d.ts', 'records.js']) {
   copyFileSync(join(here, 'js', file), join(dist, file));
 }
+// records.js is an ES module with one export and no import; the Node entry (CommonJS) needs it
+// as CommonJS.
+const records = readFileSync(join(here, 'js', 'records.js'), 'utf8');
+const exported = /^export function (\w+)\(/gm;
+const names = [...records.matchAll(exported)].map((m) => m[1]);
+if (names.length !== 1 || /^\s*(import|export)\b(?! function)/m.test(records)) {
+  throw new Error('wasm/js/records.js must have exactly one `export function` and no other import or export');
+}
+writeFileSync(
+  join(dist, 'records.cjs'),
+  `'use strict';\n${records.replace(exported, 'function $1(')}\nmodule.exports = { ${names[0]} };\n`,
+);
 copyFileSync(join(here, 'README.md'), join(pkgDir, 'README.md'));
 if (existsSync(model)) {
   copyFileSync(model, join(pkgDir, 'model', 'default.csb'));

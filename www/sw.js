@@ -8,6 +8,7 @@ const ASSETS = [
   'style.css',
   'pkg/dist/index.js',
   'pkg/dist/creditscore.js',
+  'pkg/dist/records.js',
   'pkg/dist/creditscore_bg.wasm',
   'pkg/model/default.csb',
 ];

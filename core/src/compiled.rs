@@ -215,6 +215,18 @@ mod tests {
     }
 
     #[test]
+    fn treeshap_data_is_built_by_the_first_call_that_explains() {
+        let b = sample_bundle();
+        let rec = b.schema.validate_json(&serde_json::json!({"SK_ID_CURR": 1, "x": 0.2}), "data.").unwrap();
+        let model = CompiledModel::new(b);
+        model.score(&rec);
+        assert_eq!(model.reasons(&rec, 0), Vec::new());
+        assert!(model.shap.get().is_none(), "loading and scoring do not build it");
+        model.explain(&rec);
+        assert!(model.shap.get().is_some());
+    }
+
+    #[test]
     fn is_shareable_between_threads() {
         fn send_sync<T: Send + Sync>() {}
         send_sync::<CompiledModel>();

@@ -53,6 +53,15 @@ pub struct Schema {
     /// Input indexes sorted by name, for lookups by name. Filled by [`Schema::resolve`].
     #[serde(skip)]
     by_name: Vec<usize>,
+    /// Per derived feature: the slots of its arguments (the second repeats the first for a
+    /// one-argument op), so that validating a record looks no name up. Filled by
+    /// [`Schema::resolve`].
+    #[serde(skip)]
+    derived_slots: Vec<[usize; 2]>,
+    /// Per input: the value it takes when absent ([`InputKind::default_value`]). Filled by
+    /// [`Schema::resolve`].
+    #[serde(skip)]
+    defaults: Vec<f64>,
 }
 
 /// One field a client may send.
@@ -422,6 +431,8 @@ impl Schema {
             model_slots: Vec::new(),
             used: Vec::new(),
             by_name: Vec::new(),
+            derived_slots: Vec::new(),
+            defaults: Vec::new(),
         };
         s.resolve()?;
         Ok(s)
@@ -519,8 +530,19 @@ impl Schema {
             }
         }
         used.truncate(n_inputs);
+        let derived_slots = self
+            .derived
+            .iter()
+            .map(|d| {
+                let args = d.op.arguments();
+                let slot = |k: usize| args.get(k).or(args.first()).map_or(0, |a| slots[a]);
+                [slot(0), slot(1)]
+            })
+            .collect();
         let mut by_name: Vec<usize> = (0..n_inputs).collect();
         by_name.sort_by(|&a, &b| self.inputs[a].name.cmp(&self.inputs[b].name));
+        self.derived_slots = derived_slots;
+        self.defaults = self.inputs.iter().map(|f| f.kind.default_value()).collect();
         self.model_slots = model_slots;
         self.used = used;
         self.by_name = by_name;
@@ -586,7 +608,31 @@ impl Schema {
                 issues.push(path_prefix, name, IssueCode::UnknownField, "unknown field".into(), hint);
             }
         }
+        self.validate_received(id_raw, &received, path_prefix, issues)
+    }
 
+    /// Validates one record whose fields are already matched to the schema: `id` is the value of
+    /// [`Schema::id_field`] and `received[i]` that of input `i` ([`Schema::inputs`] order; `None`
+    /// = absent, as are positions beyond `received`). Gives exactly what [`Schema::validate`]
+    /// gives for the same fields by name; an adapter that already knows where each of its fields
+    /// goes (the npm package maps a JS object's keys once per bundle) skips the name lookups.
+    pub fn validate_inputs<'a>(
+        &self,
+        id: Option<RawValue<'a>>,
+        received: &[Option<RawValue<'a>>],
+        path_prefix: &str,
+    ) -> Result<ValidRecord, Vec<FieldIssue>> {
+        self.validate_received(id, received, path_prefix, Issues { list: Vec::new(), dropped: 0 })
+    }
+
+    fn validate_received<'a>(
+        &self,
+        id_raw: Option<RawValue<'a>>,
+        received: &[Option<RawValue<'a>>],
+        path_prefix: &str,
+        mut issues: Issues,
+    ) -> Result<ValidRecord, Vec<FieldIssue>> {
+        let n_inputs = self.inputs.len();
         let id = self.validate_id(id_raw, path_prefix, &mut issues);
         let mut values = alloc::vec![f64::NAN; n_inputs + self.derived.len()];
         let mut sentinel_hit = alloc::vec![false; n_inputs];
@@ -596,8 +642,9 @@ impl Schema {
         for (i, field) in self.inputs.iter().enumerate() {
             let warnings =
                 if self.used.get(i).copied().unwrap_or(true) { &mut warnings } else { &mut unused_warnings };
-            let present = received[i].is_some();
-            let raw = match received[i] {
+            let value = received.get(i).copied().flatten();
+            let present = value.is_some();
+            let raw = match value {
                 None | Some(RawValue::Null) => None,
                 Some(RawValue::Cell(s)) if s.trim().is_empty() => None,
                 Some(v) => Some(v),
@@ -612,7 +659,8 @@ impl Schema {
                         field.kind.expected(),
                     );
                 }
-                values[i] = field.kind.default_value();
+                // Resolved once (a categorical default is a level looked up by name).
+                values[i] = self.defaults.get(i).copied().unwrap_or_else(|| field.kind.default_value());
                 continue;
             };
             match &field.kind {
@@ -636,7 +684,7 @@ impl Schema {
             return Err(issues.finish(path_prefix));
         }
         for (j, d) in self.derived.iter().enumerate() {
-            values[n_inputs + j] = self.derive(&d.op, &values, &sentinel_hit);
+            values[n_inputs + j] = self.derive(j, &d.op, &values, &sentinel_hit);
         }
         let features = self.model_slots.iter().map(|&s| values[s]).collect();
         Ok(ValidRecord { id, features, warnings, values })
@@ -660,17 +708,32 @@ impl Schema {
         }
     }
 
-    fn derive(&self, op: &DerivedOp, values: &[f64], sentinel_hit: &[bool]) -> f64 {
-        let v = |name: &str| values[self.slot_of(name)];
-        match op {
-            DerivedOp::Ratio { numerator, denominator } => {
-                let (a, b) = (v(numerator), v(denominator));
-                if a.is_nan() || b.is_nan() || b == 0.0 { f64::NAN } else { a / b }
+    /// Derived feature `j` (operation `op`) of a record's values.
+    fn derive(&self, j: usize, op: &DerivedOp, values: &[f64], sentinel_hit: &[bool]) -> f64 {
+        // The argument slots resolved once; by name for a schema not resolved yet.
+        let [a, b] = match self.derived_slots.get(j) {
+            Some(&slots) => slots,
+            None => {
+                let args = op.arguments();
+                let slot = |k: usize| args.get(k).or(args.first()).map_or(0, |n| self.slot_of(n));
+                [slot(0), slot(1)]
             }
-            DerivedOp::Difference { left, right } => v(left) - v(right),
-            DerivedOp::Product { left, right } => v(left) * v(right),
-            DerivedOp::SentinelFlag { input } => f64::from(u8::from(sentinel_hit[self.slot_of(input)])),
-            DerivedOp::IsMissing { input } => f64::from(u8::from(v(input).is_nan())),
+        };
+        let (x, y) = (values.get(a).copied().unwrap_or(f64::NAN), values.get(b).copied().unwrap_or(f64::NAN));
+        match op {
+            DerivedOp::Ratio { .. } => {
+                if x.is_nan() || y.is_nan() || y == 0.0 {
+                    f64::NAN
+                } else {
+                    x / y
+                }
+            }
+            DerivedOp::Difference { .. } => x - y,
+            DerivedOp::Product { .. } => x * y,
+            DerivedOp::SentinelFlag { .. } => {
+                f64::from(u8::from(sentinel_hit.get(a).copied().unwrap_or(false)))
+            }
+            DerivedOp::IsMissing { .. } => f64::from(u8::from(x.is_nan())),
         }
     }
 
@@ -759,7 +822,6 @@ fn numeric_value(
     issues: &mut Issues,
     warnings: &mut Vec<Warning>,
 ) -> NumericOutcome {
-    let expected = field.kind.expected();
     // The number behind the value, for the messages (the reading itself is `NumericSpec::read`).
     let shown = || match raw {
         RawValue::Number(n) => n,
@@ -786,7 +848,8 @@ fn numeric_value(
                 (IssueCode::NotInteger, _) => format!("{} is not a whole number", shown()),
                 _ => format!("{} is physically impossible", shown()),
             };
-            issues.push(prefix, &field.name, code, reason, expected);
+            // Only now: the text is a format! per field, too dear for every valid value.
+            issues.push(prefix, &field.name, code, reason, field.kind.expected());
             return NumericOutcome::Rejected;
         }
         // `validate` handles missing values before; no other reading is numeric.

@@ -1,8 +1,10 @@
 // Browser and bundler entry (ES module). Call `await init()` (or a `load*` function, which does
 // it) before constructing a CreditScorer.
-import initWasm, { CreditScorer, initSync } from './creditscore.js';
+import initWasm, { CreditScorer as WasmScorer, initSync } from './creditscore.js';
+import { withFastRecords } from './records.js';
 
-export { CreditScorer, initSync };
+export const CreditScorer = withFastRecords(WasmScorer);
+export { initSync };
 
 /** URL of the default model bundle shipped in the package. */
 export const defaultModelUrl = new URL('../model/default.csb', import.meta.url);

@@ -2,7 +2,8 @@
 // Node entry (CommonJS). The wasm module is compiled and instantiated synchronously on require.
 const fs = require('node:fs');
 const path = require('node:path');
-const { CreditScorer } = require('./creditscore.cjs');
+const { withFastRecords } = require('./records.cjs');
+const CreditScorer = withFastRecords(require('./creditscore.cjs').CreditScorer);
 
 /** Path of the default model bundle shipped in the package. */
 const defaultModelPath = path.join(__dirname, '..', 'model', 'default.csb');

@@ -130,6 +130,17 @@ impl Scorer {
         self.bundle().schema.validate(fields, prefix)
     }
 
+    /// Validates one record whose values are already at their schema positions (the id field's,
+    /// then each input's): the same outcome as [`Scorer::check`] given them by name.
+    pub fn check_inputs(
+        &self,
+        id: Option<RawValue<'_>>,
+        inputs: &[Option<RawValue<'_>>],
+        prefix: &str,
+    ) -> Result<ValidRecord, Vec<FieldIssue>> {
+        self.bundle().schema.validate_inputs(id, inputs, prefix)
+    }
+
     /// `reasons`: how many reason codes for every record; `None` = the default (4 for a
     /// refused record, none for an accepted one), as the HTTP API's `?reasons=N`.
     pub fn predict(&self, record: ValidRecord, threshold: f64, reasons: Option<usize>) -> Prediction {

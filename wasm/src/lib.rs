@@ -7,9 +7,12 @@
 
 mod api;
 mod js;
+mod packed;
 
 pub use api::{ApiError, Scorer, Validation};
 pub use creditscore_core::Prediction;
+
+use std::cell::RefCell;
 
 use creditscore_core::ValidRecord;
 use creditscore_core::schema::FieldIssue;
@@ -19,6 +22,7 @@ use wasm_bindgen::prelude::*;
 use crate::js::{
     JsRecord, read_array, read_bytes, read_reasons, read_record, read_threshold, to_js, to_js_error,
 };
+use crate::packed::{Extras, PREDICTION_WIDTH, extras_to_js, unpack, write_prediction};
 
 // The types the methods below name (`unchecked_return_type`), added to the generated `.d.ts`; in
 // their own file so that a test (api/ts_types.rs) checks them against what the core's types send.
@@ -29,6 +33,19 @@ const TS_TYPES: &'static str = include_str!("types.d.ts");
 #[wasm_bindgen]
 pub struct CreditScorer {
     scorer: Scorer,
+    /// The records of the batch being passed in by the JS half (`_batch*` methods).
+    batch: RefCell<Batch>,
+}
+
+/// A batch staged record by record: each one validated as it arrives.
+#[derive(Default)]
+struct Batch {
+    threshold: f64,
+    reasons: Option<usize>,
+    /// Records added so far (valid or not): the next one's index.
+    count: usize,
+    valid: Vec<ValidRecord>,
+    issues: Vec<FieldIssue>,
 }
 
 #[wasm_bindgen]
@@ -40,7 +57,9 @@ impl CreditScorer {
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
     ) -> Result<CreditScorer, JsValue> {
         let bytes = read_bytes(&bytes).map_err(to_js_error)?;
-        Scorer::from_bytes(&bytes).map(|scorer| CreditScorer { scorer }).map_err(to_js_error)
+        Scorer::from_bytes(&bytes)
+            .map(|scorer| CreditScorer { scorer, batch: RefCell::default() })
+            .map_err(to_js_error)
     }
 
     /// The bundle's business-optimal decision threshold.
@@ -137,7 +156,148 @@ impl CreditScorer {
     }
 }
 
+/// The record path of the package's JS half (`wasm/js/records.js`): records packed by field
+/// position ([`packed`]), results as numbers. Hidden from the TypeScript types: the public
+/// methods of the JS class call these, and fall back to the methods above for any record they
+/// cannot pack, so both paths give the same values and the same errors.
+#[wasm_bindgen]
 impl CreditScorer {
+    /// The field names in packing order: the id field, then every input in schema order.
+    #[wasm_bindgen(js_name = _fieldNames, skip_typescript)]
+    pub fn field_names(&self) -> Vec<String> {
+        let schema = &self.scorer.bundle().schema;
+        std::iter::once(&schema.id_field).chain(schema.inputs.iter().map(|f| &f.name)).cloned().collect()
+    }
+
+    /// `score` of a packed record: writes [`write_prediction`]'s numbers into `out` and returns
+    /// the warnings and reasons (`undefined` when there are none; see [`extras_to_js`]).
+    #[wasm_bindgen(js_name = _scorePacked, skip_typescript)]
+    pub fn score_packed(
+        &self,
+        slots: &[f64],
+        text: &[u8],
+        threshold: Option<f64>,
+        reasons: Option<f64>,
+        out: &mut [f64],
+    ) -> Result<JsValue, JsValue> {
+        let threshold = self.scorer.threshold(threshold).map_err(to_js_error)?;
+        let reasons = self.scorer.reasons(reasons).map_err(to_js_error)?;
+        let record = self.packed_record(slots, text, api::SINGLE_PREFIX).map_err(to_js_error)?;
+        let prediction = self.scorer.predict(record, threshold, reasons);
+        write_prediction(&prediction, out);
+        match Extras::of(&prediction, None) {
+            Some(extras) => extras_to_js(&extras, extras.reasons.is_some()),
+            None => Ok(JsValue::UNDEFINED),
+        }
+    }
+
+    /// `explain` of a packed record.
+    #[wasm_bindgen(js_name = _explainPacked, skip_typescript)]
+    pub fn explain_packed(
+        &self,
+        slots: &[f64],
+        text: &[u8],
+        threshold: Option<f64>,
+    ) -> Result<JsValue, JsValue> {
+        let threshold = self.scorer.threshold(threshold).map_err(to_js_error)?;
+        let record = self.packed_record(slots, text, api::SINGLE_PREFIX).map_err(to_js_error)?;
+        to_js(&self.scorer.explain(record, threshold))
+    }
+
+    /// `validate` of a packed record.
+    #[wasm_bindgen(js_name = _validatePacked, skip_typescript)]
+    pub fn validate_packed(&self, slots: &[f64], text: &[u8]) -> Result<JsValue, JsValue> {
+        let u = unpack(slots, text, self.scorer.bundle().schema.inputs.len()).map_err(to_js_error)?;
+        to_js(&self.scorer.validation(self.scorer.check_inputs(u.id, &u.inputs, api::SINGLE_PREFIX)))
+    }
+
+    /// Starts a batch: checks the arguments (first, as `scoreBatch` does) and forgets any
+    /// unfinished batch.
+    #[wasm_bindgen(js_name = _batchStart, skip_typescript)]
+    pub fn batch_start(&self, threshold: Option<f64>, reasons: Option<f64>) -> Result<(), JsValue> {
+        let threshold = self.scorer.threshold(threshold).map_err(to_js_error)?;
+        let reasons = self.scorer.reasons(reasons).map_err(to_js_error)?;
+        *self.batch.borrow_mut() = Batch { threshold, reasons, ..Batch::default() };
+        Ok(())
+    }
+
+    /// Adds a packed record to the batch (its issues are kept for `_batchScore`).
+    #[wasm_bindgen(js_name = _batchAdd, skip_typescript)]
+    pub fn batch_add(&self, slots: &[f64], text: &[u8]) -> Result<(), JsValue> {
+        let u = unpack(slots, text, self.scorer.bundle().schema.inputs.len()).map_err(to_js_error)?;
+        let mut batch = self.batch.borrow_mut();
+        // Issue paths need the record's index: the prefix is only built for an invalid record
+        // (validation is pure, so the second pass gives the same issues with the right paths).
+        let outcome = self.scorer.check_inputs(u.id, &u.inputs, api::SINGLE_PREFIX).map_err(|_| {
+            let prefix = api::batch_prefix(batch.count);
+            self.scorer.check_inputs(u.id, &u.inputs, &prefix).err().unwrap_or_default()
+        });
+        batch.push(outcome);
+        Ok(())
+    }
+
+    /// Adds any JS value as a record of the batch (what the JS half cannot pack); throws as
+    /// `scoreBatch` does when the record cannot be read.
+    #[wasm_bindgen(js_name = _batchAddValue, skip_typescript)]
+    pub fn batch_add_value(&self, record: JsValue) -> Result<(), JsValue> {
+        let index = self.batch.borrow().count;
+        // No borrow across the read: a getter may call back into this scorer.
+        let outcome = self.check(&record, &api::batch_prefix(index)).map_err(to_js_error)?;
+        self.batch.borrow_mut().push(outcome);
+        Ok(())
+    }
+
+    /// Scores the batch: [`PREDICTION_WIDTH`] numbers per record into `out`, and the extras of
+    /// the records that have any (each with its `index`; `undefined` when none has). Throws one
+    /// error listing every issue of every record when any is invalid.
+    #[wasm_bindgen(js_name = _batchScore, skip_typescript)]
+    pub fn batch_score(&self, out: &mut [f64]) -> Result<JsValue, JsValue> {
+        let batch = self.batch.take();
+        if !batch.issues.is_empty() {
+            return Err(to_js_error(api::ApiError::Validation(batch.issues)));
+        }
+        let predictions = self.scorer.predict_many(batch.valid, batch.threshold, batch.reasons);
+        for (p, o) in predictions.iter().zip(out.chunks_exact_mut(PREDICTION_WIDTH)) {
+            write_prediction(p, o);
+        }
+        let extras: Vec<Extras<'_>> =
+            predictions.iter().enumerate().filter_map(|(i, p)| Extras::of(p, Some(i))).collect();
+        if extras.is_empty() {
+            Ok(JsValue::UNDEFINED)
+        } else {
+            extras_to_js(&extras, extras.iter().any(|e| e.reasons.is_some()))
+        }
+    }
+
+    /// Explains the batch (as `explainBatch`).
+    #[wasm_bindgen(js_name = _batchExplain, skip_typescript)]
+    pub fn batch_explain(&self) -> Result<JsValue, JsValue> {
+        let batch = self.batch.take();
+        if !batch.issues.is_empty() {
+            return Err(to_js_error(api::ApiError::Validation(batch.issues)));
+        }
+        let explained: Vec<RecordExplanation> =
+            batch.valid.into_iter().map(|r| self.scorer.explain(r, batch.threshold)).collect();
+        to_js(&explained)
+    }
+}
+
+impl Batch {
+    fn push(&mut self, outcome: Result<ValidRecord, Vec<FieldIssue>>) {
+        self.count += 1;
+        match outcome {
+            Ok(r) => self.valid.push(r),
+            Err(mut e) => self.issues.append(&mut e),
+        }
+    }
+}
+
+impl CreditScorer {
+    fn packed_record(&self, slots: &[f64], text: &[u8], prefix: &str) -> Result<ValidRecord, ApiError> {
+        let u = unpack(slots, text, self.scorer.bundle().schema.inputs.len())?;
+        self.scorer.check_inputs(u.id, &u.inputs, prefix).map_err(ApiError::Validation)
+    }
+
     fn threshold_arg(&self, threshold: JsValue) -> Result<f64, ApiError> {
         self.scorer.threshold(read_threshold(&threshold)?)
     }
