@@ -58,10 +58,10 @@ pub struct Schema {
     /// [`Schema::resolve`].
     #[serde(skip)]
     derived_slots: Vec<[usize; 2]>,
-    /// Per input: the value it takes when absent ([`InputKind::default_value`]). Filled by
-    /// [`Schema::resolve`].
+    /// Per input: the value it takes when absent ([`InputKind::default_value`]; `None` = NaN,
+    /// missing, so that resolved schemas compare equal). Filled by [`Schema::resolve`].
     #[serde(skip)]
-    defaults: Vec<f64>,
+    defaults: Vec<Option<f64>>,
 }
 
 /// One field a client may send.
@@ -542,7 +542,8 @@ impl Schema {
         let mut by_name: Vec<usize> = (0..n_inputs).collect();
         by_name.sort_by(|&a, &b| self.inputs[a].name.cmp(&self.inputs[b].name));
         self.derived_slots = derived_slots;
-        self.defaults = self.inputs.iter().map(|f| f.kind.default_value()).collect();
+        self.defaults =
+            self.inputs.iter().map(|f| Some(f.kind.default_value()).filter(|v| !v.is_nan())).collect();
         self.model_slots = model_slots;
         self.used = used;
         self.by_name = by_name;
@@ -660,7 +661,10 @@ impl Schema {
                     );
                 }
                 // Resolved once (a categorical default is a level looked up by name).
-                values[i] = self.defaults.get(i).copied().unwrap_or_else(|| field.kind.default_value());
+                values[i] = match self.defaults.get(i) {
+                    Some(default) => default.unwrap_or(f64::NAN),
+                    None => field.kind.default_value(),
+                };
                 continue;
             };
             match &field.kind {
