@@ -30,18 +30,15 @@ function isOptionalNumber(v) {
   return v === undefined || v === null || typeof v === 'number';
 }
 
+// The keys in the order of the generic path (the core's Prediction: alphabetical).
 function prediction(out, at, extras) {
   const id = out[at];
-  const p = {
-    sk_id_curr: id < 0 ? null : id,
-    probability: out[at + 1],
-    score: out[at + 2],
-    prediction: out[at + 3],
-    raw_score: out[at + 4],
-    threshold: out[at + 5],
-    warnings: extras === undefined ? [] : extras.warnings,
-  };
+  const p = { prediction: out[at + 3], probability: out[at + 1], raw_score: out[at + 4] };
   if (extras !== undefined && extras.reasons !== undefined) p.reasons = extras.reasons;
+  p.score = out[at + 2];
+  p.sk_id_curr = id < 0 ? null : id;
+  p.threshold = out[at + 5];
+  p.warnings = extras === undefined ? [] : extras.warnings;
   return p;
 }
 

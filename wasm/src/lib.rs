@@ -276,7 +276,7 @@ impl CreditScorer {
         if !batch.issues.is_empty() {
             return Err(to_js_error(api::ApiError::Validation(batch.issues)));
         }
-        let explained: Vec<RecordExplanation> =
+        let explained: Vec<Prediction> =
             batch.valid.into_iter().map(|r| self.scorer.explain(r, batch.threshold)).collect();
         to_js(&explained)
     }

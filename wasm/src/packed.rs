@@ -21,7 +21,9 @@ use creditscore_core::reasons::Reason;
 use creditscore_core::schema::RawValue;
 use serde::Serialize;
 
-use crate::api::{ApiError, Prediction};
+use creditscore_core::predict::Prediction;
+
+use crate::api::ApiError;
 use crate::js::to_js;
 use wasm_bindgen::JsValue;
 
@@ -87,11 +89,13 @@ fn read_slot<'a>(slot: &[f64], text: &'a [u8]) -> Result<Option<RawValue<'a>>, A
 pub const PREDICTION_WIDTH: usize = 6;
 
 /// A prediction's numbers, for the JS half to build the result object:
-/// `[sk_id_curr (-1 = null), probability, score, prediction, raw_score, threshold]`.
+/// `[sk_id_curr (-1 = null), probability, score, prediction, raw_score, threshold]` (the package
+/// always sends the raw score and the threshold).
 pub fn write_prediction(p: &Prediction, out: &mut [f64]) {
     // Ids are whole numbers in [0, 2^53 - 1]: exact as f64, and never negative.
     let id = p.sk_id_curr.map_or(-1.0, |id| id as f64);
-    let numbers = [id, p.probability, p.score, f64::from(p.prediction), p.raw_score, p.threshold];
+    let raw = p.raw_score.unwrap_or(f64::NAN);
+    let numbers = [id, p.probability, p.score, f64::from(p.prediction), raw, p.threshold.unwrap_or(f64::NAN)];
     for (o, n) in out.iter_mut().zip(numbers) {
         *o = n;
     }
@@ -111,9 +115,10 @@ pub struct Extras<'a> {
 impl<'a> Extras<'a> {
     /// `None` when the prediction has no warnings and no reasons (the JS half then uses `[]`).
     pub fn of(p: &'a Prediction, index: Option<usize>) -> Option<Extras<'a>> {
-        (!p.warnings.is_empty() || p.reasons.is_some()).then(|| Extras {
+        let warnings = p.warnings.as_deref().unwrap_or_default();
+        (!warnings.is_empty() || p.reasons.is_some()).then(|| Extras {
             index,
-            warnings: &p.warnings,
+            warnings,
             reasons: p.reasons.as_deref(),
         })
     }
