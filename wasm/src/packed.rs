@@ -116,7 +116,7 @@ impl<'a> Extras<'a> {
     /// `None` when the prediction has no warnings and no reasons (the JS half then uses `[]`).
     pub fn of(p: &'a Prediction, index: Option<usize>) -> Option<Extras<'a>> {
         let warnings = p.warnings.as_deref().unwrap_or_default();
-        (!warnings.is_empty() || p.reasons.is_some()).then(|| Extras {
+        (!warnings.is_empty() || p.reasons.is_some()).then_some(Extras {
             index,
             warnings,
             reasons: p.reasons.as_deref(),
