@@ -151,7 +151,7 @@ fn build(reference: &str, out: &str) -> Result<(), String> {
         },
         schema: schema.clone(),
         ensemble: ensemble(),
-        threshold,
+        threshold: creditscore_core::Threshold::new(threshold).ok_or("bad threshold")?,
         selection: None,
         reference: None,
         sha256: String::new(),

@@ -3,7 +3,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use creditscore_core::schema::{FieldIssue, IssueCode, RawValue, Schema, ValidRecord};
+use creditscore_core::schema::{FieldIssue, IssueCode, RawValue, Schema, SchemaSpec, ValidRecord};
 use creditscore_core::{Bundle, bundle};
 
 use crate::error::{CliError, MAX_ROWS_REPORTED};
@@ -21,9 +21,9 @@ pub fn load_schema(path: &Path) -> Result<Schema, CliError> {
             .map(|b| b.schema)
             .map_err(|source| CliError::Bundle { path: path.into(), source });
     }
-    let mut schema: Schema = serde_json::from_slice(&bytes)
+    let spec: SchemaSpec = serde_json::from_slice(&bytes)
         .map_err(|e| CliError::SchemaFile { path: path.into(), reason: e.to_string() })?;
-    schema.resolve().map_err(|source| CliError::Schema { path: path.into(), source })?;
+    let schema = Schema::try_from(spec).map_err(|source| CliError::Schema { path: path.into(), source })?;
     Ok(schema)
 }
 

@@ -58,7 +58,7 @@ enum ReasonsFor {
 pub fn run(args: Args) -> Result<(), CliError> {
     let model = CompiledModel::new(load_bundle(&args.bundle)?);
     let bundle = model.bundle();
-    let threshold = args.threshold.unwrap_or(bundle.threshold);
+    let threshold = args.threshold.unwrap_or(bundle.threshold.get());
     if !valid_threshold(threshold) {
         return Err(CliError::Usage(format!("--threshold {threshold} is not in [0, 1]")));
     }

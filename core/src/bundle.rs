@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::ensemble::{Arithmetic, Ensemble, EnsembleError, Link, MissingType, Node, Split, Tree};
-use crate::schema::{Schema, SchemaError};
+use crate::predict::Threshold;
+use crate::schema::{Schema, SchemaError, SchemaSpec};
 use crate::scorecard::{ScaleError, ScoreScale};
 
 /// The first 8 bytes of every bundle file.
@@ -44,7 +45,7 @@ pub struct Bundle {
     /// The trees; its `num_features` equals the schema's model feature count.
     pub ensemble: Ensemble,
     /// Business-optimal decision threshold chosen in training (probability >= threshold: refuse).
-    pub threshold: f64,
+    pub threshold: Threshold,
     /// How the required inputs were chosen in training; absent for imported models.
     pub selection: Option<FeatureSelection>,
     /// Training-data statistics for the drift report; absent when the bundle was built without
@@ -278,7 +279,7 @@ impl core::error::Error for BundleError {
 #[derive(Serialize, Deserialize)]
 struct Header {
     meta: Metadata,
-    schema: Schema,
+    schema: SchemaSpec,
     threshold: f64,
     #[serde(default)]
     selection: Option<FeatureSelection>,
@@ -314,16 +315,12 @@ enum LinkParams {
 impl Bundle {
     /// Checks that the parts fit together; every constructor path goes through it.
     pub fn check(&mut self) -> Result<(), BundleError> {
-        self.schema.resolve().map_err(BundleError::Schema)?;
         self.ensemble.validate().map_err(BundleError::Ensemble)?;
         if self.schema.num_model_features() != self.ensemble.num_features {
             return Err(BundleError::FeatureCountMismatch {
                 schema: self.schema.num_model_features(),
                 model: self.ensemble.num_features,
             });
-        }
-        if !(0.0..=1.0).contains(&self.threshold) {
-            return Err(BundleError::BadThreshold(self.threshold));
         }
         self.score_scale().check().map_err(BundleError::BadScoreScale)?;
         Ok(())
@@ -347,8 +344,8 @@ impl Bundle {
         let e = &self.ensemble;
         let header = Header {
             meta: self.meta.clone(),
-            schema: self.schema.clone(),
-            threshold: self.threshold,
+            schema: self.schema.spec().clone(),
+            threshold: self.threshold.get(),
             selection: self.selection.clone(),
             reference: self.reference.clone(),
             model: ModelParams {
@@ -429,9 +426,9 @@ impl Bundle {
         };
         let mut bundle = Bundle {
             meta: header.meta,
-            schema: header.schema,
+            schema: Schema::try_from(header.schema).map_err(BundleError::Schema)?,
             ensemble,
-            threshold: header.threshold,
+            threshold: Threshold::new(header.threshold).ok_or(BundleError::BadThreshold(header.threshold))?,
             selection: header.selection,
             reference: header.reference,
             sha256: hex::encode(digest),

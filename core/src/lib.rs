@@ -42,7 +42,7 @@ pub mod test_support;
 
 pub use bundle::{Bundle, BundleError, Metadata};
 pub use compiled::CompiledModel;
-pub use predict::{Contribution, Explanation, FeatureValue, Prediction, Score};
+pub use predict::{Contribution, Explanation, FeatureValue, Prediction, Score, Threshold};
 pub use reasons::{DEFAULT_REASONS, Reason};
 pub use schema::{FieldIssue, RawValue, Schema, ValidRecord, Warning};
 pub use scorecard::ScoreScale;

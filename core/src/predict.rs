@@ -114,9 +114,27 @@ impl Prediction {
     }
 }
 
-/// Whether `threshold` is a usable decision threshold.
+/// A decision threshold: a probability of default in [0, 1] (refuse at or above it), by
+/// construction ([`Threshold::new`]). Serialises as the number.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize)]
+#[serde(transparent)]
+pub struct Threshold(f64);
+
+impl Threshold {
+    /// `probability` as a threshold; `None` when it is not in [0, 1] (NaN included).
+    pub fn new(probability: f64) -> Option<Threshold> {
+        (0.0..=1.0).contains(&probability).then_some(Threshold(probability))
+    }
+
+    /// The probability.
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+/// Whether `threshold` is a usable decision threshold ([`Threshold::new`] accepts it).
 pub fn valid_threshold(threshold: f64) -> bool {
-    (0.0..=1.0).contains(&threshold)
+    Threshold::new(threshold).is_some()
 }
 
 impl Bundle {

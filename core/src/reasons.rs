@@ -323,11 +323,12 @@ mod tests {
     fn categorical_missing_and_derived_sentences() {
         use crate::schema::DerivedFeature;
         let mut b = with_reference(sample_bundle());
-        b.schema.derived.push(DerivedFeature {
+        let mut spec = b.schema.clone().into_spec();
+        spec.derived.push(DerivedFeature {
             name: "x_over_x".into(),
             op: DerivedOp::Ratio { numerator: "x".into(), denominator: "x".into() },
         });
-        b.schema.resolve().unwrap();
+        b.schema = crate::schema::Schema::try_from(spec).unwrap();
         let rec = b
             .schema
             .validate_json(&serde_json::json!({"SK_ID_CURR": 1, "x": 0.2, "c": "a"}), "data.")

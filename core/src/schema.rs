@@ -18,12 +18,12 @@ pub const MAX_ISSUES_PER_RECORD: usize = 50;
 pub const MAX_ID: i64 = (1 << 53) - 1;
 const ID_EXPECTED: &str = "an integer client id in [0, 9007199254740991], e.g. 100002";
 
-/// The bundle's input schema (the `schema` object of its JSON header): which fields a record may
-/// carry, how each is checked, and how they become the model's feature row. A deserialised schema
-/// must go through [`Schema::resolve`] before [`Schema::validate`] (bundle loading and
-/// [`Schema::new`] do it).
+/// The serialised form of a [`Schema`] (the `schema` object of a bundle's JSON header, of a
+/// bundle spec, of a schema file): what the training pipeline writes. Unchecked; the only way to
+/// use it is [`Schema::try_from`], which checks it and computes where each model feature comes
+/// from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Schema {
+pub struct SchemaSpec {
     /// Client identifier field (`SK_ID_CURR`): an integer, echoed in responses, never a feature.
     pub id_field: String,
     /// Whether every record must carry the id; otherwise it may be absent or null.
@@ -41,27 +41,63 @@ pub struct Schema {
     /// written before issue 13 (empty: such a name is then an unknown field).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,
-    /// Slot (input index, or inputs.len() + derived index) of each model feature; filled by
-    /// [`Schema::resolve`].
-    #[serde(skip)]
+}
+
+/// The bundle's input schema, checked: which fields a record may carry, how each is checked, and
+/// how they become the model's feature row. Made only from a [`SchemaSpec`] that passes the
+/// checks ([`Schema::try_from`], [`Schema::new`], or deserialising, which goes through
+/// `try_from`), so every `Schema` validates records into complete feature rows. Reads its spec's
+/// fields through `Deref` (`schema.inputs`, `schema.model_features`, ...); cannot be changed
+/// afterwards. Serialises as its spec.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(try_from = "SchemaSpec")]
+pub struct Schema {
+    spec: SchemaSpec,
+    /// Slot (input index, or inputs.len() + derived index) of each model feature.
     model_slots: Vec<usize>,
     /// Per input: whether a model feature reads it (directly or through a derived feature).
     /// Inputs the model does not read are the rest of the dataset's column dictionary: accepted,
-    /// type-checked and logged, never scored. Filled by [`Schema::resolve`].
-    #[serde(skip)]
+    /// type-checked and logged, never scored.
     used: Vec<bool>,
-    /// Input indexes sorted by name, for lookups by name. Filled by [`Schema::resolve`].
-    #[serde(skip)]
+    /// Input indexes sorted by name, for lookups by name.
     by_name: Vec<usize>,
     /// Per derived feature: the slots of its arguments (the second repeats the first for a
-    /// one-argument op), so that validating a record looks no name up. Filled by
-    /// [`Schema::resolve`].
-    #[serde(skip)]
+    /// one-argument op), so that validating a record looks no name up.
     derived_slots: Vec<[usize; 2]>,
     /// Per input: the value it takes when absent ([`InputKind::default_value`]; `None` = NaN,
-    /// missing, so that resolved schemas compare equal). Filled by [`Schema::resolve`].
-    #[serde(skip)]
+    /// missing, so that checked schemas compare equal).
     defaults: Vec<Option<f64>>,
+}
+
+impl core::ops::Deref for Schema {
+    type Target = SchemaSpec;
+    fn deref(&self) -> &SchemaSpec {
+        &self.spec
+    }
+}
+
+impl Serialize for Schema {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.spec.serialize(serializer)
+    }
+}
+
+impl TryFrom<SchemaSpec> for Schema {
+    type Error = SchemaError;
+    /// Checks names and references and computes where each model feature comes from. Errors:
+    /// duplicate names, bad ranges or levels, unknown references ([`SchemaError`]).
+    fn try_from(spec: SchemaSpec) -> Result<Schema, SchemaError> {
+        let mut schema = Schema {
+            spec,
+            model_slots: Vec::new(),
+            used: Vec::new(),
+            by_name: Vec::new(),
+            derived_slots: Vec::new(),
+            defaults: Vec::new(),
+        };
+        schema.resolve()?;
+        Ok(schema)
+    }
 }
 
 /// One field a client may send.
@@ -365,7 +401,7 @@ pub struct ValidRecord {
     pub values: Vec<f64>,
 }
 
-/// Why a schema itself is unusable (returned by [`Schema::resolve`] and [`Schema::new`]).
+/// Why a schema itself is unusable (returned by [`Schema::try_from`] and [`Schema::new`]).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum SchemaError {
@@ -413,7 +449,7 @@ impl core::fmt::Display for SchemaError {
 impl core::error::Error for SchemaError {}
 
 impl Schema {
-    /// A resolved schema from its parts (no labels). Errors: as [`Schema::resolve`].
+    /// A checked schema from its parts (no labels). Errors: as [`Schema::try_from`].
     pub fn new(
         id_field: String,
         id_required: bool,
@@ -421,26 +457,27 @@ impl Schema {
         derived: Vec<DerivedFeature>,
         model_features: Vec<String>,
     ) -> Result<Self, SchemaError> {
-        let mut s = Schema {
+        Schema::try_from(SchemaSpec {
             id_field,
             id_required,
             inputs,
             derived,
             model_features,
             labels: Vec::new(),
-            model_slots: Vec::new(),
-            used: Vec::new(),
-            by_name: Vec::new(),
-            derived_slots: Vec::new(),
-            defaults: Vec::new(),
-        };
-        s.resolve()?;
-        Ok(s)
+        })
     }
 
-    /// Checks names and references and computes where each model feature comes from. Must be
-    /// called after deserializing (bundle loading does it).
-    pub fn resolve(&mut self) -> Result<(), SchemaError> {
+    /// The serialised form (to change a schema: change its spec, then [`Schema::try_from`]).
+    pub fn spec(&self) -> &SchemaSpec {
+        &self.spec
+    }
+
+    /// The spec back, e.g. to add a derived feature or a label and check it again.
+    pub fn into_spec(self) -> SchemaSpec {
+        self.spec
+    }
+
+    fn resolve(&mut self) -> Result<(), SchemaError> {
         let mut slots: BTreeMap<&str, usize> = BTreeMap::new();
         slots.insert(self.id_field.as_str(), usize::MAX);
         for label in &self.labels {
@@ -553,7 +590,7 @@ impl Schema {
     /// Index of the input called `name`.
     fn input_index(&self, name: &str) -> Option<usize> {
         if self.by_name.len() != self.inputs.len() {
-            // Not resolved yet (a schema built field by field): a linear search.
+            // While the schema is being checked (before the index exists): a linear search.
             return self.inputs.iter().position(|f| f.name == name);
         }
         self.by_name
@@ -1475,8 +1512,9 @@ mod tests {
 
     #[test]
     fn nullable_required_field_accepts_explicit_null_only() {
-        let mut s = schema();
-        s.inputs[0].nullable = true;
+        let mut spec = schema().into_spec();
+        spec.inputs[0].nullable = true;
+        let s = Schema::try_from(spec).unwrap();
         let base = r#""SK_ID_CURR": 1, "AMT_CREDIT": 1, "FLAG_OWN_CAR": "N""#;
         let r = s.validate_json(&json(&format!("{{{base}, \"EXT_SOURCE_2\": null}}")), "").unwrap();
         assert!(r.features[0].is_nan());
@@ -1520,8 +1558,7 @@ mod tests {
     fn schema_round_trips_through_json() {
         let s = schema();
         let text = serde_json::to_string(&s).unwrap();
-        let mut back: Schema = serde_json::from_str(&text).unwrap();
-        back.resolve().unwrap();
+        let back: Schema = serde_json::from_str(&text).unwrap();
         assert_eq!(back, s);
     }
 
@@ -1549,7 +1586,7 @@ mod tests {
             ("0", "N"),
         ];
         let gender = [("female", "F"), ("woman", "F"), ("w", "F"), ("male", "M"), ("man", "M")];
-        let mut s = Schema::new(
+        let s = Schema::new(
             "SK_ID_CURR".into(),
             true,
             vec![
@@ -1577,9 +1614,9 @@ mod tests {
             ],
         )
         .unwrap();
-        s.labels = vec!["TARGET".into()];
-        s.resolve().unwrap();
-        s
+        let mut spec = s.into_spec();
+        spec.labels = vec!["TARGET".into()];
+        Schema::try_from(spec).unwrap()
     }
 
     fn row(s: &Schema, record: &str) -> Result<ValidRecord, Vec<FieldIssue>> {

@@ -117,7 +117,7 @@ pub fn sample_bundle_with(x: NumericSpec, trees: Vec<Tree>) -> Bundle {
             link: Link::Sigmoid { scale: 1.0 },
             zero_small_inputs: true,
         },
-        threshold: 0.4,
+        threshold: crate::Threshold::new(0.4).unwrap(),
         selection: None,
         reference: None,
         sha256: String::new(),
@@ -211,7 +211,7 @@ pub fn home_credit_bundle() -> Bundle {
             link: Link::Sigmoid { scale: 1.0 },
             zero_small_inputs: false,
         },
-        threshold: 0.12,
+        threshold: crate::Threshold::new(0.12).unwrap(),
         selection: Some(FeatureSelection {
             method: "correlation".into(),
             top_n: 8,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use creditscore_core::CompiledModel;
 use creditscore_core::import::{self, BundleSpec, ImportOptions, Library};
 use creditscore_core::predict::valid_threshold;
-use creditscore_core::schema::{FieldIssue, InputKind, RawValue, Schema, ValidRecord};
+use creditscore_core::schema::{FieldIssue, InputKind, RawValue, Schema, SchemaSpec, ValidRecord};
 use creditscore_core::service::invalid_records_message;
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -295,7 +295,7 @@ impl Bundle {
     /// The bundle's decision threshold (prediction = 1 when probability >= threshold).
     #[getter]
     fn threshold(&self) -> f64 {
-        self.model.bundle().threshold
+        self.model.bundle().threshold.get()
     }
 
     #[getter]
@@ -357,7 +357,7 @@ impl Bundle {
             n: reasons.min(self.model.bundle().schema.num_model_features()),
             all_rows: reasons_for_all,
         };
-        let threshold = threshold.unwrap_or(self.model.bundle().threshold);
+        let threshold = threshold.unwrap_or(self.model.bundle().threshold.get());
         if !valid_threshold(threshold) {
             return Err(PyValueError::new_err(format!("threshold {threshold} is not in [0, 1]")));
         }
@@ -400,9 +400,9 @@ impl PySchema {
     /// A schema from its JSON text. Raises `ValueError` when it is not a schema or is unusable.
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Self> {
-        let mut schema: Schema =
+        let spec: SchemaSpec =
             serde_json::from_str(text).map_err(|e| PyValueError::new_err(format!("not a schema: {e}")))?;
-        schema.resolve().map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let schema = Schema::try_from(spec).map_err(|e| PyValueError::new_err(e.to_string()))?;
         Ok(PySchema { schema })
     }
 

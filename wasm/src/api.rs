@@ -111,7 +111,7 @@ impl Scorer {
     /// The decision threshold to use: the bundle's when none is given.
     pub fn threshold(&self, requested: Option<f64>) -> Result<f64, ApiError> {
         match requested {
-            None => Ok(self.bundle().threshold),
+            None => Ok(self.bundle().threshold.get()),
             Some(t) if valid_threshold(t) => Ok(t),
             Some(t) => Err(ApiError::Validation(vec![FieldIssue {
                 path: "threshold".into(),
@@ -200,7 +200,7 @@ impl Scorer {
             created: &b.meta.created,
             source: &b.meta.source,
             sha256: &b.sha256,
-            threshold: b.threshold,
+            threshold: b.threshold.get(),
             num_features: b.ensemble.num_features,
             num_trees: b.ensemble.trees.len(),
             metrics: &b.meta.metrics,

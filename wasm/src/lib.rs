@@ -65,7 +65,7 @@ impl CreditScorer {
     /// The bundle's business-optimal decision threshold.
     #[wasm_bindgen(getter)]
     pub fn threshold(&self) -> f64 {
-        self.scorer.bundle().threshold
+        self.scorer.bundle().threshold.get()
     }
 
     /// Name, version, sha256, source, metrics and threshold of the bundle.

@@ -1078,7 +1078,7 @@ fn build_summary(
             name: bundle.meta.name.clone(),
             version: bundle.meta.version.clone(),
             sha256: bundle.sha256.clone(),
-            threshold: bundle.threshold,
+            threshold: bundle.threshold.get(),
         },
         reference: ReferenceSummary { origin: refs.origin.clone(), exact_ks: refs.exact },
         thresholds: Thresholds {

@@ -382,7 +382,7 @@ fn score_sample(bundle: &Bundle, sample: &ReferenceSample, unsent: &[&str]) -> (
         match schema.validate(fields, "") {
             Ok(valid) => {
                 let p = bundle.score(&valid).probability;
-                refused += u64::from(p >= bundle.threshold);
+                refused += u64::from(p >= bundle.threshold.get());
                 scores.push(p);
             }
             Err(_) => unscorable += 1,

@@ -133,7 +133,7 @@ impl Traffic {
         for i in 0..n {
             let record = self.record(rng, ext_source_2_shift);
             let p = self.probability(&record);
-            let refused = p >= self.bundle.threshold || rng.next() < refusal_boost;
+            let refused = p >= self.bundle.threshold.get() || rng.next() < refusal_boost;
             let inputs: serde_json::Map<String, serde_json::Value> = record
                 .into_iter()
                 .map(|(n, v)| {

@@ -19,7 +19,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::bundle::{Bundle, BundleError, FeatureSelection, Iterations, Metadata, ReferenceStats};
 use crate::ensemble::{Ensemble, EnsembleError};
-use crate::schema::{CategoricalSpec, InputField, InputKind, NumericSpec, Schema, SchemaError, UnknownLevel};
+use crate::predict::Threshold;
+use crate::schema::{
+    CategoricalSpec, InputField, InputKind, NumericSpec, Schema, SchemaError, SchemaSpec, UnknownLevel,
+};
 
 /// Name of the client id field in a schema made without a training spec.
 pub const DEFAULT_ID_FIELD: &str = "SK_ID_CURR";
@@ -146,7 +149,7 @@ pub struct BundleSpec {
     pub meta: Metadata,
     /// The input schema; its `model_features` must be the model's feature names in the model's
     /// order, and its categorical levels the model's categories in code order.
-    pub schema: Schema,
+    pub schema: SchemaSpec,
     /// Decision threshold, a probability of default in [0, 1] (refuse at or above).
     pub threshold: f64,
     /// How the required inputs were chosen ([`Bundle::selection`]).
@@ -331,14 +334,14 @@ impl ImportedModel {
                 },
                 schema: self.default_schema()?,
                 ensemble: self.ensemble,
-                threshold: DEFAULT_THRESHOLD,
+                threshold: Threshold::new(DEFAULT_THRESHOLD)
+                    .ok_or(ImportError::Bundle(BundleError::BadThreshold(DEFAULT_THRESHOLD)))?,
                 selection: None,
                 reference: None,
                 sha256: String::new(),
             },
             Some(spec) => {
-                let mut schema = spec.schema;
-                schema.resolve().map_err(ImportError::Schema)?;
+                let schema = Schema::try_from(spec.schema).map_err(ImportError::Schema)?;
                 check_spec_features(&schema.model_features, &self.feature_names)?;
                 check_spec_levels(&schema, &self.feature_names, &self.categorical_levels)?;
                 let mut meta = spec.meta;
@@ -350,7 +353,8 @@ impl ImportedModel {
                     meta,
                     schema,
                     ensemble: self.ensemble,
-                    threshold: spec.threshold,
+                    threshold: Threshold::new(spec.threshold)
+                        .ok_or(ImportError::Bundle(BundleError::BadThreshold(spec.threshold)))?,
                     selection: spec.selection,
                     reference: spec.reference,
                     sha256: String::new(),

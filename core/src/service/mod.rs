@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 
 use crate::bundle::Bundle;
 use crate::compiled::CompiledModel;
-use crate::predict::{Prediction, valid_threshold};
+use crate::predict::{Prediction, Threshold};
 use crate::reasons::DEFAULT_REASONS;
 use crate::schema::{FieldIssue, IssueCode, ValidRecord, Warning, truncate};
 
@@ -579,7 +579,7 @@ impl Service {
             Endpoint::Predict => {
                 let params = query::parse(req.query, &["threshold", "reasons"])?;
                 let threshold = match params.get("threshold") {
-                    None => bundle.threshold,
+                    None => bundle.threshold.get(),
                     Some(raw) => parse_threshold(raw)?,
                 };
                 let reasons = params.get("reasons").map(|raw| parse_reasons(raw, bundle)).transpose()?;
@@ -587,7 +587,7 @@ impl Service {
             }
             Endpoint::Explain => {
                 query::parse(req.query, &[])?;
-                (bundle.threshold, Some(0))
+                (bundle.threshold.get(), Some(0))
             }
         };
         let body: Value = serde_json::from_slice(req.body).map_err(|e| {
@@ -711,8 +711,8 @@ fn parse_reasons(raw: &str, bundle: &Bundle) -> Result<usize, ApiError> {
 }
 
 fn parse_threshold(raw: &str) -> Result<f64, ApiError> {
-    match raw.trim().parse::<f64>() {
-        Ok(t) if valid_threshold(t) => Ok(t),
+    match raw.trim().parse::<f64>().ok().and_then(Threshold::new) {
+        Some(t) => Ok(t.get()),
         _ => Err(ApiError::invalid(
             "invalid query parameter",
             alloc::vec![issue(
