@@ -31,7 +31,7 @@ enum LogsCommand {
 #[derive(ClapArgs)]
 struct PullArgs {
     /// Base URL of the endpoint, e.g. http://127.0.0.1:8787 or https://creditscore.example.workers.dev
-    #[arg(long)]
+    #[arg(long, value_parser = endpoint_url)]
     url: String,
     /// The endpoint's LOGS_ACCESS_TOKEN (default: the LOGS_ACCESS_TOKEN environment variable).
     #[arg(long)]
@@ -54,6 +54,17 @@ struct PullArgs {
     /// Only the newest N records (1..=10000), in one request, instead of a paged time range.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_TAIL as i64))]
     tail: Option<u32>,
+}
+
+/// `--url` with its scheme: without one, ureq's own message ("RelativeUrlWithoutBase") does not
+/// say what is missing.
+fn endpoint_url(s: &str) -> Result<String, String> {
+    let lower = s.trim().to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        Ok(s.trim().to_owned())
+    } else {
+        Err(format!("start it with http:// or https:// (e.g. http://{})", s.trim()))
+    }
 }
 
 /// `--since`/`--until` as sent to `GET /logs` (which takes RFC 3339): an RFC 3339 time as

@@ -19,7 +19,8 @@ pub struct Args {
     #[arg(long)]
     bundle: PathBuf,
     /// Rows to score: JSONL (one JSON object per line) when the name ends in .jsonl or .ndjson
-    /// (any case), otherwise CSV with a header of field names (empty cell = missing).
+    /// (any case), otherwise CSV with a header of field names (empty cell = missing). UTF-8; a
+    /// byte-order mark is dropped, and UTF-16 text with one (Excel's "Unicode text") is read.
     #[arg(long)]
     input: PathBuf,
     /// Where to write scores: JSONL when the name ends in .jsonl or .ndjson, otherwise CSV.

@@ -471,3 +471,13 @@ fn thread_counts_must_be_positive() {
         "1",
     ]);
 }
+
+/// `logs pull --url` without a scheme is a usage error that says what to add, before any request.
+#[test]
+fn logs_pull_url_needs_a_scheme() {
+    let out = scratch("pull-url").join("logs.jsonl");
+    let err =
+        fails(&["logs", "pull", "--url", "127.0.0.1:9", "--token", "t", "--out", out.to_str().unwrap()], 2);
+    assert!(err.contains("start it with http:// or https://"), "{err}");
+    assert!(!out.exists() && !out.with_extension("jsonl.partial").exists());
+}

@@ -85,11 +85,12 @@ pub struct Args {
     /// Exit with code 3 when the overall status is `drift` (for schedulers).
     #[arg(long)]
     fail_on_drift: bool,
-    /// Only records at or after this time (RFC 3339, or a date = its midnight UTC). Records
+    /// Only records at or after this time (RFC 3339; a date = its midnight UTC; ISO 8601 without
+    /// a zone = UTC). Records
     /// without a readable time are then left out (and counted).
     #[arg(long, value_parser = parse_bound)]
     since: Option<i64>,
-    /// Only records before this time (RFC 3339, or a date = its midnight UTC).
+    /// Only records before this time (as --since).
     #[arg(long, value_parser = parse_bound)]
     until: Option<i64>,
     /// Compare only these inputs (comma-separated names); default: every input with a reference.
