@@ -55,16 +55,9 @@ pub fn tree_shap_compiled(ensemble: &Ensemble, forest: Option<&ShapForest>, row:
     out.resize(ensemble.num_features + 1, 0.0);
     let row = ensemble.prepare_row(row);
     let forest = forest.filter(|f| f.fits(ensemble));
-    // A root path has at most as many splits as its tree has nodes: a bound found without
-    // walking the trees (their depth is checked when the ensemble is validated).
-    let max_depth = ensemble.trees.iter().map(|t| t.nodes.len()).max().unwrap_or(0);
-    let mut walk = Walk {
-        weights: shapley_weights(max_depth),
-        path: Vec::with_capacity(max_depth + 1),
-        poly: vec![0.0; max_depth + 2],
-        quotient: vec![0.0; max_depth + 2],
-        cold_prefix: vec![0.0; max_depth + 2],
-    };
+    // The arithmetic's scratch (and its Shapley weights), made only if some leaf has no table or
+    // some tree is walked: with the default model's path data, no row needs it.
+    let mut scratch: Option<Walk> = None;
     // The tabulated leaves add into LANES copies of `out`, leaf by leaf in turn, summed at the
     // end, so that sibling leaves (which share most path features) do not wait on each other's
     // read-modify-write of the same sum. The sums differ from one running sum by rounding only.
@@ -112,6 +105,7 @@ pub fn tree_shap_compiled(ensemble: &Ensemble, forest: Option<&ShapForest>, row:
                             sums[e.feature as usize] += e.factors[followed] * gain;
                         }
                     } else {
+                        let walk = scratch.get_or_insert_with(|| Walk::new(ensemble));
                         walk.path.clear();
                         walk.path.extend(path.iter().map(|e| PathFeature {
                             feature: e.feature,
@@ -123,6 +117,7 @@ pub fn tree_shap_compiled(ensemble: &Ensemble, forest: Option<&ShapForest>, row:
                 }
             }
             None => {
+                let walk = scratch.get_or_insert_with(|| Walk::new(ensemble));
                 walk.path.clear();
                 walk.visit(tree, &row, out, 0);
             }
@@ -376,6 +371,20 @@ struct Walk {
 }
 
 impl Walk {
+    /// Scratch sized for every tree of `ensemble`: a root path has at most as many splits as its
+    /// tree has nodes (a bound found without walking the trees; their depth is checked when the
+    /// ensemble is validated).
+    fn new(ensemble: &Ensemble) -> Walk {
+        let max_depth = ensemble.trees.iter().map(|t| t.nodes.len()).max().unwrap_or(0);
+        Walk {
+            weights: shapley_weights(max_depth),
+            path: Vec::with_capacity(max_depth + 1),
+            poly: vec![0.0; max_depth + 2],
+            quotient: vec![0.0; max_depth + 2],
+            cold_prefix: vec![0.0; max_depth + 2],
+        }
+    }
+
     fn cover(tree: &Tree, child: i32) -> f64 {
         if child < 0 { tree.leaf_covers[(!child) as usize] } else { tree.nodes[child as usize].cover }
     }
