@@ -448,6 +448,14 @@ pub struct Threads {
     threads: Option<std::num::NonZeroUsize>,
 }
 
+/// A `--since`/`--until` time of `drift` and `logs pull` (what
+/// [`creditscore_core::time::parse_timestamp`] reads) in epoch seconds.
+pub fn time_bound(s: &str) -> Result<i64, String> {
+    creditscore_core::time::parse_timestamp(s).map(|(t, _)| t).ok_or_else(|| {
+        format!("`{s}` is not an RFC 3339 time or a date (e.g. 2026-11-20 or 2026-11-20T08:00:00Z)")
+    })
+}
+
 /// `--threads` as a positive count, with a message that says what to do (clap's own for a
 /// `NonZeroUsize` reads "number would be zero for non-zero type").
 fn thread_count(text: &str) -> Result<std::num::NonZeroUsize, String> {

@@ -43,10 +43,10 @@ struct PullArgs {
     /// First record time, inclusive (RFC 3339, e.g. 2026-11-01T00:00:00Z, or what `drift
     /// --since` takes: a date = its midnight UTC, ISO 8601 without a zone = UTC); default: the
     /// oldest.
-    #[arg(long, conflicts_with = "tail", value_parser = time_bound)]
+    #[arg(long, conflicts_with = "tail", value_parser = query_time)]
     since: Option<String>,
     /// End time, exclusive (as --since); default: up to the newest record.
-    #[arg(long, conflicts_with = "tail", value_parser = time_bound)]
+    #[arg(long, conflicts_with = "tail", value_parser = query_time)]
     until: Option<String>,
     /// Records per request (GET /logs `limit`, 1..=10000).
     #[arg(long, default_value_t = MAX_TAIL, value_parser = clap::value_parser!(u32).range(1..=MAX_TAIL as i64))]
@@ -69,11 +69,11 @@ fn endpoint_url(s: &str) -> Result<String, String> {
 
 /// `--since`/`--until` as sent to `GET /logs` (which takes RFC 3339): an RFC 3339 time as
 /// written; the other forms `drift` accepts, as RFC 3339 UTC.
-fn time_bound(s: &str) -> Result<String, String> {
+fn query_time(s: &str) -> Result<String, String> {
     if creditscore_core::time::parse_rfc3339_ms(s).is_some() {
         return Ok(s.trim().to_owned());
     }
-    crate::drift::parse_bound(s).map(creditscore_core::time::rfc3339_utc_seconds)
+    crate::input::time_bound(s).map(creditscore_core::time::rfc3339_utc_seconds)
 }
 
 #[derive(Debug)]

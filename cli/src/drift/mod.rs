@@ -88,10 +88,10 @@ pub struct Args {
     /// Only records at or after this time (RFC 3339; a date = its midnight UTC; ISO 8601 without
     /// a zone = UTC). Records
     /// without a readable time are then left out (and counted).
-    #[arg(long, value_parser = parse_bound)]
+    #[arg(long, value_parser = crate::input::time_bound)]
     since: Option<i64>,
     /// Only records before this time (as --since).
-    #[arg(long, value_parser = parse_bound)]
+    #[arg(long, value_parser = crate::input::time_bound)]
     until: Option<i64>,
     /// Compare only these inputs (comma-separated names); default: every input with a reference.
     #[arg(long, value_delimiter = ',')]
@@ -112,13 +112,6 @@ pub struct Args {
     /// own verdict); the overall status and exit code stay those of all records.
     #[arg(long)]
     by_version: bool,
-}
-
-/// A `--since`/`--until` time (see [`creditscore_core::time::parse_timestamp`]) in epoch seconds.
-pub(crate) fn parse_bound(s: &str) -> Result<i64, String> {
-    logs::parse_timestamp(s).map(|(t, _)| t).ok_or_else(|| {
-        format!("`{s}` is not an RFC 3339 time or a date (e.g. 2026-11-20 or 2026-11-20T08:00:00Z)")
-    })
 }
 
 /// The report's thresholds: the defaults of [`Config`], overridden by the options given.
