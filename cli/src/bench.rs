@@ -110,11 +110,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
     // package's `explain` compute it (SHAP values only; no names or sorting).
     // With the path data precomputed once (as `predict --explain`, the endpoint and the npm
     // package do).
-    let shap = model.shap_forest();
+    model.shap_forest();
     let mut phi = Vec::new();
     let explain = measure(budget, rows, || {
         for row in features.chunks_exact(nf.max(1)) {
-            creditscore_core::shap::tree_shap_compiled(ensemble, Some(shap), black_box(row), &mut phi);
+            model.row_shap_values(black_box(row), &mut phi);
             sink += phi[0];
         }
     });

@@ -70,7 +70,8 @@ impl CompiledModel {
         self.flat.as_ref()
     }
 
-    /// The TreeSHAP path data, built now if no call has needed it yet.
+    /// The TreeSHAP path data of this model's trees, built now if no call has needed it yet (a
+    /// server or benchmark calls it to pay the build before the first request).
     pub fn shap_forest(&self) -> &ShapForest {
         self.shap.get_or_init(|| Box::new(ShapForest::new(&self.bundle.ensemble)))
     }
@@ -106,14 +107,18 @@ impl CompiledModel {
     }
 
     /// Raw SHAP values of `record` into `out`: one per model feature (model order), then the
-    /// bias; raw-score (log-odds) units.
+    /// bias; raw-score (log-odds) units (see [`CompiledModel::row_shap_values`]).
     pub fn shap_values(&self, record: &ValidRecord, out: &mut Vec<f64>) {
-        crate::shap::tree_shap_compiled(
-            &self.bundle.ensemble,
-            Some(self.shap_forest()),
-            &record.features,
-            out,
-        );
+        self.row_shap_values(&record.features, out);
+    }
+
+    /// Raw SHAP values of one feature row (`num_features` values in model order, NaN =
+    /// missing, as [`crate::Ensemble::raw_score`] takes) into `out`: one per model feature, then
+    /// the bias; raw-score (log-odds) units. Exact path-dependent TreeSHAP from the path data
+    /// built once per model ([`CompiledModel::shap_forest`]): the values of
+    /// [`crate::shap::tree_shap`] up to rounding, the same bits on every target.
+    pub fn row_shap_values(&self, row: &[f64], out: &mut Vec<f64>) {
+        crate::shap::tree_shap_precomputed(&self.bundle.ensemble, self.shap_forest(), row, out);
     }
 
     /// Scores one record and attributes its raw score to the model features (see

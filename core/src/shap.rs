@@ -40,21 +40,32 @@ struct PathFeature {
     hot: bool,
 }
 
-/// Adds the SHAP values of `row` to `out` (cleared and resized to `num_features + 1`; the last
-/// entry is the bias: intercept plus each tree's expected value). The entries add up to the raw
-/// score up to rounding.
+/// Adds the SHAP values of `row` (`num_features` values in model order, NaN = missing) to `out`
+/// (cleared and resized to `num_features + 1`; the last entry is the bias: intercept plus each
+/// tree's expected value), in raw-score (margin) units. The entries add up to the raw score up
+/// to rounding. This walks every tree; [`crate::CompiledModel::shap_values`] gives the same
+/// values up to rounding several times faster from path data precomputed once per model.
 pub fn tree_shap(ensemble: &Ensemble, row: &[f64], out: &mut Vec<f64>) {
-    tree_shap_compiled(ensemble, None, row, out);
+    shap_values(ensemble, None, row, out);
 }
 
-/// [`tree_shap`] with the model's path data precomputed once by the caller (a server, a page):
-/// the same bits, several times faster. `forest` must have been built from `ensemble`
-/// ([`ShapForest::new`]); one built from another model is ignored (`None` is always valid).
-pub fn tree_shap_compiled(ensemble: &Ensemble, forest: Option<&ShapForest>, row: &[f64], out: &mut Vec<f64>) {
+/// [`tree_shap`] with the model's path data precomputed ([`ShapForest`]): the same bits on every
+/// target, several times faster. Only [`crate::CompiledModel`] calls it, with the path data it
+/// built from its own bundle's trees, so the two always belong together.
+pub(crate) fn tree_shap_precomputed(
+    ensemble: &Ensemble,
+    forest: &ShapForest,
+    row: &[f64],
+    out: &mut Vec<f64>,
+) {
+    shap_values(ensemble, Some(forest), row, out);
+}
+
+/// The one implementation of both paths: `forest` is `None` for the walk.
+fn shap_values(ensemble: &Ensemble, forest: Option<&ShapForest>, row: &[f64], out: &mut Vec<f64>) {
     out.clear();
     out.resize(ensemble.num_features + 1, 0.0);
     let row = ensemble.prepare_row(row);
-    let forest = forest.filter(|f| f.fits(ensemble));
     // The arithmetic's scratch (and its Shapley weights), made only if some leaf has no table or
     // some tree is walked: with the default model's path data, no row needs it.
     let mut scratch: Option<Walk> = None;
@@ -143,7 +154,7 @@ fn bias(ensemble: &Ensemble) -> f64 {
     ensemble.trees.iter().fold(ensemble.base_score, |sum, tree| sum + tree.expected_value())
 }
 
-/// Interleaved partial sums of the tabulated leaves' contributions (see [`tree_shap_compiled`]).
+/// Interleaved partial sums of the tabulated leaves' contributions (see [`shap_values`]).
 const LANES: usize = 4;
 
 /// Most internal nodes of a tree whose path data [`ShapForest`] precomputes (one bit each);
@@ -158,7 +169,7 @@ const TABLE_MAX_FEATURES: usize = 9;
 /// Most table values of one model (16 MB); leaves past it are computed by the arithmetic.
 const TABLE_BUDGET: usize = 1 << 21;
 
-/// Per-model path data for [`tree_shap_compiled`]: for every leaf (in the walk's depth-first,
+/// Per-model path data for the precomputed TreeSHAP path: for every leaf (in the walk's depth-first,
 /// left-first order), the distinct features of its root path in first-split order, each with
 /// the product of its splits' cover fractions (multiplied in path order, as the walk does) and
 /// the nodes (bit i = internal node i) and directions (bit set = left) a row must take at them
@@ -175,6 +186,17 @@ const TABLE_BUDGET: usize = 1 << 21;
 /// term). For the default model (250 trees of 15 leaves, 4.1 path features per leaf on average,
 /// at most 9) the tables hold 135,680 values (1.1 MB), built in about 5 ms natively (19 M
 /// instructions under cachegrind).
+///
+/// Only a [`crate::CompiledModel`] builds one (from its own bundle, on the first call that
+/// explains) and uses it, so no caller can pair path data with another model's trees: there is
+/// no public constructor and no public function taking one.
+///
+/// ```compile_fail
+/// # use creditscore_core::{Ensemble, shap::ShapForest};
+/// fn build(ensemble: &Ensemble) -> ShapForest {
+///     ShapForest::new(ensemble) // crate-private: reach it through `CompiledModel::shap_forest`
+/// }
+/// ```
 #[derive(Clone, Debug)]
 pub struct ShapForest {
     /// Per tree: where its data starts, or `None` for a single-leaf tree or one of more than
@@ -185,8 +207,6 @@ pub struct ShapForest {
     /// Each tabulated leaf's `A(N)` for the `2^d` subsets `N` of its path features (bit b = the
     /// leaf's entry b), the leaf value included.
     tables: Vec<f64>,
-    /// Internal nodes per tree, to recognise the ensemble the data was built from.
-    node_counts: Vec<u32>,
     /// [`bias`] of the ensemble.
     bias: f64,
 }
@@ -222,14 +242,14 @@ struct ForestEntry {
 }
 
 impl ShapForest {
-    /// Precomputes the path data of a validated ensemble.
-    pub fn new(ensemble: &Ensemble) -> ShapForest {
+    /// Precomputes the path data of a validated ensemble. Crate-private: a [`crate::CompiledModel`]
+    /// builds it from its own bundle, so path data never meets another model's trees.
+    pub(crate) fn new(ensemble: &Ensemble) -> ShapForest {
         let mut forest = ShapForest {
             trees: Vec::with_capacity(ensemble.trees.len()),
             leaves: Vec::new(),
             entries: Vec::new(),
             tables: Vec::new(),
-            node_counts: ensemble.trees.iter().map(|t| t.nodes.len() as u32).collect(),
             bias: bias(ensemble),
         };
         let weights = shapley_weights(TABLE_MAX_FEATURES);
@@ -288,12 +308,6 @@ impl ShapForest {
             }));
         }
         forest
-    }
-
-    /// Whether this data was built from `ensemble` (same tree shapes).
-    fn fits(&self, ensemble: &Ensemble) -> bool {
-        self.node_counts.len() == ensemble.trees.len()
-            && self.node_counts.iter().zip(&ensemble.trees).all(|(&n, t)| n as usize == t.nodes.len())
     }
 
     /// Depth-first as [`Walk::visit`], recording each leaf's path.
@@ -598,7 +612,7 @@ mod tests {
         let (mut walked, mut compiled) = (Vec::new(), Vec::new());
         for row in rows {
             tree_shap(e, row, &mut walked);
-            tree_shap_compiled(e, Some(&forest), row, &mut compiled);
+            tree_shap_precomputed(e, &forest, row, &mut compiled);
             for (a, b) in compiled.iter().zip(&walked) {
                 assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{compiled:?} vs {walked:?}");
             }
@@ -635,18 +649,6 @@ mod tests {
         let forest = ShapForest::new(&e);
         assert!(forest.leaves.iter().any(|l| !l.tabulated) && forest.leaves.iter().any(|l| l.tabulated));
         check(&e, &random_rows(5, 30, 20), false);
-    }
-
-    #[test]
-    fn precomputed_paths_of_another_model_are_ignored() {
-        let mut seed = 3;
-        let a = ensemble((0..2).map(|_| random_tree(&mut seed, 3, 4, false)).collect(), 3);
-        let b = ensemble((0..3).map(|_| random_tree(&mut seed, 3, 4, false)).collect(), 3);
-        let (mut walked, mut compiled) = (Vec::new(), Vec::new());
-        let row = [0.3, 0.6, 0.9];
-        tree_shap(&a, &row, &mut walked);
-        tree_shap_compiled(&a, Some(&ShapForest::new(&b)), &row, &mut compiled);
-        assert_eq!(walked, compiled);
     }
 
     #[test]

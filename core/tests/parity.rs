@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use creditscore_core::import::{self, ImportOptions, ImportedModel};
 use creditscore_core::schema::RawValue;
-use creditscore_core::{Bundle, shap};
+use creditscore_core::{Bundle, CompiledModel, shap};
 
 struct Tolerance {
     score: f64,
@@ -101,7 +101,7 @@ fn check_with(name: &str, tol: Tolerance, shap_stride: usize, options: &ImportOp
     let mut contrib = Vec::new();
     let mut shap_rows = 0;
     // Both TreeSHAP paths: the walk and the precomputed path data the adapters use.
-    let forest = shap::ShapForest::new(&bundle.ensemble);
+    let model = CompiledModel::new(bundle.clone());
     for (i, want) in expected.iter().enumerate() {
         let want: Vec<f64> = want.iter().map(|c| c.parse().expect("expected.csv float")).collect();
         let row = &features[i * nf..(i + 1) * nf];
@@ -113,7 +113,7 @@ fn check_with(name: &str, tol: Tolerance, shap_stride: usize, options: &ImportOp
             for (ours, theirs) in contrib.iter().zip(&want[2..]) {
                 shap_diff.add(i, *ours, *theirs);
             }
-            shap::tree_shap_compiled(&bundle.ensemble, Some(&forest), row, &mut contrib);
+            model.row_shap_values(row, &mut contrib);
             for (ours, theirs) in contrib.iter().zip(&want[2..]) {
                 shap_diff.add(i, *ours, *theirs);
             }
