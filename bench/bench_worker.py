@@ -5,8 +5,11 @@ one run, with one external load generator (wrk) for every system.
     .venv/bin/python bench/bench_worker.py [--seconds 4] [--rounds 3] [--only NAME,...]
 
 Systems (all on 127.0.0.1, started once, measured in interleaved rounds):
+  workerd alone      the built worker in workerd itself (bench/workerd_alone.capnp): no Miniflare,
+                     no asset routing, no log store bound (logging off); the upper bound
   workerd            the built worker in workerd through Miniflare (`make serve`: worker/serve.mjs),
-                     prediction logging off, then on (R2 simulated on disk, as `make serve` runs it)
+                     prediction logging off, then on (R2 and Queues simulated on disk, as
+                     `make serve` runs it)
   wrangler dev       the same worker behind `wrangler dev` (`make dev`), logging off, then on
   fastapi            bench/peers/fastapi_app.py: FastAPI + LightGBM Booster.predict, one uvicorn
                      worker process
@@ -244,7 +247,9 @@ def systems(header: dict, only: set[str] | None) -> list[System]:
     off = ["--var", "LOG_PREDICTIONS:0"]
     cf_off = {"CLOUDFLARE_CF_FETCH_ENABLED": "false", "WRANGLER_SEND_METRICS": "false", "CI": "1"}
     peer_env = {"PEER_DIR": str(WORK)}
+    workerd = [str(ROOT / "node_modules" / ".bin" / "workerd"), "serve", str(ROOT / "bench" / "workerd_alone.capnp")]
     all_systems = [
+        System("workerd alone, no Miniflare (logs off)", [*workerd, "--socket-addr", "http=127.0.0.1:{port}"], record),
         System("workerd logs off", [*serve, *off, "--persist-to", f"{state}/a"], record),
         System("workerd logs on (make serve)", [*serve, "--persist-to", f"{state}/b"], record),
         System("wrangler dev logs off", [*dev, *off, "--persist-to", f"{state}/c"], record, cf_off),

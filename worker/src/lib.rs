@@ -159,8 +159,15 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             if !logs.is_empty() {
                 let latency_us = Date::now().as_millis().saturating_sub(started_ms) * 1000;
                 let text = service::render_ndjson(&logs.complete(latency_us));
-                let queue = matches!(store, Store::R2(_)).then(|| env.queue(QUEUE_BINDING).ok()).flatten();
-                ctx.wait_until(write_log(store, queue, started_ms, id.clone(), text));
+                match matches!(store, Store::R2(_)).then(|| env.queue(QUEUE_BINDING).ok()).flatten() {
+                    // Concurrent requests of this isolate share one queue send (core's LogCoalescer).
+                    Some(queue) => {
+                        if QUEUED.with(|q| q.borrow_mut().push(&text, started_ms, &id)) {
+                            ctx.wait_until(send_queued(store, queue));
+                        }
+                    }
+                    None => ctx.wait_until(write_log(store, None, started_ms, id.clone(), text)),
+                }
             }
             to_response(response, &id)
         }
@@ -191,7 +198,22 @@ async fn read_body(req: &mut Request) -> (Vec<u8>, u64) {
     (body, total)
 }
 
-/// Stores one request's log records (runs after the response is sent). With a queue bound, the
+thread_local! {
+    /// This isolate's log records waiting for their shared queue send.
+    static QUEUED: std::cell::RefCell<service::LogCoalescer> = Default::default();
+}
+
+/// Sends the records of every request that arrived in the last [`service::LOG_COALESCE_MS`]
+/// (scheduled by the first of them, under its `waitUntil`).
+async fn send_queued(store: Store, queue: Queue) {
+    worker::Delay::from(std::time::Duration::from_millis(service::LOG_COALESCE_MS)).await;
+    if let Some(batch) = QUEUED.with(|q| q.borrow_mut().take()) {
+        write_log(store, Some(queue), batch.first_ms, batch.first_id, batch.ndjson).await;
+    }
+}
+
+/// Stores log records (runs after the response is sent): one request's, or, with a queue, those
+/// of the requests that share a send. With a queue bound, the
 /// records go to it as text messages of at most [`MAX_QUEUE_MESSAGE_BYTES`] (the consumer below
 /// writes them to R2 in batches); a record too large for a message, or a failed send, is written
 /// directly instead, so nothing is lost. Without a queue: one object per request.
@@ -218,8 +240,10 @@ async fn write_log(store: Store, queue: Option<Queue>, started_ms: u64, id: Stri
             batch.iter().for_each(|m| direct.push_str(m));
         }
     }
-    if !direct.is_empty() {
-        put_object(&store, service::partitioned_key(started_ms, &id), direct).await;
+    // Records of several requests may span a minute boundary: one object per minute, as the
+    // consumer writes them (the layout's rule, core's `batch_objects`).
+    for (key, text) in service::batch_objects(&[direct], &id, started_ms) {
+        put_object(&store, key, text).await;
     }
 }
 

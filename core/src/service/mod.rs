@@ -34,9 +34,9 @@ pub use crate::time::rfc3339_utc;
 pub use cors::CorsOrigins;
 pub use docs::{features_document, openapi};
 pub use log_pages::{
-    DEFAULT_LOG_PAGE, LogPage, LogQuery, LogTail, MAX_LOG_PAGE, MAX_QUEUE_MESSAGE_BYTES, PARTITIONED_PREFIX,
-    SortKey, batch_id, batch_objects, key_minute, key_time_ms, partitioned_key, record_key, send_batches,
-    split_ndjson,
+    CoalescedLogs, DEFAULT_LOG_PAGE, LOG_COALESCE_MS, LogCoalescer, LogPage, LogQuery, LogTail, MAX_LOG_PAGE,
+    MAX_QUEUE_MESSAGE_BYTES, PARTITIONED_PREFIX, SortKey, batch_id, batch_objects, key_minute, key_time_ms,
+    partitioned_key, record_key, send_batches, split_ndjson,
 };
 pub use logs::{
     InputValue, Inputs, LOG_KEY_PREFIX, LogError, LogRecord, LogWarning, Num, PendingLogs, client_id_hash,

@@ -720,6 +720,23 @@ fn queue_messages_stay_under_the_size_limit_and_batches_group_by_minute() {
 }
 
 #[test]
+fn concurrent_requests_share_one_queue_send() {
+    let mut buffer = LogCoalescer::default();
+    assert_eq!(buffer.take(), None, "nothing waiting: nothing to send");
+    let (a, b) = (line(1_795_000_000_000, "a", Some(0)), line(1_795_000_000_005, "b", Some(0)));
+    assert!(buffer.push(&format!("{a}\n"), 1_795_000_000_000, "a"), "the first request schedules the send");
+    assert!(!buffer.push(&b, 1_795_000_000_005, "b"), "later ones only append");
+    let sent = buffer.take().expect("two requests waiting");
+    assert_eq!((sent.first_ms, sent.first_id.as_str()), (1_795_000_000_000, "a"));
+    assert_eq!(sent.ndjson, format!("{a}\n{b}\n"), "whole lines, in arrival order");
+    assert_eq!(buffer.take(), None, "taking empties the buffer");
+    assert!(buffer.push(&b, 1_795_000_000_009, "c"), "after a send, the next request schedules again");
+    // What the consumer receives is unchanged: the messages of the shared send hold every line.
+    let messages = split_ndjson(&buffer.take().unwrap().ndjson, MAX_QUEUE_MESSAGE_BYTES);
+    assert_eq!(messages, vec![(format!("{b}\n"), false)]);
+}
+
+#[test]
 fn log_records_leave_core_complete_as_ndjson() {
     let s = Service::from_bundle(bundle());
     let body = json!({"data": [record(json!({})), record(json!({}))]});
