@@ -21,6 +21,7 @@
 // Prints "workerd ready on http://HOST:PORT" when serving; stops cleanly on SIGINT/SIGTERM.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Log, LogLevel, Miniflare } from 'miniflare';
@@ -73,6 +74,22 @@ for (const pair of opts.var) {
   bindings[pair.slice(0, at)] = pair.slice(at + 1);
 }
 
+const port = Number(opts.port);
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  console.error(`--port ${opts.port}: expected a port number, 1-65535`);
+  process.exit(2);
+}
+// A busy port gets one clear line (workerd itself would print a fatal exception and a stack).
+const free = await new Promise((resolve) => {
+  const probe = createServer();
+  probe.once('error', () => resolve(false));
+  probe.listen(port, opts.host, () => probe.close(() => resolve(true)));
+});
+if (!free) {
+  console.error(`${opts.host}:${opts.port} is in use (another \`make serve\`?): stop it, or pick another port (make serve SERVE_PORT=8790)`);
+  process.exit(1);
+}
+
 // The worker's own modules, plus an entry module that also exports its handler under the name
 // `api`: a named entrypoint is reached without the asset router (Miniflare routes only the default
 // entrypoint of a worker with assets through it).
@@ -103,11 +120,17 @@ const mf = new Miniflare({
       scriptPath: path.join(ROOT, 'worker', 'serve-front.js'),
       compatibilityDate: workerOptions.compatibilityDate,
       serviceBindings: { API: { name: 'creditscore', entrypoint: 'api' }, SITE: 'creditscore' },
-      unsafeDirectSockets: [{ host: opts.host, port: Number(opts.port) }],
+      unsafeDirectSockets: [{ host: opts.host, port }],
     },
   ],
 });
-await mf.ready;
+try {
+  await mf.ready;
+} catch (e) {
+  console.error(`workerd did not start: ${e.message}`);
+  await mf.dispose().catch(() => {});
+  process.exit(1);
+}
 const ms = (performance.now() - started).toFixed(0);
 const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
 if (!opts.quiet) console.log(`creditscore: workerd ready on http://${shownHost}:${opts.port} in ${ms} ms (Ctrl-C stops)`);
