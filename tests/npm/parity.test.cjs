@@ -54,6 +54,7 @@ test('the default model loads synchronously; require and import share one instan
   assert.equal(typeof scorer.threshold, 'number');
   assert.ok(scorer.threshold >= 0 && scorer.threshold <= 1);
   const esm = await import('creditscore');
+  assert.deepEqual(Object.keys(esm).sort(), Object.keys(creditscore).sort(), 'import and require give one API');
   assert.equal(esm.CreditScorer, creditscore.CreditScorer);
   assert.ok(scorer instanceof esm.CreditScorer);
   await creditscore.init();

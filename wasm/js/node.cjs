@@ -50,6 +50,8 @@ function loadDefaultModel() {
 /** Nothing to do in Node (the module is ready on require); present so code runs unchanged in browsers. */
 async function init() {}
 
+// node.mjs re-exports these names for `import`, as Node's static analysis of this literal finds
+// them: keep it a plain list of names.
 module.exports = {
   CreditScorer,
   init,

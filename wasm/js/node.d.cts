@@ -1,4 +1,4 @@
-// Node entry, CommonJS (require).
+// Node entry, CommonJS (require); node.d.mts re-exports these for `import`.
 import { CreditScorer } from './creditscore.cjs';
 
 export * from './creditscore.cjs';

@@ -1,16 +1,5 @@
-// Node entry (ES module). Re-exports the CommonJS entry so that `import` and `require` in one
-// program share a single wasm instance.
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const cjs = require('./node.cjs');
-
-export const {
-  CreditScorer,
-  init,
-  loadModel,
-  loadModelSync,
-  loadDefaultModel,
-  loadDefaultModelSync,
-  defaultModelPath,
-} = cjs;
+// Node entry (ES module): the CommonJS entry's bindings, so that `import` and `require` in one
+// program share a single wasm instance and one API. Node finds node.cjs's named exports by
+// static analysis of its `module.exports = { ... }` literal (cjs-module-lexer, Node >= 12.20), so
+// that literal must stay a plain list of names; tests/npm checks both entries export the same.
+export * from './node.cjs';
