@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     ApiError, DEFAULT_LOG_TAIL, ErrorCode, LogQuery, LogStore, MAX_LOG_TAIL, Outcome, Request, Settings,
-    issue, log_pages, query,
+    log_pages, query,
 };
 use crate::schema::{IssueCode, Warning};
 
@@ -440,14 +440,11 @@ fn plan(settings: &Settings, req: &Request<'_>) -> Result<Result<usize, LogQuery
         None => Ok(Ok(DEFAULT_LOG_TAIL)),
         Some(raw) => match raw.trim().parse::<usize>() {
             Ok(n) if (1..=MAX_LOG_TAIL).contains(&n) => Ok(Ok(n)),
-            _ => Err(ApiError::invalid(
-                "invalid query parameter",
-                alloc::vec![issue(
-                    "query.tail",
-                    IssueCode::OutOfRange,
-                    format!("`{}` is not an integer in [1, {MAX_LOG_TAIL}]", super::truncate(raw, 40)),
-                    format!("an integer in [1, {MAX_LOG_TAIL}] (default {DEFAULT_LOG_TAIL})"),
-                )],
+            _ => Err(ApiError::invalid_query(
+                "tail",
+                IssueCode::OutOfRange,
+                format!("`{}` is not an integer in [1, {MAX_LOG_TAIL}]", super::truncate(raw, 40)),
+                format!("an integer in [1, {MAX_LOG_TAIL}] (default {DEFAULT_LOG_TAIL})"),
             )),
         },
     }

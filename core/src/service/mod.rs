@@ -336,6 +336,12 @@ impl ApiError {
         ApiError { code: ErrorCode::ValidationError, message: message.into(), details }
     }
 
+    /// The 422 for one bad query parameter `name` (its issue's path is `query.<name>`).
+    fn invalid_query(name: &str, code: IssueCode, reason: String, expected: impl Into<String>) -> Self {
+        let path = format!("query.{name}");
+        ApiError::invalid("invalid query parameter", alloc::vec![issue(&path, code, reason, expected)])
+    }
+
     fn response(&self) -> Response {
         #[derive(Serialize)]
         struct Body<'a> {
@@ -499,14 +505,11 @@ impl Service {
             let include_all = match params.get("include_all") {
                 None => false,
                 Some(v) => query::parse_bool(v).ok_or_else(|| {
-                    ApiError::invalid(
-                        "invalid query parameter",
-                        alloc::vec![issue(
-                            "query.include_all",
-                            IssueCode::WrongType,
-                            format!("`{v}` is not a boolean"),
-                            "true or false",
-                        )],
+                    ApiError::invalid_query(
+                        "include_all",
+                        IssueCode::WrongType,
+                        format!("`{v}` is not a boolean"),
+                        "true or false",
                     )
                 })?,
             };
@@ -696,16 +699,13 @@ fn parse_reasons(raw: &str, bundle: &Bundle) -> Result<usize, ApiError> {
     let max = bundle.schema.num_model_features();
     match raw.trim().parse::<usize>() {
         Ok(n) if n <= max => Ok(n),
-        _ => Err(ApiError::invalid(
-            "invalid query parameter",
-            alloc::vec![issue(
-                "query.reasons",
-                IssueCode::OutOfRange,
-                format!("`{}` is not a whole number from 0 to {max}", truncate(raw, 40)),
-                format!(
-                    "how many reason codes to return, 0 to {max} (default {DEFAULT_REASONS} for refused applications)"
-                ),
-            )],
+        _ => Err(ApiError::invalid_query(
+            "reasons",
+            IssueCode::OutOfRange,
+            format!("`{}` is not a whole number from 0 to {max}", truncate(raw, 40)),
+            format!(
+                "how many reason codes to return, 0 to {max} (default {DEFAULT_REASONS} for refused applications)"
+            ),
         )),
     }
 }
@@ -713,14 +713,11 @@ fn parse_reasons(raw: &str, bundle: &Bundle) -> Result<usize, ApiError> {
 fn parse_threshold(raw: &str) -> Result<f64, ApiError> {
     match raw.trim().parse::<f64>().ok().and_then(Threshold::new) {
         Some(t) => Ok(t.get()),
-        _ => Err(ApiError::invalid(
-            "invalid query parameter",
-            alloc::vec![issue(
-                "query.threshold",
-                IssueCode::OutOfRange,
-                format!("`{}` is not a number in [0, 1]", truncate(raw, 40)),
-                "a probability threshold in [0, 1], e.g. 0.5",
-            )],
+        _ => Err(ApiError::invalid_query(
+            "threshold",
+            IssueCode::OutOfRange,
+            format!("`{}` is not a number in [0, 1]", truncate(raw, 40)),
+            "a probability threshold in [0, 1], e.g. 0.5",
         )),
     }
 }
