@@ -650,10 +650,11 @@ impl Schema {
     }
 
     /// Validates one record whose fields are already matched to the schema: `id` is the value of
-    /// [`Schema::id_field`] and `received[i]` that of input `i` ([`Schema::inputs`] order; `None`
-    /// = absent, as are positions beyond `received`). Gives exactly what [`Schema::validate`]
-    /// gives for the same fields by name; an adapter that already knows where each of its fields
-    /// goes (the npm package maps a JS object's keys once per bundle) skips the name lookups.
+    /// [`SchemaSpec::id_field`] and `received[i]` that of input `i` ([`SchemaSpec::inputs`]
+    /// order; `None` = absent, as are positions beyond `received`). Gives exactly what
+    /// [`Schema::validate`] gives for the same fields by name; an adapter that already knows where
+    /// each of its fields goes (the npm package maps a JS object's keys once per bundle) skips the
+    /// name lookups.
     pub fn validate_inputs<'a>(
         &self,
         id: Option<RawValue<'a>>,

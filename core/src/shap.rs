@@ -176,7 +176,7 @@ const TABLE_BUDGET: usize = 1 << 21;
 /// to follow the feature.
 ///
 /// A leaf's contributions depend on the row only through which of its `d` features the row
-/// follows (`H`), so each leaf of up to [`TABLE_MAX_FEATURES`] features gets a table, as Fast
+/// follows (`H`), so each leaf of up to 9 (`TABLE_MAX_FEATURES`) features gets a table, as Fast
 /// TreeSHAP v2 (Yang 2021) precomputes per leaf and subset: with `A(N)` = sum over non-empty
 /// `T` in `N` of `v * (|T| - 1)! (d - |T|)! / d! * prod_{j not in T} z_j`, feature `i` gets
 /// `(o_i - z_i) * (A(M + i) - A(M))` with `M = H \ {i}` (the subsets `T` holding `i` are the
