@@ -335,7 +335,7 @@ fn read_tree(
     })?;
     let internal = num_leaves - 1;
 
-    let leaf_values: Vec<f64> = numbers(text.leaf_value, "leaf_value", num_leaves, t, tree_line)?;
+    let leaf_values: Vec<f64> = parse_array(text.leaf_value, "leaf_value", num_leaves, t, tree_line)?;
     if let Some((line, v)) =
         leaf_values.iter().enumerate().find(|(_, v)| !v.is_finite()).map(|(i, v)| (i, *v))
     {
@@ -350,18 +350,19 @@ fn read_tree(
     let leaf_covers: Vec<f64> = if internal == 0 && no_counts {
         alloc::vec![0.0; num_leaves]
     } else {
-        numbers(text.leaf_count, "leaf_count", num_leaves, t, tree_line)?
+        parse_array(text.leaf_count, "leaf_count", num_leaves, t, tree_line)?
     };
     if internal == 0 {
         return Ok(Tree { nodes: Vec::new(), leaf_values, leaf_covers, cat_words: Vec::new() });
     }
 
-    let split_feature: Vec<i64> = integers(text.split_feature, "split_feature", internal, t, tree_line)?;
-    let thresholds: Vec<f64> = numbers(text.threshold, "threshold", internal, t, tree_line)?;
-    let decision_type: Vec<i64> = integers(text.decision_type, "decision_type", internal, t, tree_line)?;
-    let left_child: Vec<i64> = integers(text.left_child, "left_child", internal, t, tree_line)?;
-    let right_child: Vec<i64> = integers(text.right_child, "right_child", internal, t, tree_line)?;
-    let internal_count: Vec<f64> = numbers(text.internal_count, "internal_count", internal, t, tree_line)?;
+    let split_feature: Vec<i64> = parse_array(text.split_feature, "split_feature", internal, t, tree_line)?;
+    let thresholds: Vec<f64> = parse_array(text.threshold, "threshold", internal, t, tree_line)?;
+    let decision_type: Vec<i64> = parse_array(text.decision_type, "decision_type", internal, t, tree_line)?;
+    let left_child: Vec<i64> = parse_array(text.left_child, "left_child", internal, t, tree_line)?;
+    let right_child: Vec<i64> = parse_array(text.right_child, "right_child", internal, t, tree_line)?;
+    let internal_count: Vec<f64> =
+        parse_array(text.internal_count, "internal_count", internal, t, tree_line)?;
 
     let num_cat: usize = match text.num_cat {
         Some((line, v)) => v
@@ -378,9 +379,9 @@ fn read_tree(
                 format!("num_cat={num_cat} exceeds the {internal} internal nodes"),
             ));
         }
-        let bounds = integers(text.cat_boundaries, "cat_boundaries", num_cat + 1, t, tree_line)?;
+        let bounds: Vec<i64> = parse_array(text.cat_boundaries, "cat_boundaries", num_cat + 1, t, tree_line)?;
         let words_line = text.cat_threshold.map(|l| l.0);
-        let words: Vec<i64> = integers(text.cat_threshold, "cat_threshold", usize::MAX, t, tree_line)?;
+        let words: Vec<i64> = parse_array(text.cat_threshold, "cat_threshold", usize::MAX, t, tree_line)?;
         let words =
             words.into_iter().map(|w| u32::try_from(w).ok()).collect::<Option<Vec<u32>>>().ok_or_else(
                 || syntax(words_line, Some(t), "cat_threshold holds a value outside 0..2^32".into()),
@@ -477,36 +478,27 @@ fn read_tree(
     Ok(Tree { nodes, leaf_values, leaf_covers, cat_words })
 }
 
-/// Parses a space-separated array of floats; `expected = usize::MAX` accepts any length.
-fn numbers(
-    field: Option<(usize, &str)>,
-    name: &str,
-    expected: usize,
-    t: usize,
-    tree_line: usize,
-) -> Result<Vec<f64>, ImportError> {
-    parse_array(field, name, expected, t, tree_line, "a number")
+/// A value type of a tree line's array, with how errors name it.
+trait ArrayValue: core::str::FromStr {
+    const WHAT: &'static str;
 }
 
-/// Parses a space-separated array of integers; `expected = usize::MAX` accepts any length.
-fn integers(
-    field: Option<(usize, &str)>,
-    name: &str,
-    expected: usize,
-    t: usize,
-    tree_line: usize,
-) -> Result<Vec<i64>, ImportError> {
-    parse_array(field, name, expected, t, tree_line, "an integer")
+impl ArrayValue for f64 {
+    const WHAT: &'static str = "a number";
 }
 
-/// A tree's `name=v0 v1 ...` line as values of `T` (`what` names `T` in errors).
-fn parse_array<T: core::str::FromStr>(
+impl ArrayValue for i64 {
+    const WHAT: &'static str = "an integer";
+}
+
+/// A tree's `name=v0 v1 ...` line (space-separated) as values of `T`; `expected = usize::MAX`
+/// accepts any length.
+fn parse_array<T: ArrayValue>(
     field: Option<(usize, &str)>,
     name: &str,
     expected: usize,
     t: usize,
     tree_line: usize,
-    what: &str,
 ) -> Result<Vec<T>, ImportError> {
     let Some((line, text)) = field else {
         return Err(syntax(Some(tree_line), Some(t), format!("tree has no `{name}=` line")));
@@ -521,7 +513,7 @@ fn parse_array<T: core::str::FromStr>(
             ));
         }
         out.push(word.parse::<T>().map_err(|_| {
-            syntax(Some(line), Some(t), format!("{name}[{k}] = `{}` is not {what}", clip(word)))
+            syntax(Some(line), Some(t), format!("{name}[{k}] = `{}` is not {}", clip(word), T::WHAT))
         })?);
     }
     if expected != usize::MAX && out.len() != expected {
@@ -811,6 +803,11 @@ pandas_categorical:[[\"a\", \"b\", \"c\", \"d\", \"e\"]]
         assert!(parse(&bad).unwrap_err().to_string().contains("feature 9"));
         let bad = EXAMPLE.replace("left_child=-1 -2 -3", "left_child=-1 0 -3");
         assert!(matches!(parse(&bad), Err(ImportError::Ensemble(_))));
+        // Each array names the value type it wanted.
+        let bad = EXAMPLE.replace("split_feature=0 3 0", "split_feature=0 x 0");
+        assert!(parse(&bad).unwrap_err().to_string().contains("split_feature[1] = `x` is not an integer"));
+        let bad = EXAMPLE.replace("threshold=-0.41932778611191951 0", "threshold=-0.41932778611191951 y");
+        assert!(parse(&bad).unwrap_err().to_string().contains("threshold[1] = `y` is not a number"));
         assert!(parse("").is_err());
         assert!(parse("hello").is_err());
     }
