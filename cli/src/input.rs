@@ -300,6 +300,25 @@ impl Validation {
     }
 }
 
+/// `path` with `suffix` appended to its file name (`a.jsonl` -> `a.jsonl.partial`).
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Writes a small file whole: `bytes` go to `<path>.tmp`, are synced to disk, then renamed over
+/// `path`, so a reader (or a resumed run) finds the old file or the new one, never a torn one.
+/// `.tmp` rather than [`AtomicOutput`]'s `.partial`, which `logs pull` keeps for its resumable
+/// download next to the files written here.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let tmp = with_suffix(path, ".tmp");
+    let mut file = File::create(&tmp).map_err(CliError::io(&tmp))?;
+    file.write_all(bytes).map_err(CliError::io(&tmp))?;
+    file.sync_all().map_err(CliError::io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(CliError::io(path))
+}
+
 /// An output file written to `<path>.partial` and renamed into place only on success, so a
 /// failed run never leaves a truncated result behind.
 pub struct AtomicOutput {
@@ -310,9 +329,7 @@ pub struct AtomicOutput {
 
 impl AtomicOutput {
     pub fn create(path: &Path) -> Result<Self, CliError> {
-        let mut partial = path.as_os_str().to_owned();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
+        let partial = with_suffix(path, ".partial");
         let file = File::create(&partial).map_err(CliError::io(&partial))?;
         Ok(AtomicOutput { path: path.into(), partial, writer: BufWriter::with_capacity(1 << 16, file) })
     }

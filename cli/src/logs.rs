@@ -5,12 +5,13 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args as ClapArgs, Subcommand};
 
 use crate::CliError;
+use crate::input::{with_suffix, write_atomically};
 use crate::progress::Progress;
 
 /// Largest `tail` the endpoint serves (core::service::MAX_LOG_TAIL).
@@ -339,19 +340,4 @@ fn fetch(url: &str, token: &str) -> Result<Page, PullError> {
         .read_to_string(&mut body)
         .map_err(|e| PullError::Transport { url: url.into(), reason: e.to_string() })?;
     Ok(Page { body, next_cursor, duplicates })
-}
-
-/// `path` with `suffix` appended to its file name (`a.jsonl` -> `a.jsonl.partial`).
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let tmp = with_suffix(path, ".tmp");
-    let mut file = std::fs::File::create(&tmp).map_err(CliError::io(&tmp))?;
-    file.write_all(bytes).map_err(CliError::io(&tmp))?;
-    file.sync_all().map_err(CliError::io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(CliError::io(path))
 }

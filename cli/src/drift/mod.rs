@@ -31,6 +31,7 @@ use creditscore_core::drift::{
 use serde::Serialize;
 
 use crate::error::CliError;
+use crate::input::write_atomically;
 use creditscore_core::schema::{InputReading, IssueCode, RawValue};
 use logs::{CappedCounter, InputValue, Line, LineReader, MAX_MALFORMED_EXAMPLES, MalformedLine, Num, TsForm};
 use reference::{FeatureKind, References};
@@ -237,8 +238,8 @@ pub fn run(args: Args) -> Result<Ending, CliError> {
     }
     std::fs::create_dir_all(&args.out).map_err(CliError::io(&args.out))?;
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| CliError::Other(e.to_string()))?;
-    write_atomic(&args.out.join("drift_summary.json"), &json)?;
-    write_atomic(&args.out.join("drift_report.html"), html::render(&summary).as_bytes())?;
+    write_atomically(&args.out.join("drift_summary.json"), &json)?;
+    write_atomically(&args.out.join("drift_report.html"), html::render(&summary).as_bytes())?;
 
     let count = |s: Status| summary.features.iter().filter(|f| f.status == s).count();
     println!(
@@ -451,12 +452,6 @@ fn analyse(
         })
         .collect();
     Ok((stats, judged, sections))
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(CliError::io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(CliError::io(path))
 }
 
 /// One input of the report: a file (`-` = standard input), or a reader (tests).
