@@ -23,6 +23,8 @@ const COMPOSITE = 5;
 /** Numbers per field position, and per prediction (wasm/src/packed.rs). */
 const SLOT_WIDTH = 3;
 const PREDICTION_WIDTH = 6;
+/** Most packed records staged in one call (about 700 KB of slots for the default model). */
+const RUN_RECORDS = 256;
 
 const encoder = new TextEncoder();
 
@@ -58,32 +60,28 @@ export function withFastRecords(Base) {
      * of a record may call back into this scorer, which must then not touch them. */
     #busy = false;
     #staging = false;
+    /** The key list of the last record packed, and its offsets (see #offsets). */
+    #lastKeys = [];
+    #lastOffsets = new Int32Array(0);
+    /** Packed records of a batch waiting to be staged in wasm (RUN_RECORDS at most). */
+    #runSlots;
 
-    /** Packs `record` into #slots / #text; false when it must take the generic path. */
-    #pack(record) {
+    /** Packs `record` into `slots` from `base` (a record's width: #slots.length) and appends
+     * its text to #text; false when it must take the generic path. */
+    #pack(record, slots, base) {
       if (typeof record !== 'object' || record === null) return false;
-      if (this.#positions === undefined) {
-        const names = super._fieldNames();
-        this.#positions = new Map(names.map((name, i) => [name, i]));
-        this.#slots = new Float64Array(SLOT_WIDTH * names.length);
-      }
       // The generic path's order: keys first (a revoked proxy throws here), then isArray.
       const keys = Reflect.ownKeys(record);
       if (Array.isArray(record)) return false;
-      const positions = this.#positions;
+      const offsets = this.#offsets(keys);
+      // An unknown field or a label: an error whose place among the others depends on the key
+      // order, which only the generic path keeps.
+      if (offsets === undefined) return false;
+      slots.fill(ABSENT, base, base + this.#slots.length);
       for (let k = 0; k < keys.length; k++) {
+        if (offsets[k] < 0) continue; // symbols are not field names
         const key = keys[k];
-        // An unknown field or a label: an error whose place among the others depends on the key
-        // order, which only the generic path keeps.
-        if (typeof key === 'string' && !positions.has(key)) return false;
-      }
-      const slots = this.#slots;
-      slots.fill(ABSENT);
-      this.#textLength = 0;
-      for (let k = 0; k < keys.length; k++) {
-        const key = keys[k];
-        if (typeof key !== 'string') continue; // symbols are not field names
-        const at = SLOT_WIDTH * positions.get(key);
+        const at = base + offsets[k];
         const v = record[key];
         switch (typeof v) {
           case 'number':
@@ -115,6 +113,32 @@ export function withFastRecords(Base) {
       return true;
     }
 
+    /** Each key's slot offset (-1 for a symbol), or undefined when a key is not a field. The
+     * records of a caller mostly share one key order: the last one's offsets are reused. */
+    #offsets(keys) {
+      const last = this.#lastKeys;
+      if (keys.length === last.length) {
+        let k = 0;
+        while (k < keys.length && keys[k] === last[k]) k++;
+        if (k === keys.length) return this.#lastOffsets;
+      }
+      const positions = this.#positions;
+      const offsets = new Int32Array(keys.length);
+      for (let k = 0; k < keys.length; k++) {
+        const key = keys[k];
+        if (typeof key !== 'string') {
+          offsets[k] = -1;
+          continue;
+        }
+        const position = positions.get(key);
+        if (position === undefined) return undefined;
+        offsets[k] = SLOT_WIDTH * position;
+      }
+      this.#lastKeys = keys;
+      this.#lastOffsets = offsets;
+      return offsets;
+    }
+
     /** Appends `s` as UTF-8 to #text; returns its byte length. */
     #encode(s) {
       const start = this.#textLength;
@@ -136,12 +160,28 @@ export function withFastRecords(Base) {
       return length;
     }
 
-    /** Packs `record` unless busy or it needs the generic path; false then. */
-    #tryPack(record) {
+    /** The packing layout, read from the wasm class on first use. */
+    #layout() {
+      if (this.#positions === undefined) {
+        const names = super._fieldNames();
+        this.#positions = new Map(names.map((name, i) => [name, i]));
+        this.#slots = new Float64Array(SLOT_WIDTH * names.length);
+      }
+    }
+
+    /** Packs `record` into #slots (and #text from its start) unless busy or it needs the
+     * generic path; false then. With `slots` and `base`: into `slots` from `base`, its text
+     * appended to #text. */
+    #tryPack(record, slots, base) {
       if (this.#busy) return false;
       this.#busy = true;
       try {
-        return this.#pack(record);
+        this.#layout();
+        if (slots === undefined) {
+          this.#textLength = 0;
+          return this.#pack(record, this.#slots, 0);
+        }
+        return this.#pack(record, slots, base);
       } catch {
         // The generic path reads the record again and reports what it finds.
         return false;
@@ -173,7 +213,8 @@ export function withFastRecords(Base) {
     }
 
     /** Stages every record of `records` in the wasm batch; returns how many, or -1 when the
-     * generic batch path must run instead (which then reports any error exactly). */
+     * generic batch path must run instead (which then reports any error exactly). Packed records
+     * are staged in runs (one wasm call per run: each call copies its arguments into wasm). */
     #stage(records, threshold, reasons) {
       if (this.#busy || this.#staging) return -1;
       let length;
@@ -188,14 +229,31 @@ export function withFastRecords(Base) {
       super._batchStart(threshold, reasons);
       this.#staging = true;
       try {
+        this.#layout();
+        const width = this.#slots.length;
+        const run = Math.max(1, Math.min(length, RUN_RECORDS));
+        if (this.#runSlots === undefined || this.#runSlots.length < run * width) {
+          this.#runSlots = new Float64Array(run * width);
+        }
+        let staged = 0;
+        this.#textLength = 0;
+        const flush = () => {
+          if (staged > 0) super._batchAdd(this.#runSlots.subarray(0, staged * width), this.#packedText());
+          staged = 0;
+          this.#textLength = 0;
+        };
         for (let i = 0; i < length; i++) {
           const record = records[i];
-          if (this.#tryPack(record)) {
-            super._batchAdd(this.#slots, this.#packedText());
+          if (this.#tryPack(record, this.#runSlots, staged * width)) {
+            if (++staged * width === this.#runSlots.length) flush();
           } else {
+            // In order: the records before it first (a getter of this one may score, which
+            // reuses #text).
+            flush();
             super._batchAddValue(record);
           }
         }
+        flush();
       } catch {
         return -1;
       } finally {

@@ -22,7 +22,9 @@ use wasm_bindgen::prelude::*;
 use crate::js::{
     JsRecord, read_array, read_bytes, read_reasons, read_record, read_threshold, to_js, to_js_error,
 };
-use crate::packed::{Extras, PREDICTION_WIDTH, extras_to_js, unpack, write_prediction};
+use crate::packed::{
+    Extras, PREDICTION_WIDTH, SLOT_WIDTH, extras_to_js, unpack, unpack_into, write_prediction,
+};
 
 // The types the methods below name (`unchecked_return_type`), added to the generated `.d.ts`; in
 // their own file so that a test (api/ts_types.rs) checks them against what the core's types send.
@@ -221,18 +223,28 @@ impl CreditScorer {
         Ok(())
     }
 
-    /// Adds a packed record to the batch (its issues are kept for `_batchScore`).
+    /// Adds packed records to the batch (their issues are kept for `_batchScore`): `slots` holds
+    /// one or more records one after the other, all of whose text is in `text` (offsets into
+    /// it). One call for a run of records: each call copies its arguments into wasm memory.
     #[wasm_bindgen(js_name = _batchAdd, skip_typescript)]
     pub fn batch_add(&self, slots: &[f64], text: &[u8]) -> Result<(), JsValue> {
-        let u = unpack(slots, text, self.scorer.bundle().schema.inputs.len()).map_err(to_js_error)?;
+        let n_inputs = self.scorer.bundle().schema.inputs.len();
+        let width = SLOT_WIDTH * (n_inputs + 1);
+        if !slots.len().is_multiple_of(width) {
+            return Err(to_js_error(packed::malformed()));
+        }
         let mut batch = self.batch.borrow_mut();
-        // Issue paths need the record's index: the prefix is only built for an invalid record
-        // (validation is pure, so the second pass gives the same issues with the right paths).
-        let outcome = self.scorer.check_inputs(u.id, &u.inputs, api::SINGLE_PREFIX).map_err(|_| {
-            let prefix = api::batch_prefix(batch.count);
-            self.scorer.check_inputs(u.id, &u.inputs, &prefix).err().unwrap_or_default()
-        });
-        batch.push(outcome);
+        let mut inputs = Vec::with_capacity(n_inputs);
+        for record in slots.chunks_exact(width) {
+            let id = unpack_into(record, text, n_inputs, &mut inputs).map_err(to_js_error)?;
+            // Issue paths need the record's index: the prefix is only built for an invalid record
+            // (validation is pure, so the second pass gives the same issues with the right paths).
+            let outcome = self.scorer.check_inputs(id, &inputs, api::SINGLE_PREFIX).map_err(|_| {
+                let prefix = api::batch_prefix(batch.count);
+                self.scorer.check_inputs(id, &inputs, &prefix).err().unwrap_or_default()
+            });
+            batch.push(outcome);
+        }
         Ok(())
     }
 

@@ -46,34 +46,55 @@ pub struct Unpacked<'a> {
 /// Reads a packed record for a schema of `n_inputs` inputs. Errors (`invalid_argument`) only
 /// for a malformed packing, which the package's own JS never writes.
 pub fn unpack<'a>(slots: &[f64], text: &'a [u8], n_inputs: usize) -> Result<Unpacked<'a>, ApiError> {
-    if slots.len() != SLOT_WIDTH * (n_inputs + 1) {
-        return Err(malformed());
-    }
-    // Plain loops: this crate is built for size (opt-level z), where iterator adapters stay calls.
-    let id = read_slot(&slots[..SLOT_WIDTH], text)?;
     let mut inputs = Vec::with_capacity(n_inputs);
-    let mut at = SLOT_WIDTH;
-    while at < slots.len() {
-        inputs.push(read_slot(&slots[at..at + SLOT_WIDTH], text)?);
-        at += SLOT_WIDTH;
-    }
+    let id = unpack_into(slots, text, n_inputs, &mut inputs)?;
     Ok(Unpacked { id, inputs })
 }
 
-fn malformed() -> ApiError {
+/// [`unpack`] into `inputs` (cleared first; a batch reuses one), returning the id field's value.
+pub fn unpack_into<'a>(
+    slots: &[f64],
+    text: &'a [u8],
+    n_inputs: usize,
+    inputs: &mut Vec<Option<RawValue<'a>>>,
+) -> Result<Option<RawValue<'a>>, ApiError> {
+    if slots.len() != SLOT_WIDTH * (n_inputs + 1) {
+        return Err(malformed());
+    }
+    inputs.clear();
+    // Plain loops: this crate is built for size (opt-level z), where iterator adapters stay calls;
+    // `None` from `read_slot` (malformed) is turned into the error once, outside the loop.
+    let id = read_slot(slots[0], slots[1], slots[2], text);
+    let mut ok = id.is_some();
+    let mut at = SLOT_WIDTH;
+    while at + SLOT_WIDTH <= slots.len() {
+        let value = read_slot(slots[at], slots[at + 1], slots[at + 2], text);
+        ok &= value.is_some();
+        inputs.push(value.flatten());
+        at += SLOT_WIDTH;
+    }
+    match (ok, id) {
+        (true, Some(id)) => Ok(id),
+        _ => Err(malformed()),
+    }
+}
+
+/// The error for a packing the package's own JS never writes.
+pub fn malformed() -> ApiError {
     ApiError::InvalidArgument("malformed packed record".into())
 }
 
-/// One slot `[kind, a, b]` as the value it stands for (`None` = absent).
-fn read_slot<'a>(slot: &[f64], text: &'a [u8]) -> Result<Option<RawValue<'a>>, ApiError> {
-    let (kind, a, b) = (slot[0], slot[1], slot[2]);
-    Ok(if kind == ABSENT {
-        None
-    } else if kind == NUMBER {
+/// One slot `[kind, a, b]` as the value it stands for (`Some(None)` = absent; `None` =
+/// malformed).
+#[inline(always)]
+fn read_slot(kind: f64, a: f64, b: f64, text: &[u8]) -> Option<Option<RawValue<'_>>> {
+    Some(if kind == NUMBER {
         Some(RawValue::Number(a))
+    } else if kind == ABSENT {
+        None
     } else if kind == TEXT {
-        let bytes = text.get(a as usize..(a + b) as usize).ok_or_else(malformed)?;
-        Some(RawValue::String(core::str::from_utf8(bytes).map_err(|_| malformed())?))
+        let bytes = text.get(a as usize..(a + b) as usize)?;
+        Some(RawValue::String(core::str::from_utf8(bytes).ok()?))
     } else if kind == NULL {
         Some(RawValue::Null)
     } else if kind == BOOL {
@@ -81,7 +102,7 @@ fn read_slot<'a>(slot: &[f64], text: &'a [u8]) -> Result<Option<RawValue<'a>>, A
     } else if kind == COMPOSITE {
         Some(RawValue::Composite)
     } else {
-        return Err(malformed());
+        return None;
     })
 }
 

@@ -521,11 +521,10 @@ impl FlatForest {
         }
     }
 
-    /// Raw score of one row; the same bits as [`Ensemble::raw_score`] (each tree walked without
-    /// branches on the split directions).
+    /// Raw score of one row; the same bits as [`Ensemble::raw_score`]. No heap allocation for a
+    /// model whose extended row fits a [`FLAT_WINDOW`] (see [`FlatForest::chains_leaves`]).
     pub fn raw_score(&self, row: &[f64]) -> f64 {
         let nf = self.num_features;
-        let mut leaf = [0.0f64];
         let mut fixed: Vec<f64> = Vec::new();
         let conversion = InputConversion::of(self.arithmetic, self.zero_small_inputs);
         let row = match row.get(..nf) {
@@ -541,35 +540,20 @@ impl FlatForest {
                 &fixed[..]
             }
         };
-        // Lane 0 of a group's layout (one layout for every path keeps the code small).
-        let mut extended = alloc::vec![[0.0f64; FLAT_GROUP]; self.stride];
-        self.extend_row(row, &mut extended, 0);
+        let mut window = [0.0f64; FLAT_WINDOW];
+        let mut wide = Vec::new();
         let (mut acc64, mut acc32) = (self.base_score, self.base_score as f32);
         let mut add = |value: f64| {
             acc64 += value;
             acc32 += value as f32;
         };
-        // Eight trees walked together: one row's walk is a chain of dependent loads, so
-        // independent trees fill the pipeline.
-        let mut values = [0.0f64; FLAT_GROUP];
-        let slots = &&extended[..];
-        for trees in self.trees.chunks(FLAT_GROUP) {
-            if trees.iter().any(|t| t.general) {
-                for tree in trees {
-                    match tree.general {
-                        true => self.walk_general(tree, row, &mut leaf),
-                        false => self.walk_trees::<true>(core::slice::from_ref(tree), slots, &mut leaf),
-                    }
-                    add(leaf[0]);
-                }
-                continue;
-            }
-            let values = &mut values[..trees.len()];
-            match trees.iter().any(|t| t.categorical) || !SPECIALIZE_NUMERIC {
-                false => self.walk_trees::<false>(trees, slots, values),
-                true => self.walk_trees::<true>(trees, slots, values),
-            }
-            values.iter().for_each(|&v| add(v));
+        if self.stride <= FLAT_WINDOW {
+            self.extend_row_with(row, |slot, v| window[slot % FLAT_WINDOW] = v);
+            self.chains_leaves(&RowWindow(&window), row, &mut add);
+        } else {
+            wide.resize(self.stride, 0.0);
+            self.extend_row_with(row, |slot, v| wide[slot] = v);
+            self.chains_leaves(&RowSlots(&wide), row, &mut add);
         }
         match self.arithmetic {
             Arithmetic::F64 => acc64,
@@ -577,34 +561,57 @@ impl FlatForest {
         }
     }
 
-    /// Walks one row (extended slots `row`) through up to eight trees without general nodes in
-    /// lockstep, then one by one, and writes each tree's leaf value.
-    fn walk_trees<const CATEGORICAL: bool>(
-        &self,
-        trees: &[FlatTree],
-        row: &impl GroupSlots,
-        out: &mut [f64],
-    ) {
-        let nodes = &self.nodes[..];
-        let mut at = [0u32; FLAT_GROUP];
-        for (node_at, tree) in at.iter_mut().zip(trees) {
-            *node_at = tree.root;
-        }
-        let lockstep = trees.iter().map(|t| t.lockstep).min().unwrap_or(0);
-        for _ in 0..lockstep {
-            for (tree, node_at) in trees.iter().zip(at.iter_mut()) {
-                *node_at = tree.root + step::<CATEGORICAL>(nodes[*node_at as usize], row, 0);
-            }
-        }
-        for ((tree, value), mut node_at) in trees.iter().zip(out.iter_mut()).zip(at) {
-            loop {
-                let node = nodes[node_at as usize];
-                let next = tree.root + step::<CATEGORICAL>(node, row, 0);
-                if next == node_at {
-                    *value = node.value;
-                    break;
+    /// Passes each tree's leaf value for one row (`slots` its extended slots, `row` the values),
+    /// in tree order, to `add`. Up to eight chains of the batch layout (see [`Segment::Chain`])
+    /// are walked at once, one row through each: independent walks fill the pipeline, each
+    /// without branches on the split directions. Each step writes the node's leaf value (-0.0
+    /// above a leaf) at the slot of the tree it is in, so the last write per tree is its leaf;
+    /// the sums are then made in tree order.
+    #[inline(always)]
+    fn chains_leaves(&self, slots: &impl GroupSlots, row: &[f64], add: &mut impl FnMut(f64)) {
+        let mut leaf = [0.0f64];
+        let mut segments = &self.segments[..];
+        while let Some((first, rest)) = segments.split_first() {
+            let Segment::Chain { .. } = first else {
+                if let Segment::Tree(t) = *first {
+                    self.walk_general(&self.trees[t as usize], row, &mut leaf);
+                    add(leaf[0]);
                 }
-                node_at = next;
+                segments = rest;
+                continue;
+            };
+            // The run of chains that starts here, up to one per lane.
+            let run =
+                segments.iter().take(FLAT_GROUP).take_while(|s| matches!(s, Segment::Chain { .. })).count();
+            let (chains, rest) = segments.split_at(run);
+            segments = rest;
+            let mut state = [0u32; FLAT_GROUP];
+            let mut ends = [0u32; FLAT_GROUP];
+            let mut min_steps = u32::MAX;
+            let mut categorical = false;
+            for (lane, chain) in chains.iter().enumerate() {
+                if let Segment::Chain { start, trees, min_steps: m, categorical: c } = *chain {
+                    state[lane] = start;
+                    ends[lane] = trees;
+                    min_steps = min_steps.min(m);
+                    categorical |= c;
+                }
+            }
+            // Idle lanes walk the first chain again (no more time: the lanes run side by side)
+            // and are not waited for nor read.
+            for lane in run..FLAT_GROUP {
+                state[lane] = state[0];
+            }
+            let mut leaves = [[0.0f64; CHAIN_TREES + 1]; FLAT_GROUP];
+            let walk = ChainLanes { nodes: &self.chain, ends, min_steps };
+            match categorical || !SPECIALIZE_NUMERIC {
+                true => walk.walk::<true>(slots, state, &mut leaves),
+                false => walk.walk::<false>(slots, state, &mut leaves),
+            }
+            for (lane, chain) in chains.iter().enumerate() {
+                if let Segment::Chain { trees, .. } = *chain {
+                    leaves[lane][..trees as usize].iter().for_each(|&v| add(v));
+                }
             }
         }
     }
@@ -612,13 +619,20 @@ impl FlatForest {
     /// Writes `row` (prepared, `num_features` values) as lane `lane` of a group's extended slots.
     #[inline(always)]
     fn extend_row(&self, row: &[f64], group: &mut [[f64; FLAT_GROUP]], lane: usize) {
-        let nf = self.num_features;
         let lane = lane % FLAT_GROUP;
+        self.extend_row_with(row, |slot, v| group[slot][lane] = v);
+    }
+
+    /// Passes each extended slot of `row` (prepared, `num_features` values) to `set` as
+    /// (slot, value) (see [`FlatForest`]).
+    #[inline(always)]
+    fn extend_row_with(&self, row: &[f64], mut set: impl FnMut(usize, f64)) {
+        let nf = self.num_features;
         for (j, &v) in row.iter().enumerate().take(nf) {
-            group[j][lane] = if v.is_nan() { f64::NEG_INFINITY } else { v };
-            group[nf + j][lane] = v;
+            set(j, if v.is_nan() { f64::NEG_INFINITY } else { v });
+            set(nf + j, v);
         }
-        group[2 * nf][lane] = f64::NEG_INFINITY;
+        set(2 * nf, f64::NEG_INFINITY);
         for &(feature, slot, codes) in &self.categories {
             let v = row[feature as usize];
             let k = if v.is_nan() {
@@ -629,7 +643,7 @@ impl FlatForest {
                 v as u32 // truncation toward zero, as the libraries' int cast
             };
             // The index travels as the bits of an f64 slot (read back with `to_bits`).
-            group[slot as usize][lane] = f64::from_bits(k.into());
+            set(slot as usize, f64::from_bits(k.into()));
         }
     }
 
@@ -806,6 +820,73 @@ fn walk<const CATEGORICAL: bool>(
     }
     for (value, node_at) in out.iter_mut().zip(at) {
         *value = nodes.node(node_at).value;
+    }
+}
+
+/// One row's extended slots, a whole window: byte indices, so no bounds check.
+struct RowWindow<'a>(&'a [f64; FLAT_WINDOW]);
+/// One row's extended slots (more than a window).
+struct RowSlots<'a>(&'a [f64]);
+
+impl GroupSlots for RowWindow<'_> {
+    #[inline(always)]
+    fn value(&self, slot: u32, _lane: usize) -> f64 {
+        self.0[slot as u8 as usize]
+    }
+}
+
+impl GroupSlots for RowSlots<'_> {
+    #[inline(always)]
+    fn value(&self, slot: u32, _lane: usize) -> f64 {
+        self.0[slot as usize]
+    }
+}
+
+/// Up to eight chains of a [`FlatForest`] walked by one row, one per lane (see
+/// [`FlatForest::chains_leaves`]).
+struct ChainLanes<'a> {
+    nodes: &'a [ChainNode],
+    /// Trees of each lane's chain (0 for an idle lane).
+    ends: [u32; FLAT_GROUP],
+    /// Steps every lane takes at least.
+    min_steps: u32,
+}
+
+impl ChainLanes<'_> {
+    /// Walks every lane from `state` to the end of its chain; `leaves[lane][k]` = the leaf
+    /// value of the chain's tree `k`.
+    #[inline(always)]
+    fn walk<const CATEGORICAL: bool>(
+        &self,
+        row: &impl GroupSlots,
+        mut state: [u32; FLAT_GROUP],
+        leaves: &mut [[f64; CHAIN_TREES + 1]; FLAT_GROUP],
+    ) {
+        for _ in 0..self.min_steps {
+            state = self.advance::<CATEGORICAL>(row, state, leaves);
+        }
+        while state.iter().zip(&self.ends).any(|(&s, &end)| s >> CHAIN_TREE_SHIFT < end) {
+            state = self.advance::<CATEGORICAL>(row, state, leaves);
+            state = self.advance::<CATEGORICAL>(row, state, leaves);
+        }
+    }
+
+    /// One step of every lane (by value, so that the states stay in registers).
+    #[inline(always)]
+    fn advance<const CATEGORICAL: bool>(
+        &self,
+        row: &impl GroupSlots,
+        mut state: [u32; FLAT_GROUP],
+        leaves: &mut [[f64; CHAIN_TREES + 1]; FLAT_GROUP],
+    ) -> [u32; FLAT_GROUP] {
+        for (s, lane_leaves) in state.iter_mut().zip(leaves.iter_mut()) {
+            let node = self.nodes[(*s & CHAIN_INDEX) as usize];
+            // At most CHAIN_TREES trees done (the chain's end node), so always in range.
+            let tree = ((*s >> CHAIN_TREE_SHIFT) as usize).min(CHAIN_TREES);
+            lane_leaves[tree] = node.add;
+            *s += step::<CATEGORICAL>(node.node, row, 0);
+        }
+        state
     }
 }
 
