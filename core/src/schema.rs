@@ -1155,6 +1155,13 @@ pub fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// [`truncate`] with `...` appended when something was cut: an untrusted value echoed in an
+/// error message or report, shortened visibly.
+pub fn shorten(s: &str, max: usize) -> String {
+    let kept = truncate(s, max);
+    if kept.len() == s.len() { kept.into() } else { format!("{kept}...") }
+}
+
 fn fmt_opt(v: Option<f64>) -> String {
     v.map(|v| format!("{v}")).unwrap_or_else(|| "-inf".into())
 }

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use creditscore_core::drift::numeric::fmt_num;
 use creditscore_core::drift::{Comparison, FeatureDrift, KsMethod, Status};
+use creditscore_core::schema::shorten;
 
 use super::Summary;
 
@@ -751,7 +752,7 @@ fn bar_chart(
         }
         if i % label_every == 0 {
             let cx = ml + i as f64 * slot + slot / 2.0;
-            let short = super::logs::truncate(label, 22);
+            let short = shorten(label, 22);
             if rotate {
                 let _ = write!(
                     svg,

@@ -113,13 +113,6 @@ pub fn parse_line<'a>(line: &'a [u8], scratch: &'a mut Vec<u8>) -> Result<LogRec
 
 pub use creditscore_core::time::{TsForm, parse_timestamp};
 
-/// At most `max` bytes of `s` (cut on a character boundary by the core's one helper), with `...`
-/// when something was cut.
-pub fn truncate(s: &str, max: usize) -> String {
-    let kept = creditscore_core::schema::truncate(s, max);
-    if kept.len() == s.len() { kept.to_owned() } else { format!("{kept}...") }
-}
-
 /// Longest key a [`CappedCounter`] keeps (bytes): hostile logs cannot make the report large.
 pub const MAX_KEY_BYTES: usize = 128;
 

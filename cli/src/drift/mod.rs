@@ -32,6 +32,7 @@ use serde::Serialize;
 
 use crate::error::CliError;
 use crate::input::write_atomically;
+use creditscore_core::schema::shorten;
 use creditscore_core::schema::{InputReading, IssueCode, RawValue};
 use logs::{CappedCounter, InputValue, Line, LineReader, MAX_MALFORMED_EXAMPLES, MalformedLine, Num, TsForm};
 use reference::{FeatureKind, References};
@@ -539,7 +540,7 @@ fn read_logs(
                     s.malformed_examples.push(MalformedLine {
                         file: file.clone(),
                         line,
-                        reason: logs::truncate(&reason, 200),
+                        reason: shorten(&reason, 200),
                     });
                 }
             };
@@ -584,7 +585,7 @@ fn read_logs(
                             s.ts_unreadable_examples.push(MalformedLine {
                                 file: file.clone(),
                                 line: line_no,
-                                reason: format!("ts `{}` is not a timestamp", logs::truncate(ts, 40)),
+                                reason: format!("ts `{}` is not a timestamp", shorten(ts, 40)),
                             });
                         }
                         None

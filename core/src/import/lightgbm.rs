@@ -657,8 +657,7 @@ fn assign_levels(
 
 /// Shortens echoed file content in error messages.
 fn clip(s: &str) -> String {
-    let kept = crate::schema::truncate(s, 60);
-    if kept.len() == s.len() { kept.to_string() } else { format!("{kept}...") }
+    crate::schema::shorten(s, 60)
 }
 
 #[cfg(test)]

@@ -220,7 +220,7 @@ pub fn batch_id<S: AsRef<str>>(message_ids: &[S]) -> String {
         hasher.update(id.as_bytes());
         hasher.update(b"\n");
     }
-    hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    hex::encode(&hasher.finalize()[..8])
 }
 
 /// Position of a record in the time order: (ts in ms, request id, record index; a failed
