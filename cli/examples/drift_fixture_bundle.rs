@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use creditscore_core::bundle::{
-    FeatureReference, Metadata, ReferenceDistribution, ReferenceStats, ScoreReference,
+    BundleSpec, FeatureReference, Metadata, ReferenceDistribution, ReferenceStats, ScoreReference,
 };
 use creditscore_core::schema::{CategoricalSpec, InputField, InputKind, NumericSpec, RawValue, Schema};
 use creditscore_core::test_support::{
@@ -138,7 +138,7 @@ fn main() -> ExitCode {
 fn build(reference: &str, out: &str) -> Result<(), String> {
     let schema = schema();
     let threshold = 0.3;
-    let mut bundle = Bundle {
+    let spec = BundleSpec {
         meta: Metadata {
             name: "drift-fixture".into(),
             version: "test-1".into(),
@@ -149,13 +149,12 @@ fn build(reference: &str, out: &str) -> Result<(), String> {
             score_scale: None,
             iterations: None,
         },
-        schema: schema.clone(),
-        ensemble: ensemble(),
-        threshold: creditscore_core::Threshold::new(threshold).ok_or("bad threshold")?,
+        schema: schema.spec().clone(),
+        threshold,
         selection: None,
         reference: None,
-        sha256: String::new(),
     };
+    let bundle = Bundle::new(spec, ensemble()).map_err(|e| e.to_string())?;
     let mut reader = csv::Reader::from_path(reference).map_err(|e| format!("{reference}: {e}"))?;
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
     let mut numeric: BTreeMap<String, (Vec<f64>, u64)> = BTreeMap::new();
@@ -224,11 +223,13 @@ fn build(reference: &str, out: &str) -> Result<(), String> {
     }
     scores.sort_by(f64::total_cmp);
     let refusal_rate = scores.iter().filter(|&&p| p >= threshold).count() as f64 / scores.len() as f64;
-    bundle.reference = Some(ReferenceStats {
+    let (mut spec, ensemble) = bundle.into_parts();
+    spec.reference = Some(ReferenceStats {
         rows,
         features,
         score: Some(ScoreReference { quantiles: percentiles(&scores), refusal_rate }),
     });
+    let mut bundle = Bundle::new(spec, ensemble).map_err(|e| e.to_string())?;
     let bytes = bundle.to_bytes().map_err(|e| e.to_string())?;
     std::fs::write(out, bytes).map_err(|e| format!("{out}: {e}"))?;
     eprintln!("wrote {out}: {rows} reference rows, refusal rate {refusal_rate:.3}");

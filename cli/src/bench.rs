@@ -48,16 +48,16 @@ pub fn run(args: Args) -> Result<(), CliError> {
     // Load time: decoding (hash check, JSON header, trees, validation). Compile time: the batch
     // layout a server builds once after loading (the worker, the page).
     let (load, loads) = median_time(budget / 4, || Bundle::from_bytes(black_box(&bytes)).is_ok());
-    let (compile, compiles) = median_time(budget / 4, || bundle.ensemble.flatten().is_some());
+    let (compile, compiles) = median_time(budget / 4, || bundle.ensemble().flatten().is_some());
     let model = CompiledModel::new(bundle);
     let (bundle, compiled) = (model.bundle(), model.flat_forest());
 
-    let nf = bundle.ensemble.num_features;
+    let nf = bundle.ensemble().num_features;
     let mut features: Vec<f64> = Vec::new();
     let mut validation = Validation::new(&args.input);
     let mut rows = 0usize;
     for_each_record(&args.input, |row, record| {
-        if let Some(valid) = validation.check(&bundle.schema, row, &record) {
+        if let Some(valid) = validation.check(bundle.schema(), row, &record) {
             features.extend_from_slice(&valid.features);
             rows += 1;
         }
@@ -67,7 +67,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     if rows == 0 {
         return Err(CliError::Usage(format!("{}: no rows to score", args.input.display())));
     }
-    let ensemble = &bundle.ensemble;
+    let ensemble = &bundle.ensemble();
 
     // Each measurement repeats whole passes over the rows for the time budget and keeps the
     // fastest pass (least disturbed by other processes), in wall-clock and in this thread's CPU

@@ -2,8 +2,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use creditscore_core::bundle::BundleSpec;
 use creditscore_core::bundle::Iterations;
-use creditscore_core::import::{self, BundleSpec, ImportError, ImportOptions};
+use creditscore_core::import::{self, ImportError, ImportOptions};
 
 use crate::error::CliError;
 use crate::input::AtomicOutput;
@@ -74,12 +75,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let (trees, features) = (imported.ensemble.trees.len(), imported.feature_names.len());
     let categorical = imported.categorical.iter().filter(|&&c| c).count();
     let iterations = imported.iterations.clone();
-    let mut bundle = imported.into_bundle(spec).map_err(|e| {
-        let file = args.spec.as_deref().unwrap_or(&args.model);
-        CliError::Usage(format!("{}: {e}", file.display()))
-    })?;
     let stem = args.model.file_stem().map_or("model".into(), |s| s.to_string_lossy().into_owned());
-    import::complete_meta(&mut bundle.meta, args.name, args.version, &stem, &now_rfc3339());
+    let mut bundle = imported
+        .into_bundle(spec)
+        .and_then(|b| import::complete_meta(b, args.name, args.version, &stem, &now_rfc3339()))
+        .map_err(|e| {
+            let file = args.spec.as_deref().unwrap_or(&args.model);
+            CliError::Usage(format!("{}: {e}", file.display()))
+        })?;
     let bytes = bundle
         .to_bytes()
         .map_err(|e| CliError::Other(format!("{}: cannot encode the bundle: {e}", args.out.display())))?;
@@ -89,14 +92,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
     eprintln!(
         "{}: {} -> {} ({} trees, {}, {features} features of which {categorical} categorical, {}; \
          {} bytes, sha256 {})",
-        bundle.meta.name,
+        bundle.meta().name,
         args.model.display(),
         args.out.display(),
         trees,
         describe_iterations(&iterations),
         if has_spec { "schema from the spec" } else { "every feature an optional input" },
         bytes.len(),
-        bundle.sha256
+        bundle.sha256()
     );
     Ok(())
 }

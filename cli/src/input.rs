@@ -18,7 +18,7 @@ pub fn load_schema(path: &Path) -> Result<Schema, CliError> {
     let bytes = std::fs::read(path).map_err(CliError::io(path))?;
     if bytes.starts_with(bundle::MAGIC) {
         return Bundle::from_bytes(&bytes)
-            .map(|b| b.schema)
+            .map(|b| b.schema().clone())
             .map_err(|source| CliError::Bundle { path: path.into(), source });
     }
     let spec: SchemaSpec = serde_json::from_slice(&bytes)

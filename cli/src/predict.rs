@@ -59,7 +59,7 @@ enum ReasonsFor {
 pub fn run(args: Args) -> Result<(), CliError> {
     let model = CompiledModel::new(load_bundle(&args.bundle)?);
     let bundle = model.bundle();
-    let threshold = args.threshold.unwrap_or(bundle.threshold.get());
+    let threshold = args.threshold.unwrap_or(bundle.threshold().get());
     if !valid_threshold(threshold) {
         return Err(CliError::Usage(format!("--threshold {threshold} is not in [0, 1]")));
     }
@@ -71,7 +71,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         format,
         explain: args.explain,
         threshold,
-        reasons: args.reasons.min(bundle.schema.num_model_features()),
+        reasons: args.reasons.min(bundle.schema().num_model_features()),
         reasons_for: args.reasons_for,
         unknown: if args.ignore_unknown_columns { UnknownColumns::Ignore } else { UnknownColumns::Refuse },
     };
@@ -141,7 +141,7 @@ impl ScoreWriter<'_> {
             csv.cell(name)?;
         }
         if self.explain {
-            for name in &self.model.bundle().schema.model_features {
+            for name in &self.model.bundle().schema().model_features {
                 csv.cell(&format!("shap_{name}"))?;
             }
             csv.cell("shap_bias")?;
@@ -161,8 +161,8 @@ impl ScoreWriter<'_> {
             done.last_row = row;
             match self
                 .unknown
-                .apply(&self.model.bundle().schema, record)
-                .validate(&self.model.bundle().schema)
+                .apply(self.model.bundle().schema(), record)
+                .validate(self.model.bundle().schema())
             {
                 Ok(v) => valid.push(v),
                 Err(issues) => done.invalid.push((row, issues)),
@@ -225,7 +225,7 @@ impl ScoreWriter<'_> {
                     // A JSON map keeps its keys sorted, so the shap_* keys fall where they always did.
                     let mut line = serde_json::to_value(&item).unwrap_or_default();
                     if self.explain {
-                        let names = self.model.bundle().schema.model_features.iter().map(String::as_str);
+                        let names = self.model.bundle().schema().model_features.iter().map(String::as_str);
                         for (name, v) in names.chain(["bias"]).zip(&phi) {
                             line[format!("shap_{name}")] = serde_json::json!(v);
                         }

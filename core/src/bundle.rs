@@ -33,26 +33,46 @@ const HEADER_LEN: usize = 44;
 const NODE_BYTES: usize = 40;
 const LEAF_BYTES: usize = 16;
 
-/// A decoded model bundle: what a `.csb` file holds. [`Bundle::from_bytes`] returns it checked;
-/// a bundle built field by field must go through [`Bundle::check`] (which [`Bundle::to_bytes`]
-/// calls) before scoring.
+/// A checked model bundle: what a `.csb` file holds, with every part known to fit the others
+/// (the schema feeds exactly the features the trees read, the trees are well-formed, the
+/// threshold is a probability, the scorecard scale is usable).
+///
+/// There is no unchecked `Bundle`: the fields are private and the only ways to get one are
+/// [`Bundle::from_bytes`] (a file) and [`Bundle::new`] (a [`BundleSpec`] and the trees, e.g. from
+/// an importer). To change a part, take the bundle apart with [`Bundle::into_parts`], edit the
+/// spec and build it again with [`Bundle::new`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bundle {
-    /// Name, version, provenance and scorecard scale.
+    meta: Metadata,
+    schema: Schema,
+    ensemble: Ensemble,
+    threshold: Threshold,
+    selection: Option<FeatureSelection>,
+    reference: Option<ReferenceStats>,
+    sha256: String,
+}
+
+/// The serialised description of a bundle, everything but the trees: the header of a `.csb`
+/// file (format 1 stores it as JSON, beside the trees' parameters) and the spec the training
+/// pipeline writes for `creditscore import --spec`. Unchecked: it becomes usable only through
+/// [`Bundle::new`], which checks it against the trees.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BundleSpec {
+    /// The bundle's metadata (for an import, an empty `source` is filled with the importer's,
+    /// and `iterations` is always the importer's).
     pub meta: Metadata,
-    /// Input fields, their validation rules and the feature row they produce.
-    pub schema: Schema,
-    /// The trees; its `num_features` equals the schema's model feature count.
-    pub ensemble: Ensemble,
-    /// Business-optimal decision threshold chosen in training (probability >= threshold: refuse).
-    pub threshold: Threshold,
-    /// How the required inputs were chosen in training; absent for imported models.
+    /// The input schema; its `model_features` must be the model's feature names in the model's
+    /// order (and, for an import, its categorical levels the model's categories in code order).
+    pub schema: SchemaSpec,
+    /// Decision threshold, a probability of default in [0, 1] (refuse at or above); anything
+    /// else is [`BundleError::BadThreshold`].
+    pub threshold: f64,
+    /// How the required inputs were chosen ([`Bundle::selection`]).
+    #[serde(default)]
     pub selection: Option<FeatureSelection>,
-    /// Training-data statistics for the drift report; absent when the bundle was built without
-    /// reference data (the report then needs `--reference`).
+    /// Training-data statistics for the drift report ([`Bundle::reference`]).
+    #[serde(default)]
     pub reference: Option<ReferenceStats>,
-    /// Hex sha256 of the encoded content; set by [`Bundle::from_bytes`] and [`Bundle::to_bytes`].
-    pub sha256: String,
 }
 
 /// The `meta` object of the bundle header: identity and provenance of the model.
@@ -186,7 +206,7 @@ pub struct ScoreReference {
 }
 
 /// Why bytes are not a usable bundle ([`Bundle::from_bytes`]), or why a bundle's parts do not
-/// fit together ([`Bundle::check`], [`Bundle::to_bytes`]). `Display` gives a one-line message.
+/// fit together ([`Bundle::new`]). `Display` gives a one-line message.
 #[derive(Debug, PartialEq)]
 #[non_exhaustive]
 pub enum BundleError {
@@ -275,16 +295,12 @@ impl core::error::Error for BundleError {
     }
 }
 
-/// The JSON part of the file.
+/// The JSON header of a format-1 file: the spec and the parameters of the trees that follow.
+/// `flatten` keeps the spec's keys at the top level (the file's layout is unchanged).
 #[derive(Serialize, Deserialize)]
 struct Header {
-    meta: Metadata,
-    schema: SchemaSpec,
-    threshold: f64,
-    #[serde(default)]
-    selection: Option<FeatureSelection>,
-    #[serde(default)]
-    reference: Option<ReferenceStats>,
+    #[serde(flatten)]
+    spec: BundleSpec,
     model: ModelParams,
 }
 
@@ -313,17 +329,89 @@ enum LinkParams {
 }
 
 impl Bundle {
-    /// Checks that the parts fit together; every constructor path goes through it.
-    pub fn check(&mut self) -> Result<(), BundleError> {
-        self.ensemble.validate().map_err(BundleError::Ensemble)?;
-        if self.schema.num_model_features() != self.ensemble.num_features {
+    /// The checked constructor: builds a bundle from its serialised spec and its trees.
+    ///
+    /// Errors: [`BundleError::Schema`] (the spec's schema does not resolve),
+    /// [`BundleError::BadThreshold`] (not a probability), [`BundleError::Ensemble`] (malformed
+    /// trees), [`BundleError::FeatureCountMismatch`] (the schema feeds another number of features
+    /// than the trees read), [`BundleError::BadScoreScale`]. The content hash
+    /// ([`Bundle::sha256`]) is empty until the bundle is encoded ([`Bundle::to_bytes`]).
+    pub fn new(spec: BundleSpec, ensemble: Ensemble) -> Result<Bundle, BundleError> {
+        let BundleSpec { meta, schema, threshold, selection, reference } = spec;
+        let schema = Schema::try_from(schema).map_err(BundleError::Schema)?;
+        let threshold = Threshold::new(threshold).ok_or(BundleError::BadThreshold(threshold))?;
+        ensemble.validate().map_err(BundleError::Ensemble)?;
+        if schema.num_model_features() != ensemble.num_features {
             return Err(BundleError::FeatureCountMismatch {
-                schema: self.schema.num_model_features(),
-                model: self.ensemble.num_features,
+                schema: schema.num_model_features(),
+                model: ensemble.num_features,
             });
         }
-        self.score_scale().check().map_err(BundleError::BadScoreScale)?;
-        Ok(())
+        let bundle =
+            Bundle { meta, schema, ensemble, threshold, selection, reference, sha256: String::new() };
+        bundle.score_scale().check().map_err(BundleError::BadScoreScale)?;
+        Ok(bundle)
+    }
+
+    /// The unchecked parts: the spec (a copy of the schema's spec) and the trees. Edit them and
+    /// build again with [`Bundle::new`].
+    pub fn into_parts(self) -> (BundleSpec, Ensemble) {
+        let spec = BundleSpec {
+            meta: self.meta,
+            schema: self.schema.spec().clone(),
+            threshold: self.threshold.get(),
+            selection: self.selection,
+            reference: self.reference,
+        };
+        (spec, self.ensemble)
+    }
+
+    /// The same bundle with other metadata (e.g. the name and creation time `creditscore import`
+    /// fills in). Errors: [`BundleError::BadScoreScale`] when the new `score_scale` is unusable.
+    pub fn with_meta(mut self, meta: Metadata) -> Result<Bundle, BundleError> {
+        meta.score_scale.unwrap_or_default().check().map_err(BundleError::BadScoreScale)?;
+        self.meta = meta;
+        Ok(self)
+    }
+
+    /// Name, version, provenance and scorecard scale.
+    pub fn meta(&self) -> &Metadata {
+        &self.meta
+    }
+
+    /// Input fields, their validation rules and the feature row they produce (resolved: the
+    /// row has [`Ensemble::num_features`] features, in model order).
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The trees (validated); `num_features` equals the schema's model feature count.
+    pub fn ensemble(&self) -> &Ensemble {
+        &self.ensemble
+    }
+
+    /// Business-optimal decision threshold chosen in training, a probability of default in
+    /// [0, 1]: probability >= threshold is refused.
+    pub fn threshold(&self) -> Threshold {
+        self.threshold
+    }
+
+    /// How the required inputs were chosen in training; `None` for imported models.
+    pub fn selection(&self) -> Option<&FeatureSelection> {
+        self.selection.as_ref()
+    }
+
+    /// Training-data statistics for the drift report; `None` when the bundle was built without
+    /// reference data (the report then needs `--reference`).
+    pub fn reference(&self) -> Option<&ReferenceStats> {
+        self.reference.as_ref()
+    }
+
+    /// Lower-case hex sha256 (64 characters) of the encoded content (file bytes 44 to the end):
+    /// set by [`Bundle::from_bytes`] and [`Bundle::to_bytes`], empty for a bundle built by
+    /// [`Bundle::new`] and not yet encoded.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
     }
 
     /// The scorecard scale of this bundle's `score` points (the default one when the bundle
@@ -338,16 +426,18 @@ impl Bundle {
         self.score_scale().points(probability)
     }
 
-    /// Encodes the bundle and records its content hash in `self.sha256`.
+    /// Encodes the bundle and records its content hash ([`Bundle::sha256`]). Errors:
+    /// [`BundleError::Header`] when the metadata does not serialise (e.g. a non-finite metric).
     pub fn to_bytes(&mut self) -> Result<Vec<u8>, BundleError> {
-        self.check()?;
         let e = &self.ensemble;
         let header = Header {
-            meta: self.meta.clone(),
-            schema: self.schema.spec().clone(),
-            threshold: self.threshold.get(),
-            selection: self.selection.clone(),
-            reference: self.reference.clone(),
+            spec: BundleSpec {
+                meta: self.meta.clone(),
+                schema: self.schema.spec().clone(),
+                threshold: self.threshold.get(),
+                selection: self.selection.clone(),
+                reference: self.reference.clone(),
+            },
             model: ModelParams {
                 num_features: e.num_features,
                 num_trees: e.trees.len() as u64,
@@ -381,7 +471,8 @@ impl Bundle {
         Ok(out)
     }
 
-    /// Decodes and fully checks a bundle. Never panics, whatever the bytes.
+    /// Decodes and fully checks a bundle (errors: the file's as [`BundleError`] lists them,
+    /// then [`Bundle::new`]'s). Never panics, whatever the bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, BundleError> {
         if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
             return Err(BundleError::NotABundle);
@@ -424,16 +515,8 @@ impl Bundle {
             },
             zero_small_inputs: header.model.zero_small_inputs,
         };
-        let mut bundle = Bundle {
-            meta: header.meta,
-            schema: Schema::try_from(header.schema).map_err(BundleError::Schema)?,
-            ensemble,
-            threshold: Threshold::new(header.threshold).ok_or(BundleError::BadThreshold(header.threshold))?,
-            selection: header.selection,
-            reference: header.reference,
-            sha256: hex::encode(digest),
-        };
-        bundle.check()?;
+        let mut bundle = Bundle::new(header.spec, ensemble)?;
+        bundle.sha256 = hex::encode(digest);
         Ok(bundle)
     }
 }
@@ -571,12 +654,22 @@ mod tests {
         let bytes = b.to_bytes().unwrap();
         assert!(!String::from_utf8_lossy(&bytes).contains("score_scale"), "old layout kept");
         assert_eq!(Bundle::from_bytes(&bytes).unwrap().score_scale(), ScoreScale::default());
-        b.meta.score_scale = Some(ScoreScale { base_points: 500.0, base_odds: 20.0, pdo: 40.0 });
+        let meta = Metadata {
+            score_scale: Some(ScoreScale { base_points: 500.0, base_odds: 20.0, pdo: 40.0 }),
+            ..b.meta().clone()
+        };
+        let mut b = b.with_meta(meta).unwrap();
         let back = Bundle::from_bytes(&b.to_bytes().unwrap()).unwrap();
         assert_eq!(back.score_scale().base_points, 500.0);
         assert!((back.points(1.0 / 21.0) - 500.0).abs() < 1e-9);
-        b.meta.score_scale = Some(ScoreScale { base_points: 500.0, base_odds: -1.0, pdo: 40.0 });
-        assert!(matches!(b.to_bytes(), Err(BundleError::BadScoreScale(_))));
+        let meta = Metadata {
+            score_scale: Some(ScoreScale { base_points: 500.0, base_odds: -1.0, pdo: 40.0 }),
+            ..b.meta().clone()
+        };
+        assert!(matches!(b.clone().with_meta(meta.clone()), Err(BundleError::BadScoreScale(_))));
+        let (mut spec, ensemble) = b.into_parts();
+        spec.meta = meta;
+        assert!(matches!(Bundle::new(spec, ensemble), Err(BundleError::BadScoreScale(_))));
     }
 
     #[test]

@@ -35,8 +35,8 @@ pub struct CompiledModel {
 impl core::fmt::Debug for CompiledModel {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("CompiledModel")
-            .field("bundle", &self.bundle.meta.name)
-            .field("sha256", &self.bundle.sha256)
+            .field("bundle", &self.bundle.meta().name)
+            .field("sha256", &self.bundle.sha256())
             .field("flat", &self.flat.is_some())
             .field("shap_built", &self.shap.get().is_some())
             .finish()
@@ -52,7 +52,7 @@ impl From<Bundle> for CompiledModel {
 impl CompiledModel {
     /// Compiles a checked bundle ([`Bundle::from_bytes`] returns one) for scoring.
     pub fn new(bundle: Bundle) -> CompiledModel {
-        CompiledModel { flat: bundle.ensemble.flatten(), bundle, shap: once_cell::race::OnceBox::new() }
+        CompiledModel { flat: bundle.ensemble().flatten(), bundle, shap: once_cell::race::OnceBox::new() }
     }
 
     /// Decodes, checks and compiles a `.csb` bundle (errors as [`Bundle::from_bytes`]).
@@ -73,14 +73,14 @@ impl CompiledModel {
     /// The TreeSHAP path data of this model's trees, built now if no call has needed it yet (a
     /// server or benchmark calls it to pay the build before the first request).
     pub fn shap_forest(&self) -> &ShapForest {
-        self.shap.get_or_init(|| Box::new(ShapForest::new(&self.bundle.ensemble)))
+        self.shap.get_or_init(|| Box::new(ShapForest::new(self.bundle.ensemble())))
     }
 
     /// Scores one record validated by this bundle's schema (its `features` in model order).
     pub fn score(&self, record: &ValidRecord) -> Score {
         let raw_score = match &self.flat {
             Some(flat) => flat.raw_score(&record.features),
-            None => self.bundle.ensemble.raw_score(&record.features),
+            None => self.bundle.ensemble().raw_score(&record.features),
         };
         self.bundle.score_of(raw_score)
     }
@@ -92,7 +92,7 @@ impl CompiledModel {
         let mut raw = Vec::new();
         match &self.flat {
             Some(flat) => flat.raw_scores(rows, &mut raw),
-            None => self.bundle.ensemble.raw_scores(rows, &mut raw),
+            None => self.bundle.ensemble().raw_scores(rows, &mut raw),
         }
         out.clear();
         out.extend(raw.into_iter().map(|r| self.bundle.score_of(r)));
@@ -118,7 +118,7 @@ impl CompiledModel {
     /// built once per model ([`CompiledModel::shap_forest`]): the values of
     /// [`crate::shap::tree_shap`] up to rounding, the same bits on every target.
     pub fn row_shap_values(&self, row: &[f64], out: &mut Vec<f64>) {
-        crate::shap::tree_shap_precomputed(&self.bundle.ensemble, self.shap_forest(), row, out);
+        crate::shap::tree_shap_precomputed(self.bundle.ensemble(), self.shap_forest(), row, out);
     }
 
     /// Scores one record and attributes its raw score to the model features (see
@@ -200,7 +200,7 @@ mod tests {
         let model = CompiledModel::new(b.clone());
         assert!(model.flat_forest().is_some());
         let rec = b
-            .schema
+            .schema()
             .validate_json(&serde_json::json!({"SK_ID_CURR": 1, "x": 0.2, "c": "b"}), "data.")
             .unwrap();
         assert_eq!(model.score(&rec), b.score(&rec));
@@ -222,7 +222,7 @@ mod tests {
     #[test]
     fn treeshap_data_is_built_by_the_first_call_that_explains() {
         let b = sample_bundle();
-        let rec = b.schema.validate_json(&serde_json::json!({"SK_ID_CURR": 1, "x": 0.2}), "data.").unwrap();
+        let rec = b.schema().validate_json(&serde_json::json!({"SK_ID_CURR": 1, "x": 0.2}), "data.").unwrap();
         let model = CompiledModel::new(b);
         model.score(&rec);
         assert_eq!(model.reasons(&rec, 0), Vec::new());

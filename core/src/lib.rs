@@ -40,7 +40,7 @@ pub mod time;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 
-pub use bundle::{Bundle, BundleError, Metadata};
+pub use bundle::{Bundle, BundleError, BundleSpec, Metadata};
 pub use compiled::CompiledModel;
 pub use predict::{Contribution, Explanation, FeatureValue, Prediction, Score, Threshold};
 pub use reasons::{DEFAULT_REASONS, Reason};

@@ -141,20 +141,20 @@ impl Bundle {
     /// Scores one record validated by this bundle's schema (its `features` in model order) by
     /// walking the trees: the reference path. Adapters score with [`crate::CompiledModel`].
     pub fn score(&self, record: &ValidRecord) -> Score {
-        self.score_of(self.ensemble.raw_score(&record.features))
+        self.score_of(self.ensemble().raw_score(&record.features))
     }
 
     /// Scores many feature rows (row-major, model order) at once; same bits as [`Bundle::score`].
     pub fn score_rows(&self, rows: &[f64], out: &mut Vec<Score>) {
         let mut raw = Vec::new();
-        self.ensemble.raw_scores(rows, &mut raw);
+        self.ensemble().raw_scores(rows, &mut raw);
         out.clear();
         out.extend(raw.into_iter().map(|r| self.score_of(r)));
     }
 
     /// A raw score with its probability through the model's link.
     pub(crate) fn score_of(&self, raw_score: f64) -> Score {
-        Score { raw_score, probability: self.ensemble.probability(raw_score) }
+        Score { raw_score, probability: self.ensemble().probability(raw_score) }
     }
 
     /// 1 = predicted default = refuse, when probability >= threshold.
@@ -165,7 +165,7 @@ impl Bundle {
     /// Raw SHAP values by walking the trees (the reference path; adapters use
     /// [`crate::CompiledModel::shap_values`]): one per model feature, then the bias.
     pub fn shap_values(&self, record: &ValidRecord, out: &mut Vec<f64>) {
-        crate::shap::tree_shap(&self.ensemble, &record.features, out);
+        crate::shap::tree_shap(self.ensemble(), &record.features, out);
     }
 
     /// Scores one record and attributes its raw score to the model features (see
@@ -181,9 +181,9 @@ impl Bundle {
     /// the bias); the score is the tree walk's.
     pub(crate) fn explanation_from_shap(&self, record: &ValidRecord, phi: &[f64]) -> Explanation {
         let score = self.score(record);
-        let n = self.ensemble.num_features;
+        let n = self.ensemble().num_features;
         let mut contributions: Vec<Contribution> = self
-            .schema
+            .schema()
             .model_features
             .iter()
             .zip(&record.features)
@@ -208,7 +208,7 @@ impl Bundle {
         if value.is_nan() {
             return FeatureValue::Missing;
         }
-        if let Some(InputKind::Categorical(c)) = self.schema.input(feature).map(|f| &f.kind)
+        if let Some(InputKind::Categorical(c)) = self.schema().input(feature).map(|f| &f.kind)
             && value >= 0.0
             && let Some(level) = c.levels.get(value as usize)
         {
@@ -227,7 +227,7 @@ mod tests {
     fn explanation_adds_up_and_is_sorted() {
         let b = sample_bundle();
         let rec = b
-            .schema
+            .schema()
             .validate_json(&serde_json::json!({"SK_ID_CURR": 1, "x": 0.2, "c": "b"}), "data.")
             .unwrap();
         let s = b.score(&rec);

@@ -80,7 +80,7 @@ impl Bundle {
     /// first, ties in model order. Features that pushed towards approval are never reasons, so
     /// fewer than `n` may come back.
     pub fn reasons_from_shap(&self, record: &ValidRecord, phi: &[f64], n: usize) -> Vec<Reason> {
-        let nf = self.schema.model_features.len().min(phi.len());
+        let nf = self.schema().model_features.len().min(phi.len());
         let mut order: Vec<usize> = (0..nf).filter(|&i| phi[i] > 0.0).collect();
         order.sort_by(|&a, &b| phi[b].total_cmp(&phi[a]).then(a.cmp(&b)));
         order.truncate(n);
@@ -88,10 +88,10 @@ impl Bundle {
     }
 
     fn reason(&self, record: &ValidRecord, index: usize, contribution: f64) -> Reason {
-        let feature = &self.schema.model_features[index];
+        let feature = &self.schema().model_features[index];
         let raw = record.features.get(index).copied().unwrap_or(f64::NAN);
         let value = self.feature_value(feature, raw);
-        let derived = self.schema.derived.iter().find(|d| &d.name == feature).map(|d| &d.op);
+        let derived = self.schema().derived.iter().find(|d| &d.name == feature).map(|d| &d.op);
         let typical = self.typical_value(feature);
         let inputs: Vec<ReasonInput> = derived
             .map(|op| {
@@ -99,7 +99,7 @@ impl Bundle {
                     .into_iter()
                     .map(|name| ReasonInput {
                         name: name.to_string(),
-                        value: self.feature_value(name, self.schema.value_of(record, name)),
+                        value: self.feature_value(name, self.schema().value_of(record, name)),
                         typical: self.typical_value(name),
                     })
                     .collect()
@@ -165,7 +165,7 @@ impl Bundle {
     /// Typical value of an input (training median or modal level, from the reference statistics)
     /// or of a ratio / difference / product (the operation applied to its inputs' typical values).
     pub fn typical_value(&self, name: &str) -> Option<FeatureValue> {
-        if let Some(d) = self.schema.derived.iter().find(|d| d.name == name) {
+        if let Some(d) = self.schema().derived.iter().find(|d| d.name == name) {
             let number = |n: &str| match self.typical_value(n) {
                 Some(FeatureValue::Number(v)) => Some(v),
                 _ => None,
@@ -184,7 +184,7 @@ impl Bundle {
             };
             return v.is_finite().then_some(FeatureValue::Number(v));
         }
-        let stats = self.reference.as_ref()?.features.iter().find(|f| f.name == name)?;
+        let stats = self.reference().as_ref()?.features.iter().find(|f| f.name == name)?;
         match &stats.distribution {
             ReferenceDistribution::Numeric { quantiles, .. } => {
                 let q = quantiles;
@@ -204,7 +204,7 @@ impl Bundle {
                 );
                 let level = &levels[best?];
                 // Report the level the way the schema spells it when it is known there.
-                let spelled = match self.schema.input(name).map(|f| &f.kind) {
+                let spelled = match self.schema().input(name).map(|f| &f.kind) {
                     Some(InputKind::Categorical(c)) => c.levels.iter().find(|l| *l == level).unwrap_or(level),
                     _ => level,
                 };
@@ -265,8 +265,9 @@ mod tests {
         assert_eq!(number(0.000123456), "0.0001235");
     }
 
-    fn with_reference(mut b: Bundle) -> Bundle {
-        b.reference = Some(ReferenceStats {
+    fn with_reference(b: Bundle) -> Bundle {
+        let (mut spec, ensemble) = b.into_parts();
+        spec.reference = Some(ReferenceStats {
             rows: 10,
             features: vec![
                 FeatureReference {
@@ -289,7 +290,7 @@ mod tests {
             ],
             score: None,
         });
-        b
+        Bundle::new(spec, ensemble).unwrap()
     }
 
     #[test]
@@ -297,7 +298,7 @@ mod tests {
         let b = with_reference(sample_bundle());
         // x = 0.9 goes right (leaf 2.0): phi_x > 0; c = a goes... c only matters left of x.
         let rec = b
-            .schema
+            .schema()
             .validate_json(&serde_json::json!({"SK_ID_CURR": 1, "x": 0.9, "c": "a"}), "data.")
             .unwrap();
         let e = b.explain(&rec);
@@ -322,15 +323,14 @@ mod tests {
     #[test]
     fn categorical_missing_and_derived_sentences() {
         use crate::schema::DerivedFeature;
-        let mut b = with_reference(sample_bundle());
-        let mut spec = b.schema.clone().into_spec();
-        spec.derived.push(DerivedFeature {
+        let (mut spec, ensemble) = with_reference(sample_bundle()).into_parts();
+        spec.schema.derived.push(DerivedFeature {
             name: "x_over_x".into(),
             op: DerivedOp::Ratio { numerator: "x".into(), denominator: "x".into() },
         });
-        b.schema = crate::schema::Schema::try_from(spec).unwrap();
+        let b = Bundle::new(spec, ensemble).unwrap();
         let rec = b
-            .schema
+            .schema()
             .validate_json(&serde_json::json!({"SK_ID_CURR": 1, "x": 0.2, "c": "a"}), "data.")
             .unwrap();
         let phi = [0.0, 0.3, 0.0];
@@ -338,11 +338,11 @@ mod tests {
         assert_eq!(r.code, "c.level");
         assert_eq!(r.sentence, "c is a, typical b");
         // A derived feature named through its inputs (not a model feature here: asked directly).
-        assert_eq!(b.schema.value_of(&rec, "x_over_x"), 1.0);
+        assert_eq!(b.schema().value_of(&rec, "x_over_x"), 1.0);
         assert_eq!(b.typical_value("x_over_x"), Some(FeatureValue::Number(1.0)));
         let no_ref = sample_bundle();
         let rec =
-            no_ref.schema.validate_json(&serde_json::json!({"SK_ID_CURR": 1, "x": 0.2}), "data.").unwrap();
+            no_ref.schema().validate_json(&serde_json::json!({"SK_ID_CURR": 1, "x": 0.2}), "data.").unwrap();
         let r = &no_ref.reasons_from_shap(&rec, &[0.0, 0.1, 0.0], 4)[0];
         assert_eq!((r.code.as_str(), r.typical.as_ref()), ("c.missing", None));
         assert_eq!(r.sentence, "c is missing");

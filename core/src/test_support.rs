@@ -11,7 +11,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use std::path::PathBuf;
 
-use crate::bundle::{Bundle, FeatureScore, FeatureSelection, Metadata};
+use crate::bundle::{Bundle, BundleSpec, FeatureScore, FeatureSelection, Metadata};
 use crate::ensemble::{Arithmetic, Ensemble, Link, MissingType, Node, Split, Tree};
 use crate::schema::{CategoricalSpec, InputField, InputKind, NumericSpec, Schema};
 
@@ -106,22 +106,22 @@ pub fn sample_tree() -> Tree {
 /// The sample bundle (name "sample", version "1", threshold 0.4, sigmoid link, f64 sums) over
 /// [`sample_schema`] with the given `x` spec and trees.
 pub fn sample_bundle_with(x: NumericSpec, trees: Vec<Tree>) -> Bundle {
-    Bundle {
+    let spec = BundleSpec {
         meta: Metadata { name: "sample".into(), version: "1".into(), ..Default::default() },
-        schema: sample_schema(x),
-        ensemble: Ensemble {
-            num_features: 2,
-            trees,
-            base_score: 0.0,
-            arithmetic: Arithmetic::F64,
-            link: Link::Sigmoid { scale: 1.0 },
-            zero_small_inputs: true,
-        },
-        threshold: crate::Threshold::new(0.4).unwrap(),
+        schema: sample_schema(x).spec().clone(),
+        threshold: 0.4,
         selection: None,
         reference: None,
-        sha256: String::new(),
-    }
+    };
+    let ensemble = Ensemble {
+        num_features: 2,
+        trees,
+        base_score: 0.0,
+        arithmetic: Arithmetic::F64,
+        link: Link::Sigmoid { scale: 1.0 },
+        zero_small_inputs: true,
+    };
+    Bundle::new(spec, ensemble).expect("the sample bundle is valid")
 }
 
 /// A small but complete bundle: [`sample_tree`] plus a constant tree of 0.25, `x` unbounded.
@@ -200,18 +200,10 @@ pub fn home_credit_bundle() -> Bundle {
             cat_words: vec![],
         },
     ];
-    let mut b = Bundle {
+    let spec = BundleSpec {
         meta: Metadata { name: "service-test".into(), version: "test-1".into(), ..Default::default() },
-        schema,
-        ensemble: Ensemble {
-            num_features: 11,
-            trees,
-            base_score: -2.0,
-            arithmetic: Arithmetic::F64,
-            link: Link::Sigmoid { scale: 1.0 },
-            zero_small_inputs: false,
-        },
-        threshold: crate::Threshold::new(0.12).unwrap(),
+        schema: schema.spec().clone(),
+        threshold: 0.12,
         selection: Some(FeatureSelection {
             method: "correlation".into(),
             top_n: 8,
@@ -220,8 +212,16 @@ pub fn home_credit_bundle() -> Bundle {
             selected: vec!["EXT_SOURCE_2".into()],
         }),
         reference: None,
-        sha256: String::new(),
     };
+    let ensemble = Ensemble {
+        num_features: 11,
+        trees,
+        base_score: -2.0,
+        arithmetic: Arithmetic::F64,
+        link: Link::Sigmoid { scale: 1.0 },
+        zero_small_inputs: false,
+    };
+    let mut b = Bundle::new(spec, ensemble).expect("the bundle is valid");
     let bytes = b.to_bytes().expect("the bundle serialises");
     Bundle::from_bytes(&bytes).expect("the bundle reads back")
 }

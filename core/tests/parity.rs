@@ -90,7 +90,7 @@ fn check_with(name: &str, tol: Tolerance, shap_stride: usize, options: &ImportOp
     for (i, row) in rows.iter().enumerate() {
         let fields = header.iter().zip(row).map(|(h, c)| (h.as_str(), RawValue::Cell(c.as_str())));
         let record = bundle
-            .schema
+            .schema()
             .validate(fields, &format!("row {}: ", i + 1))
             .unwrap_or_else(|issues| panic!("{name}: row {} invalid: {issues:?}", i + 1));
         features.extend_from_slice(&record.features);
@@ -105,11 +105,11 @@ fn check_with(name: &str, tol: Tolerance, shap_stride: usize, options: &ImportOp
     for (i, want) in expected.iter().enumerate() {
         let want: Vec<f64> = want.iter().map(|c| c.parse().expect("expected.csv float")).collect();
         let row = &features[i * nf..(i + 1) * nf];
-        let raw = bundle.ensemble.raw_score(row);
+        let raw = bundle.ensemble().raw_score(row);
         raw_diff.add(i, raw, want[0]);
-        prob_diff.add(i, bundle.ensemble.probability(raw), want[1]);
+        prob_diff.add(i, bundle.ensemble().probability(raw), want[1]);
         if i % shap_stride == 0 || i < 40 {
-            shap::tree_shap(&bundle.ensemble, row, &mut contrib);
+            shap::tree_shap(bundle.ensemble(), row, &mut contrib);
             for (ours, theirs) in contrib.iter().zip(&want[2..]) {
                 shap_diff.add(i, *ours, *theirs);
             }
@@ -123,24 +123,24 @@ fn check_with(name: &str, tol: Tolerance, shap_stride: usize, options: &ImportOp
 
     // Batch path and a bundle round trip give the very same bits.
     let mut batch = Vec::new();
-    bundle.ensemble.raw_scores(&features, &mut batch);
+    bundle.ensemble().raw_scores(&features, &mut batch);
     let bytes = bundle.to_bytes().expect("encode");
     let loaded = Bundle::from_bytes(&bytes).expect("decode");
     let mut reloaded = Vec::new();
-    loaded.ensemble.raw_scores(&features, &mut reloaded);
+    loaded.ensemble().raw_scores(&features, &mut reloaded);
     for i in 0..rows.len() {
         let row = &features[i * nf..(i + 1) * nf];
-        let single = bundle.ensemble.raw_score(row);
+        let single = bundle.ensemble().raw_score(row);
         assert_eq!(batch[i].to_bits(), single.to_bits(), "{name} row {}: batch != single", i + 1);
         assert_eq!(reloaded[i].to_bits(), single.to_bits(), "{name} row {}: reloaded bundle differs", i + 1);
-        assert_eq!(loaded.ensemble.raw_score(row).to_bits(), single.to_bits());
+        assert_eq!(loaded.ensemble().raw_score(row).to_bits(), single.to_bits());
     }
 
     println!(
         "{name}: {} rows, {} trees | raw max |diff| {:e} (row {}, {} not bit-equal) | probability max |diff| {:e} \
          (row {}, {} not bit-equal) | SHAP max |diff| {:e} over {shap_rows} rows",
         rows.len(),
-        bundle.ensemble.trees.len(),
+        bundle.ensemble().trees.len(),
         raw_diff.value,
         raw_diff.row + 1,
         raw_diff.not_bit_equal,
@@ -220,9 +220,9 @@ fn xgboost_early_stopping_keeps_best_iteration_unless_all_trees() {
     assert!(it.used < it.in_file);
     assert_eq!(m.ensemble.trees.len() as u64, it.used);
     let mut bundle = m.into_bundle(None).unwrap();
-    assert_eq!(bundle.meta.iterations, Some(it));
+    assert_eq!(bundle.meta().iterations, Some(it));
     let bytes = bundle.to_bytes().unwrap();
-    assert_eq!(Bundle::from_bytes(&bytes).unwrap().meta.iterations, bundle.meta.iterations);
+    assert_eq!(Bundle::from_bytes(&bytes).unwrap().meta().iterations, bundle.meta().iterations);
     // XGBClassifier.predict_proba after load_model (iterations up to best_iteration).
     check("import/xgb_early_stopping", XGBOOST, 1);
     // Booster.predict (every tree) with --all-trees.

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use creditscore_core::CompiledModel;
-use creditscore_core::import::{self, BundleSpec, ImportOptions, Library};
+use creditscore_core::bundle::BundleSpec;
+use creditscore_core::import::{self, ImportOptions, Library};
 use creditscore_core::predict::valid_threshold;
 use creditscore_core::schema::{FieldIssue, InputKind, RawValue, Schema, SchemaSpec, ValidRecord};
 use creditscore_core::service::invalid_records_message;
@@ -212,7 +213,7 @@ impl Bundle {
         explain: bool,
     ) -> Chunk {
         let mut out = Chunk::default();
-        let valid = match validate_rows(&self.model.bundle().schema, names, columns, rows.clone()) {
+        let valid = match validate_rows(self.model.bundle().schema(), names, columns, rows.clone()) {
             Ok(valid) => valid,
             Err(invalid) => {
                 out.invalid = invalid;
@@ -295,41 +296,41 @@ impl Bundle {
     /// The bundle's decision threshold (prediction = 1 when probability >= threshold).
     #[getter]
     fn threshold(&self) -> f64 {
-        self.model.bundle().threshold.get()
+        self.model.bundle().threshold().get()
     }
 
     #[getter]
     fn name(&self) -> String {
-        self.model.bundle().meta.name.clone()
+        self.model.bundle().meta().name.clone()
     }
 
     #[getter]
     fn version(&self) -> String {
-        self.model.bundle().meta.version.clone()
+        self.model.bundle().meta().version.clone()
     }
 
     /// The client id field (scored records may carry it; it is not a model input).
     #[getter]
     fn id_field(&self) -> String {
-        self.model.bundle().schema.id_field.clone()
+        self.model.bundle().schema().id_field.clone()
     }
 
     /// Input fields as (name, kind) with kind "numeric" or "categorical", in schema order.
     #[getter]
     fn inputs(&self) -> Vec<(String, &'static str)> {
-        input_kinds(&self.model.bundle().schema)
+        input_kinds(self.model.bundle().schema())
     }
 
     /// Model features in model order.
     #[getter]
     fn model_features(&self) -> Vec<String> {
-        self.model.bundle().schema.model_features.clone()
+        self.model.bundle().schema().model_features.clone()
     }
 
     /// The bundle's schema (to compute its model feature matrix).
     #[getter]
     fn schema(&self) -> PySchema {
-        PySchema { schema: self.model.bundle().schema.clone() }
+        PySchema { schema: self.model.bundle().schema().clone() }
     }
 
     /// Validates and scores `n_rows` rows given as columns: `columns[j]` holds field `names[j]`,
@@ -354,10 +355,10 @@ impl Bundle {
         explain: bool,
     ) -> PyResult<Scored<'py>> {
         let reasons = Reasons {
-            n: reasons.min(self.model.bundle().schema.num_model_features()),
+            n: reasons.min(self.model.bundle().schema().num_model_features()),
             all_rows: reasons_for_all,
         };
-        let threshold = threshold.unwrap_or(self.model.bundle().threshold.get());
+        let threshold = threshold.unwrap_or(self.model.bundle().threshold().get());
         if !valid_threshold(threshold) {
             return Err(PyValueError::new_err(format!("threshold {threshold} is not in [0, 1]")));
         }
@@ -496,8 +497,9 @@ fn import_model<'py>(
     })?;
     let imported = import::parse_model(library, model, &ImportOptions { all_trees })
         .map_err(|e| fail(format!("model file: {e}")))?;
-    let mut bundle = imported.into_bundle(spec).map_err(|e| fail(e.to_string()))?;
-    import::complete_meta(&mut bundle.meta, name, version, fallback_name, created);
+    let bundle = imported.into_bundle(spec).map_err(|e| fail(e.to_string()))?;
+    let mut bundle = import::complete_meta(bundle, name, version, fallback_name, created)
+        .map_err(|e| fail(e.to_string()))?;
     let bytes = bundle.to_bytes().map_err(|e| fail(format!("cannot encode the bundle: {e}")))?;
     Ok(PyBytes::new(py, &bytes))
 }

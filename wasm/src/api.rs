@@ -111,7 +111,7 @@ impl Scorer {
     /// The decision threshold to use: the bundle's when none is given.
     pub fn threshold(&self, requested: Option<f64>) -> Result<f64, ApiError> {
         match requested {
-            None => Ok(self.bundle().threshold.get()),
+            None => Ok(self.bundle().threshold().get()),
             Some(t) if valid_threshold(t) => Ok(t),
             Some(t) => Err(ApiError::Validation(vec![FieldIssue {
                 path: "threshold".into(),
@@ -127,7 +127,7 @@ impl Scorer {
     where
         I: IntoIterator<Item = (&'a str, RawValue<'a>)>,
     {
-        self.bundle().schema.validate(fields, prefix)
+        self.bundle().schema().validate(fields, prefix)
     }
 
     /// Validates one record whose values are already at their schema positions (the id field's,
@@ -138,7 +138,7 @@ impl Scorer {
         inputs: &[Option<RawValue<'_>>],
         prefix: &str,
     ) -> Result<ValidRecord, Vec<FieldIssue>> {
-        self.bundle().schema.validate_inputs(id, inputs, prefix)
+        self.bundle().schema().validate_inputs(id, inputs, prefix)
     }
 
     /// `reasons`: how many reason codes for every record; `None` = the default (4 for a
@@ -166,7 +166,7 @@ impl Scorer {
 
     /// A requested number of reason codes, checked like the HTTP API's `?reasons=N`.
     pub fn reasons(&self, requested: Option<f64>) -> Result<Option<usize>, ApiError> {
-        let max = self.bundle().schema.num_model_features();
+        let max = self.bundle().schema().num_model_features();
         match requested {
             None => Ok(None),
             Some(n) if n >= 0.0 && n <= max as f64 && n.fract() == 0.0 => Ok(Some(n as usize)),
@@ -195,16 +195,16 @@ impl Scorer {
     pub fn info(&self) -> ModelInfo<'_> {
         let b = self.bundle();
         ModelInfo {
-            name: &b.meta.name,
-            version: &b.meta.version,
-            created: &b.meta.created,
-            source: &b.meta.source,
-            sha256: &b.sha256,
-            threshold: b.threshold.get(),
-            num_features: b.ensemble.num_features,
-            num_trees: b.ensemble.trees.len(),
-            metrics: &b.meta.metrics,
-            training: &b.meta.training,
+            name: &b.meta().name,
+            version: &b.meta().version,
+            created: &b.meta().created,
+            source: &b.meta().source,
+            sha256: b.sha256(),
+            threshold: b.threshold().get(),
+            num_features: b.ensemble().num_features,
+            num_trees: b.ensemble().trees.len(),
+            metrics: &b.meta().metrics,
+            training: &b.meta().training,
         }
     }
 }

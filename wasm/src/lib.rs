@@ -67,7 +67,7 @@ impl CreditScorer {
     /// The bundle's business-optimal decision threshold.
     #[wasm_bindgen(getter)]
     pub fn threshold(&self) -> f64 {
-        self.scorer.bundle().threshold.get()
+        self.scorer.bundle().threshold().get()
     }
 
     /// Name, version, sha256, source, metrics and threshold of the bundle.
@@ -167,7 +167,7 @@ impl CreditScorer {
     /// The field names in packing order: the id field, then every input in schema order.
     #[wasm_bindgen(js_name = _fieldNames, skip_typescript)]
     pub fn field_names(&self) -> Vec<String> {
-        let schema = &self.scorer.bundle().schema;
+        let schema = self.scorer.bundle().schema();
         std::iter::once(&schema.id_field).chain(schema.inputs.iter().map(|f| &f.name)).cloned().collect()
     }
 
@@ -209,7 +209,7 @@ impl CreditScorer {
     /// `validate` of a packed record.
     #[wasm_bindgen(js_name = _validatePacked, skip_typescript)]
     pub fn validate_packed(&self, slots: &[f64], text: &[u8]) -> Result<JsValue, JsValue> {
-        let u = unpack(slots, text, self.scorer.bundle().schema.inputs.len()).map_err(to_js_error)?;
+        let u = unpack(slots, text, self.scorer.bundle().schema().inputs.len()).map_err(to_js_error)?;
         to_js(&self.scorer.validation(self.scorer.check_inputs(u.id, &u.inputs, api::SINGLE_PREFIX)))
     }
 
@@ -228,7 +228,7 @@ impl CreditScorer {
     /// it). One call for a run of records: each call copies its arguments into wasm memory.
     #[wasm_bindgen(js_name = _batchAdd, skip_typescript)]
     pub fn batch_add(&self, slots: &[f64], text: &[u8]) -> Result<(), JsValue> {
-        let n_inputs = self.scorer.bundle().schema.inputs.len();
+        let n_inputs = self.scorer.bundle().schema().inputs.len();
         let width = SLOT_WIDTH * (n_inputs + 1);
         if !slots.len().is_multiple_of(width) {
             return Err(to_js_error(packed::malformed()));
@@ -306,7 +306,7 @@ impl Batch {
 
 impl CreditScorer {
     fn packed_record(&self, slots: &[f64], text: &[u8], prefix: &str) -> Result<ValidRecord, ApiError> {
-        let u = unpack(slots, text, self.scorer.bundle().schema.inputs.len())?;
+        let u = unpack(slots, text, self.scorer.bundle().schema().inputs.len())?;
         self.scorer.check_inputs(u.id, &u.inputs, prefix).map_err(ApiError::Validation)
     }
 
@@ -328,7 +328,9 @@ impl CreditScorer {
             JsRecord::Fields(fields) => {
                 self.scorer.check(fields.iter().map(|(name, value)| (name.as_str(), value.raw())), prefix)
             }
-            JsRecord::NotAnObject(same_kind) => self.scorer.bundle().schema.validate_json(&same_kind, prefix),
+            JsRecord::NotAnObject(same_kind) => {
+                self.scorer.bundle().schema().validate_json(&same_kind, prefix)
+            }
         })
     }
 

@@ -64,9 +64,9 @@ fn main() {
     println!(
         "native core, model {} {} ({} trees): bundle load {load_us:.0} us; POST /predict handle+log over {RUNS} runs: \
          p50 {:.1} us, p99 {:.1} us, mean {:.1} us",
-        bundle.meta.name,
-        bundle.meta.version,
-        bundle.ensemble.trees.len(),
+        bundle.meta().name,
+        bundle.meta().version,
+        bundle.ensemble().trees.len(),
         percentile(&times, 0.5),
         percentile(&times, 0.99),
         times.iter().sum::<f64>() / times.len() as f64

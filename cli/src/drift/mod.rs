@@ -220,7 +220,7 @@ pub fn run(args: Args) -> Result<Ending, CliError> {
     summary.by_version = sections
         .into_iter()
         .map(|(version, part, j)| VersionSection {
-            is_bundle_version: version == bundle.meta.version,
+            is_bundle_version: version == bundle.meta().version,
             model_version: version,
             records: part.records,
             scored: part.scored,
@@ -965,19 +965,20 @@ fn build_summary(
     let mut headline: Vec<String> = Vec::new();
     headline.extend(verdict.reasons.iter().cloned());
     let versions = s.model_versions.sorted();
-    let other: u64 = versions.iter().filter(|(v, _)| *v != bundle.meta.version).map(|(_, c)| c).sum::<u64>()
-        + s.model_versions.other;
+    let other: u64 =
+        versions.iter().filter(|(v, _)| *v != bundle.meta().version).map(|(_, c)| c).sum::<u64>()
+            + s.model_versions.other;
     if other > 0 {
         let names: Vec<&str> = versions
             .iter()
-            .filter(|(v, _)| *v != bundle.meta.version)
+            .filter(|(v, _)| *v != bundle.meta().version)
             .map(|(v, _)| v.as_str())
             .take(3)
             .collect();
         headline.push(format!(
             "{other} of {} records come from another model version than the bundle's `{}`: {}",
             s.records,
-            bundle.meta.version,
+            bundle.meta().version,
             names.join(", ")
         ));
     }
@@ -1065,10 +1066,10 @@ fn build_summary(
         bundle: BundleSummary {
             score_scale: bundle.score_scale(),
             path: args.bundle.display().to_string(),
-            name: bundle.meta.name.clone(),
-            version: bundle.meta.version.clone(),
-            sha256: bundle.sha256.clone(),
-            threshold: bundle.threshold.get(),
+            name: bundle.meta().name.clone(),
+            version: bundle.meta().version.clone(),
+            sha256: bundle.sha256().to_string(),
+            threshold: bundle.threshold().get(),
         },
         reference: ReferenceSummary { origin: refs.origin.clone(), exact_ks: refs.exact },
         thresholds: Thresholds {

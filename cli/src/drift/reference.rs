@@ -178,14 +178,14 @@ impl ParquetRows {
 }
 
 fn input_spec(bundle: &Bundle, name: &str) -> CategoricalSpec {
-    match bundle.schema.input(name).map(|f| &f.kind) {
+    match bundle.schema().input(name).map(|f| &f.kind) {
         Some(InputKind::Categorical(c)) => c.clone(),
         _ => CategoricalSpec::default(),
     }
 }
 
 fn from_bundle(bundle: &Bundle) -> Result<References, CliError> {
-    let Some(stats) = &bundle.reference else {
+    let Some(stats) = &bundle.reference() else {
         return Err(CliError::Usage(String::from(
             "the bundle has no reference statistics; pass --reference REF.csv (the training sample)",
         )));
@@ -193,7 +193,7 @@ fn from_bundle(bundle: &Bundle) -> Result<References, CliError> {
     let mut features = Vec::new();
     let mut skipped = Vec::new();
     for f in &stats.features {
-        let Some(input) = bundle.schema.input(&f.name) else {
+        let Some(input) = bundle.schema().input(&f.name) else {
             skipped.push((f.name.clone(), String::from("not a client input, so not in the logs")));
             continue;
         };
@@ -239,7 +239,7 @@ fn from_bundle(bundle: &Bundle) -> Result<References, CliError> {
         reference: NumericReference::from_quantiles(&s.quantiles, stats.rows, 0.0, f64::NAN),
         refusal_rate: Some(s.refusal_rate),
         rows: stats.rows,
-        inputs: bundle.schema.inputs.iter().map(|f| f.name.clone()).collect(),
+        inputs: bundle.schema().inputs.iter().map(|f| f.name.clone()).collect(),
     });
     Ok(References {
         features,
@@ -268,7 +268,7 @@ fn from_sample(
     booleans: &[bool],
     mut next_row: impl FnMut(&mut Vec<String>) -> Result<bool, CliError>,
 ) -> Result<References, CliError> {
-    let schema = &bundle.schema;
+    let schema = &bundle.schema();
     let mut columns: Vec<(usize, InputField, Column, ReadingCounts)> = Vec::new();
     for (i, h) in headers.iter().enumerate() {
         let Some(field) = schema.input(h) else { continue };
@@ -364,7 +364,7 @@ fn from_sample(
 /// input in `unsent` is left out, so the model sees it as missing). Returns the scores (with the refusal rate) and the
 /// number of rows that fail validation.
 fn score_sample(bundle: &Bundle, sample: &ReferenceSample, unsent: &[&str]) -> (Option<ScoreReference>, u64) {
-    let schema = &bundle.schema;
+    let schema = &bundle.schema();
     let keep: Vec<bool> = sample.names.iter().map(|n| !unsent.contains(&n.as_str())).collect();
     let mut scores = Vec::with_capacity(sample.rows.len());
     let (mut refused, mut unscorable) = (0u64, 0u64);
@@ -382,7 +382,7 @@ fn score_sample(bundle: &Bundle, sample: &ReferenceSample, unsent: &[&str]) -> (
         match schema.validate(fields, "") {
             Ok(valid) => {
                 let p = bundle.score(&valid).probability;
-                refused += u64::from(p >= bundle.threshold.get());
+                refused += u64::from(p >= bundle.threshold().get());
                 scores.push(p);
             }
             Err(_) => unscorable += 1,

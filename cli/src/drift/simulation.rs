@@ -54,9 +54,9 @@ impl Traffic {
     fn new() -> Self {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/default.csb");
         let bundle = crate::input::load_bundle(std::path::Path::new(path)).expect("default bundle");
-        let stats = bundle.reference.clone().expect("reference statistics");
+        let stats = bundle.reference().expect("reference statistics");
         let inputs = bundle
-            .schema
+            .schema()
             .inputs
             .iter()
             .enumerate()
@@ -72,7 +72,7 @@ impl Traffic {
     fn record(&self, rng: &mut Rng, ext_source_2_shift: f64) -> Vec<(String, Value)> {
         let mut out = Vec::new();
         for (name, i, dist, missing) in &self.inputs {
-            let field = &self.bundle.schema.inputs[*i];
+            let field = &self.bundle.schema().inputs[*i];
             let InputKind::Numeric(spec) = &field.kind else {
                 let ReferenceDistribution::Categorical { levels, proportions } = dist else { unreachable!() };
                 let (u, mut acc) = (rng.next(), 0.0);
@@ -111,7 +111,7 @@ impl Traffic {
     }
 
     fn probability(&self, record: &[(String, Value)]) -> f64 {
-        let schema = &self.bundle.schema;
+        let schema = &self.bundle.schema();
         let fields = std::iter::once((schema.id_field.as_str(), RawValue::Number(100_000.0))).chain(
             record.iter().map(|(n, v)| {
                 let raw = match v {
@@ -133,7 +133,7 @@ impl Traffic {
         for i in 0..n {
             let record = self.record(rng, ext_source_2_shift);
             let p = self.probability(&record);
-            let refused = p >= self.bundle.threshold.get() || rng.next() < refusal_boost;
+            let refused = p >= self.bundle.threshold().get() || rng.next() < refusal_boost;
             let inputs: serde_json::Map<String, serde_json::Value> = record
                 .into_iter()
                 .map(|(n, v)| {
@@ -147,7 +147,7 @@ impl Traffic {
                 .collect();
             let line = serde_json::json!({
                 "ts": format!("2026-11-20T00:{:02}:{:02}Z", i / 60 % 60, i % 60),
-                "model_version": self.bundle.meta.version,
+                "model_version": self.bundle.meta().version,
                 "inputs": inputs,
                 "probability": p,
                 "prediction": u8::from(refused),

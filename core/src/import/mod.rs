@@ -15,14 +15,10 @@ pub mod xgboost;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
 
-use crate::bundle::{Bundle, BundleError, FeatureSelection, Iterations, Metadata, ReferenceStats};
+use crate::bundle::{Bundle, BundleError, BundleSpec, Iterations, Metadata};
 use crate::ensemble::{Ensemble, EnsembleError};
-use crate::predict::Threshold;
-use crate::schema::{
-    CategoricalSpec, InputField, InputKind, NumericSpec, Schema, SchemaError, SchemaSpec, UnknownLevel,
-};
+use crate::schema::{CategoricalSpec, InputField, InputKind, NumericSpec, Schema, SchemaError, UnknownLevel};
 
 /// Name of the client id field in a schema made without a training spec.
 pub const DEFAULT_ID_FIELD: &str = "SK_ID_CURR";
@@ -118,13 +114,16 @@ fn not_text(bytes: &[u8], library: Library) -> ImportError {
 /// Fills the metadata a spec may leave out, as `creditscore import` does: `name` (else the spec's,
 /// else `fallback_name`, e.g. the model file's stem), `version` (else the spec's, else "1") and
 /// `created` (RFC 3339, from the caller's clock: the core has none) when the spec has none.
+/// Errors: none in practice (the scorecard scale is left as it is), but the bundle is rebuilt
+/// through [`Bundle::with_meta`], which checks.
 pub fn complete_meta(
-    meta: &mut Metadata,
+    bundle: Bundle,
     name: Option<String>,
     version: Option<String>,
     fallback_name: &str,
     created: &str,
-) {
+) -> Result<Bundle, ImportError> {
+    let mut meta = bundle.meta().clone();
     if let Some(name) = name {
         meta.name = name;
     } else if meta.name.is_empty() {
@@ -138,26 +137,7 @@ pub fn complete_meta(
     if meta.created.is_empty() {
         meta.created = created.to_string();
     }
-}
-
-/// What the training pipeline knows about a model and the importer cannot read from the model
-/// file: written by the pipeline as JSON and passed to `creditscore import --spec`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BundleSpec {
-    /// The bundle's metadata; an empty `source` is filled with the importer's, and `iterations`
-    /// is always the importer's.
-    pub meta: Metadata,
-    /// The input schema; its `model_features` must be the model's feature names in the model's
-    /// order, and its categorical levels the model's categories in code order.
-    pub schema: SchemaSpec,
-    /// Decision threshold, a probability of default in [0, 1] (refuse at or above).
-    pub threshold: f64,
-    /// How the required inputs were chosen ([`Bundle::selection`]).
-    #[serde(default)]
-    pub selection: Option<FeatureSelection>,
-    /// Training-data statistics for the drift report ([`Bundle::reference`]).
-    #[serde(default)]
-    pub reference: Option<ReferenceStats>,
+    bundle.with_meta(meta).map_err(ImportError::Bundle)
 }
 
 /// Why a model file cannot be imported. Positions are 1-based lines (LightGBM text) and 0-based
@@ -207,7 +187,7 @@ pub enum ImportError {
         /// The model file's category labels, in code order.
         model: Vec<String>,
     },
-    /// The assembled bundle fails [`Bundle::check`] for another reason (e.g. a threshold outside
+    /// The assembled bundle fails [`Bundle::new`]'s checks for another reason (e.g. a threshold outside
     /// [0, 1], a bad scorecard scale in the spec's metadata).
     Bundle(BundleError),
 }
@@ -321,52 +301,39 @@ impl ImportedModel {
             .map_err(ImportError::Schema)
     }
 
-    /// Builds the bundle. Without a spec: the default schema, threshold 0.5, and metadata holding
+    /// Builds the bundle (through [`Bundle::new`], the checked constructor). Without a spec: the default schema, threshold 0.5, and metadata holding
     /// only the source (the caller names the bundle). With a spec: its metadata, schema, threshold,
     /// selection and reference statistics, after checking that the schema feeds this model.
     pub fn into_bundle(self, spec: Option<BundleSpec>) -> Result<Bundle, ImportError> {
-        let mut bundle = match spec {
-            None => Bundle {
+        let spec = match spec {
+            None => BundleSpec {
+                schema: self.default_schema()?.spec().clone(),
                 meta: Metadata {
-                    source: self.source.clone(),
-                    iterations: Some(self.iterations.clone()),
+                    source: self.source,
+                    iterations: Some(self.iterations),
                     ..Default::default()
                 },
-                schema: self.default_schema()?,
-                ensemble: self.ensemble,
-                threshold: Threshold::new(DEFAULT_THRESHOLD)
-                    .ok_or(ImportError::Bundle(BundleError::BadThreshold(DEFAULT_THRESHOLD)))?,
+                threshold: DEFAULT_THRESHOLD,
                 selection: None,
                 reference: None,
-                sha256: String::new(),
             },
-            Some(spec) => {
+            Some(mut spec) => {
                 let schema = Schema::try_from(spec.schema).map_err(ImportError::Schema)?;
                 check_spec_features(&schema.model_features, &self.feature_names)?;
                 check_spec_levels(&schema, &self.feature_names, &self.categorical_levels)?;
-                let mut meta = spec.meta;
-                if meta.source.is_empty() {
-                    meta.source = self.source;
+                spec.schema = schema.spec().clone();
+                if spec.meta.source.is_empty() {
+                    spec.meta.source = self.source;
                 }
-                meta.iterations = Some(self.iterations);
-                Bundle {
-                    meta,
-                    schema,
-                    ensemble: self.ensemble,
-                    threshold: Threshold::new(spec.threshold)
-                        .ok_or(ImportError::Bundle(BundleError::BadThreshold(spec.threshold)))?,
-                    selection: spec.selection,
-                    reference: spec.reference,
-                    sha256: String::new(),
-                }
+                spec.meta.iterations = Some(self.iterations);
+                spec
             }
         };
-        bundle.check().map_err(|e| match e {
+        Bundle::new(spec, self.ensemble).map_err(|e| match e {
             BundleError::Ensemble(e) => ImportError::Ensemble(e),
             BundleError::Schema(e) => ImportError::Schema(e),
             other => ImportError::Bundle(other),
-        })?;
-        Ok(bundle)
+        })
     }
 }
 

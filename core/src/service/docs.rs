@@ -70,10 +70,10 @@ fn field_json(field: &InputField, with_default: bool) -> Value {
 
 /// The body of `GET /features[?include_all=true]`.
 pub fn features_document(bundle: &Bundle, include_all: bool) -> Value {
-    let schema = &bundle.schema;
+    let schema = &bundle.schema();
     let required: Vec<&InputField> = schema.inputs.iter().filter(|f| f.required).collect();
     let mut doc = Map::new();
-    doc.insert("model_version".into(), Value::from(bundle.meta.version.as_str()));
+    doc.insert("model_version".into(), Value::from(bundle.meta().version.as_str()));
     doc.insert(
         "id_field".into(),
         json!({"name": schema.id_field, "type": "integer", "required": schema.id_required, "example": 100002}),
@@ -106,8 +106,8 @@ pub fn features_document(bundle: &Bundle, include_all: bool) -> Value {
         doc.insert("labels".into(), json!(schema.labels));
         doc.insert("derived".into(), json!(schema.derived));
         doc.insert("model_features".into(), json!(schema.model_features));
-        doc.insert("threshold".into(), json!(bundle.threshold));
-        doc.insert("feature_selection".into(), json!(bundle.selection));
+        doc.insert("threshold".into(), json!(bundle.threshold()));
+        doc.insert("feature_selection".into(), json!(bundle.selection()));
     }
     Value::Object(doc)
 }
@@ -171,7 +171,7 @@ fn input_schema(f: &InputField) -> Value {
 
 /// JSON Schema of one client record, from the bundle's schema.
 fn record_schema(bundle: &Bundle) -> Value {
-    let schema = &bundle.schema;
+    let schema = &bundle.schema();
     let mut properties = Map::new();
     properties.insert(
         schema.id_field.clone(),
@@ -202,9 +202,9 @@ fn error_response(description: &str) -> Value {
 /// The OpenAPI 3.1 document of the API (record schema from the bundle when it is loaded).
 pub fn openapi(bundle: Option<&Bundle>) -> Value {
     let record = bundle.map(record_schema).unwrap_or_else(|| json!({"type": "object"}));
-    let version = bundle.map(|b| b.meta.version.as_str()).unwrap_or("unavailable");
+    let version = bundle.map(|b| b.meta().version.as_str()).unwrap_or("unavailable");
     // `?reasons=N` goes up to the number of model features.
-    let num_features = bundle.map_or(0, |b| b.schema.num_model_features());
+    let num_features = bundle.map_or(0, |b| b.schema().num_model_features());
     // Reason codes, referenced from Prediction.
     let error_codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     let reason = json!({"type": "object", "required": ["code", "feature", "value", "typical", "inputs", "contribution", "sentence"], "properties": {

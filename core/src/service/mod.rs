@@ -476,7 +476,7 @@ impl Service {
                 200,
                 &serde_json::json!({
                     "status": "ok",
-                    "model": {"name": b.meta.name, "version": b.meta.version, "sha256": b.sha256},
+                    "model": {"name": b.meta().name, "version": b.meta().version, "sha256": b.sha256()},
                     "logs": settings.log_store.as_str(),
                     "client_id_logging": settings.client_id_logging(),
                 }),
@@ -529,7 +529,7 @@ impl Service {
             ts,
             request_id: req.request_id.to_owned(),
             endpoint: endpoint.path(),
-            model_version: self.bundle().map(|b| b.meta.version.clone()).unwrap_or_default(),
+            model_version: self.bundle().map(|b| b.meta().version.clone()).unwrap_or_default(),
             source: source.to_owned(),
         };
         match self.score_inner(endpoint, req) {
@@ -582,7 +582,7 @@ impl Service {
             Endpoint::Predict => {
                 let params = query::parse(req.query, &["threshold", "reasons"])?;
                 let threshold = match params.get("threshold") {
-                    None => bundle.threshold.get(),
+                    None => bundle.threshold().get(),
                     Some(raw) => parse_threshold(raw)?,
                 };
                 let reasons = params.get("reasons").map(|raw| parse_reasons(raw, bundle)).transpose()?;
@@ -590,7 +590,7 @@ impl Service {
             }
             Endpoint::Explain => {
                 query::parse(req.query, &[])?;
-                (bundle.threshold.get(), Some(0))
+                (bundle.threshold().get(), Some(0))
             }
         };
         let body: Value = serde_json::from_slice(req.body).map_err(|e| {
@@ -598,12 +598,12 @@ impl Service {
         })?;
         let (records, batch) = split_records(body, endpoint)?;
 
-        let id_field = bundle.schema.id_field.as_str();
+        let id_field = bundle.schema().id_field.as_str();
         let mut valid: Vec<ValidRecord> = Vec::with_capacity(records.len());
         let mut issues: Vec<FieldIssue> = Vec::new();
         for (i, record) in records.iter().enumerate() {
             let prefix = if batch { format!("data[{i}].") } else { String::from("data.") };
-            match bundle.schema.validate_json(record, &prefix) {
+            match bundle.schema().validate_json(record, &prefix) {
                 Ok(v) => valid.push(v),
                 Err(mut found) => issues.append(&mut found),
             }
@@ -656,7 +656,7 @@ impl Service {
         };
         let body = ScoreResponse {
             explanations,
-            model_version: &bundle.meta.version,
+            model_version: &bundle.meta().version,
             predictions,
             request_id: req.request_id,
             threshold,
@@ -696,7 +696,7 @@ struct ScoredRecord {
 
 /// `?reasons=N`: how many reason codes to return for every record (0 = none, even if refused).
 fn parse_reasons(raw: &str, bundle: &Bundle) -> Result<usize, ApiError> {
-    let max = bundle.schema.num_model_features();
+    let max = bundle.schema().num_model_features();
     match raw.trim().parse::<usize>() {
         Ok(n) if n <= max => Ok(n),
         _ => Err(ApiError::invalid_query(

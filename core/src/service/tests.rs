@@ -439,7 +439,7 @@ fn unknown_routes_and_wrong_methods() {
 #[test]
 fn health_features_and_openapi() {
     let b = bundle();
-    let sha = b.sha256.clone();
+    let sha = b.sha256().to_string();
     let s = Service::from_bundle(b);
     let (resp, v, _) = call("GET", "/health").respond(&s, &settings());
     assert_eq!(resp.status, 200);
@@ -864,7 +864,7 @@ fn predict_gives_score_points_and_reasons_equal_to_explain() {
     for r in reasons {
         let sentence = r["sentence"].as_str().unwrap();
         let feature = r["feature"].as_str().unwrap();
-        match b.schema.derived.iter().find(|d| d.name == feature) {
+        match b.schema().derived.iter().find(|d| d.name == feature) {
             // A derived feature is named through its inputs.
             Some(d) => {
                 for input in d.op.arguments() {
@@ -895,11 +895,11 @@ fn derived_reasons_name_both_inputs_of_a_ratio() {
     let s = default_model();
     let b = s.bundle().unwrap();
     let rec = b
-        .schema
+        .schema()
         .validate_json(&record(json!({"AMT_CREDIT": 2_000_000.0, "AMT_INCOME_TOTAL": 100_000.0})), "data.")
         .unwrap();
-    let i = b.schema.model_features.iter().position(|f| f == "CREDIT_INCOME_RATIO").unwrap();
-    let mut phi = vec![0.0; b.schema.model_features.len()];
+    let i = b.schema().model_features.iter().position(|f| f == "CREDIT_INCOME_RATIO").unwrap();
+    let mut phi = vec![0.0; b.schema().model_features.len()];
     phi[i] = 0.5;
     let r = &b.reasons_from_shap(&rec, &phi, 4)[0];
     assert_eq!(r.code, "CREDIT_INCOME_RATIO.high");

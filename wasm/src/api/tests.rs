@@ -17,7 +17,7 @@ pub(super) fn scorer() -> Scorer {
 }
 
 fn json_record(s: &Scorer, v: serde_json::Value, prefix: &str) -> Result<ValidRecord, Vec<FieldIssue>> {
-    s.bundle().schema.validate_json(&v, prefix)
+    s.bundle().schema().validate_json(&v, prefix)
 }
 
 #[test]

@@ -214,7 +214,7 @@ fn json<T: serde::Serialize>(v: &T) -> Value {
 #[test]
 fn typescript_declarations_match_what_the_core_types_send() {
     let s = super::tests::scorer();
-    let record = |v: Value| s.bundle().schema.validate_json(&v, SINGLE_PREFIX).unwrap();
+    let record = |v: Value| s.bundle().schema().validate_json(&v, SINGLE_PREFIX).unwrap();
     // Refused with reasons, accepted without (default and 0 asked), a warning, a missing category.
     let refused = s.predict(record(serde_json::json!({"SK_ID_CURR": 7, "x": 0.9, "c": "b"})), 0.0, Some(2));
     assert!(refused.reasons.as_ref().is_some_and(|r| !r.is_empty()), "a result with reasons is checked");
