@@ -16,3 +16,5 @@ test-core: setup-rust
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
 	cargo build -p creditscore-core --target wasm32-unknown-unknown --no-default-features
+	@# Every public item documented (missing_docs is denied in core) and no broken doc link.
+	RUSTDOCFLAGS="-D warnings" cargo doc -p creditscore-core --no-deps --quiet

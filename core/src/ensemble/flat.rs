@@ -115,7 +115,7 @@ enum Segment {
 /// `k` (the code, or one index for codes no bitset holds and one for NaN), and each categorical
 /// node, in place of a threshold, 64 bits saying for each index whether it goes left (its bitset
 /// with the in-set side, the default side and the out-of-range side folded in); a tree with such
-/// nodes computes both steps and keeps the node's. For a batch, runs of up to [`CHAIN_TREES`]
+/// nodes computes both steps and keeps the node's. For a batch, runs of up to `CHAIN_TREES`
 /// such trees are linked into chains (each leaf leads to the next tree's root): eight rows, their
 /// slots interleaved, each walk the whole chain on their own path without branches, one step per
 /// node visited, adding each leaf value on the way (leaf-wise trees are deep only for few rows, so
@@ -522,7 +522,7 @@ impl FlatForest {
     }
 
     /// Raw score of one row; the same bits as [`Ensemble::raw_score`]. No heap allocation for a
-    /// model whose extended row fits a [`FLAT_WINDOW`] (see [`FlatForest::chains_leaves`]).
+    /// model whose extended row fits a `FLAT_WINDOW` (see `chains_leaves`).
     pub fn raw_score(&self, row: &[f64]) -> f64 {
         let nf = self.num_features;
         let mut fixed: Vec<f64> = Vec::new();
