@@ -295,12 +295,21 @@ impl core::error::Error for BundleError {
     }
 }
 
-/// The JSON header of a format-1 file: the spec and the parameters of the trees that follow.
-/// `flatten` keeps the spec's keys at the top level (the file's layout is unchanged).
-#[derive(Serialize, Deserialize)]
-struct Header {
+/// The JSON header of a format-1 file, as written: the spec and the parameters of the trees
+/// that follow. `flatten` keeps the spec's keys at the top level (the file's layout is unchanged).
+#[derive(Serialize)]
+struct Header<'a> {
     #[serde(flatten)]
-    spec: BundleSpec,
+    spec: &'a BundleSpec,
+    model: ModelParams,
+}
+
+/// The `model` object of a format-1 JSON header, read on its own: the spec is read directly as a
+/// [`BundleSpec`] (which ignores `model`), because reading a `flatten`ed struct would buffer the
+/// whole header first and compile every nested type's reader a second time (measured: about
+/// 17 KB more wasm).
+#[derive(Deserialize)]
+struct ModelSection {
     model: ModelParams,
 }
 
@@ -430,14 +439,15 @@ impl Bundle {
     /// [`BundleError::Header`] when the metadata does not serialise (e.g. a non-finite metric).
     pub fn to_bytes(&mut self) -> Result<Vec<u8>, BundleError> {
         let e = &self.ensemble;
+        let spec = BundleSpec {
+            meta: self.meta.clone(),
+            schema: self.schema.spec().clone(),
+            threshold: self.threshold.get(),
+            selection: self.selection.clone(),
+            reference: self.reference.clone(),
+        };
         let header = Header {
-            spec: BundleSpec {
-                meta: self.meta.clone(),
-                schema: self.schema.spec().clone(),
-                threshold: self.threshold.get(),
-                selection: self.selection.clone(),
-                reference: self.reference.clone(),
-            },
+            spec: &spec,
             model: ModelParams {
                 num_features: e.num_features,
                 num_trees: e.trees.len() as u64,
@@ -489,9 +499,10 @@ impl Bundle {
         let mut r = Reader { bytes: body, pos: 0 };
         let json_len = r.u64()?;
         let json = r.take(json_len)?;
-        let header: Header =
-            serde_json::from_slice(json).map_err(|err| BundleError::Header(alloc::format!("{err}")))?;
-        let num_trees = header.model.num_trees;
+        let header_error = |err: serde_json::Error| BundleError::Header(alloc::format!("{err}"));
+        let spec: BundleSpec = serde_json::from_slice(json).map_err(header_error)?;
+        let ModelSection { model } = serde_json::from_slice(json).map_err(header_error)?;
+        let num_trees = model.num_trees;
         // Each tree takes at least 8 + 16 bytes: bound the count before allocating.
         r.need(num_trees.saturating_mul(24))?;
         let mut trees = Vec::with_capacity(num_trees as usize);
@@ -502,20 +513,20 @@ impl Bundle {
             return Err(BundleError::TrailingBytes((r.bytes.len() - r.pos) as u64));
         }
         let ensemble = Ensemble {
-            num_features: header.model.num_features,
+            num_features: model.num_features,
             trees,
-            base_score: header.model.base_score,
-            arithmetic: match header.model.arithmetic {
+            base_score: model.base_score,
+            arithmetic: match model.arithmetic {
                 ArithmeticName::F64 => Arithmetic::F64,
                 ArithmeticName::F32 => Arithmetic::F32,
             },
-            link: match header.model.link {
+            link: match model.link {
                 LinkParams::Sigmoid { scale } => Link::Sigmoid { scale },
                 LinkParams::Identity => Link::Identity,
             },
-            zero_small_inputs: header.model.zero_small_inputs,
+            zero_small_inputs: model.zero_small_inputs,
         };
-        let mut bundle = Bundle::new(header.spec, ensemble)?;
+        let mut bundle = Bundle::new(spec, ensemble)?;
         bundle.sha256 = hex::encode(digest);
         Ok(bundle)
     }
