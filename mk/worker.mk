@@ -20,8 +20,9 @@ WORKER_WASM := worker/build/index_bg.wasm
 WORKER_SOURCES = $(shell find core/src worker/src -name '*.rs') worker/build.rs worker/Cargo.toml Cargo.toml \
 	core/Cargo.toml Cargo.lock $(wildcard models/default.csb)
 WRANGLER := ./node_modules/.bin/wrangler
-SERVE_HOST := 127.0.0.1
-SERVE_PORT := 8787
+# `make serve SERVE_PORT=8790` or `SERVE_PORT=8790 make serve`.
+SERVE_HOST ?= 127.0.0.1
+SERVE_PORT ?= 8787
 # Where local R2/KV/Queue state lives (wrangler's --persist-to layout: $(SERVE_STATE)/v3).
 SERVE_STATE ?= .wrangler/state
 # Other components add the steps `make serve` needs before starting (e.g. the demo's assets:

@@ -18,7 +18,7 @@
 //   node worker/serve.mjs [--host 127.0.0.1] [--port 8787] [--persist-to .wrangler/state]
 //                         [--var NAME:VALUE ...] [--quiet]
 //
-// Prints "workerd ready on http://HOST:PORT" when serving; stops cleanly on SIGINT/SIGTERM.
+// Prints "creditscore: workerd ready on http://HOST:PORT in N ms" once it serves; stops cleanly on SIGINT/SIGTERM.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createServer } from 'node:net';
