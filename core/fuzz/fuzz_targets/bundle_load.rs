@@ -16,13 +16,13 @@ fuzz_target!(|data: &[u8]| {
         bytes[12..44].copy_from_slice(&digest);
     }
     if let Ok(bundle) = Bundle::from_bytes(&bytes) {
-        let n = bundle.ensemble.num_features;
+        let n = bundle.ensemble().num_features;
         for fill in [f64::NAN, 0.0, -1e30, 1e30, 0.5, 1e-36] {
             let row = vec![fill; n];
-            let raw = bundle.ensemble.raw_score(&row);
-            let _ = bundle.ensemble.probability(raw);
+            let raw = bundle.ensemble().raw_score(&row);
+            let _ = bundle.ensemble().probability(raw);
             let mut phi = Vec::new();
-            creditscore_core::shap::tree_shap(&bundle.ensemble, &row, &mut phi);
+            creditscore_core::shap::tree_shap(bundle.ensemble(), &row, &mut phi);
         }
         // Values around split thresholds and category codes, mixed across rows and features.
         let values =
@@ -31,9 +31,9 @@ fuzz_target!(|data: &[u8]| {
         let batch: Vec<f64> =
             (0..rows * n).map(|i| values[(i * 7 + i / n.max(1) * 3) % values.len()]).collect();
         let mut raw = Vec::new();
-        bundle.ensemble.raw_scores(&batch, &mut raw);
+        bundle.ensemble().raw_scores(&batch, &mut raw);
         for (r, row) in batch.chunks_exact(n.max(1)).enumerate().take(raw.len()) {
-            assert_eq!(raw[r].to_bits(), bundle.ensemble.raw_score(row).to_bits(), "batch row {r} differs");
+            assert_eq!(raw[r].to_bits(), bundle.ensemble().raw_score(row).to_bits(), "batch row {r} differs");
         }
     }
 });
