@@ -14,14 +14,13 @@
 
 let apiPaths;
 
-/** The path of an absolute URL, without parsing the whole URL (this runs on every request). */
+/** The path of a request's absolute URL, without parsing the whole URL (this runs on every
+ * request; a request URL has no fragment). */
 function pathOf(url) {
   const start = url.indexOf('/', url.indexOf('//') + 2);
   if (start < 0) return '/';
   const query = url.indexOf('?', start);
-  const hash = url.indexOf('#', start);
-  const end = Math.min(query < 0 ? url.length : query, hash < 0 ? url.length : hash);
-  return url.slice(start, end);
+  return url.slice(start, query < 0 ? url.length : query);
 }
 
 export default {
