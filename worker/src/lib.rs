@@ -166,7 +166,11 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
                             ctx.wait_until(send_queued(store, queue));
                         }
                     }
-                    None => ctx.wait_until(write_log(store, None, started_ms, id.clone(), text)),
+                    // Without a queue: one object per request.
+                    None => {
+                        let key = service::partitioned_key(started_ms, &id);
+                        ctx.wait_until(async move { put_object(&store, key, text).await });
+                    }
                 }
             }
             to_response(response, &id)
@@ -204,27 +208,15 @@ thread_local! {
 }
 
 /// Sends the records of every request that arrived in the last [`service::LOG_COALESCE_MS`]
-/// (scheduled by the first of them, under its `waitUntil`).
+/// (scheduled by the first of them, under its `waitUntil`) to the queue, as text messages of at
+/// most [`MAX_QUEUE_MESSAGE_BYTES`] (the consumer below writes them to R2 in batches). A record too
+/// large for a message, or a failed send, is written directly instead, so nothing is lost.
 async fn send_queued(store: Store, queue: Queue) {
     worker::Delay::from(std::time::Duration::from_millis(service::LOG_COALESCE_MS)).await;
-    if let Some(batch) = QUEUED.with(|q| q.borrow_mut().take()) {
-        write_log(store, Some(queue), batch.first_ms, batch.first_id, batch.ndjson).await;
-    }
-}
-
-/// Stores log records (runs after the response is sent): one request's, or, with a queue, those
-/// of the requests that share a send. With a queue bound, the
-/// records go to it as text messages of at most [`MAX_QUEUE_MESSAGE_BYTES`] (the consumer below
-/// writes them to R2 in batches); a record too large for a message, or a failed send, is written
-/// directly instead, so nothing is lost. Without a queue: one object per request.
-async fn write_log(store: Store, queue: Option<Queue>, started_ms: u64, id: String, text: String) {
-    let Some(queue) = queue else {
-        put_object(&store, service::partitioned_key(started_ms, &id), text).await;
-        return;
-    };
+    let Some(pending) = QUEUED.with(|q| q.borrow_mut().take()) else { return };
     let mut direct = String::new();
     let mut messages = Vec::new();
-    for (body, oversized) in service::split_ndjson(&text, MAX_QUEUE_MESSAGE_BYTES) {
+    for (body, oversized) in service::split_ndjson(&pending.ndjson, MAX_QUEUE_MESSAGE_BYTES) {
         if oversized { direct.push_str(&body) } else { messages.push(body) }
     }
     for batch in service::send_batches(messages) {
@@ -242,7 +234,7 @@ async fn write_log(store: Store, queue: Option<Queue>, started_ms: u64, id: Stri
     }
     // Records of several requests may span a minute boundary: one object per minute, as the
     // consumer writes them (the layout's rule, core's `batch_objects`).
-    for (key, text) in service::batch_objects(&[direct], &id, started_ms) {
+    for (key, text) in service::batch_objects(&[direct], &pending.first_id, pending.first_ms) {
         put_object(&store, key, text).await;
     }
 }
