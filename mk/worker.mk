@@ -61,8 +61,7 @@ $(WORKER_JS): $(WORKER_SOURCES)
 # with live reload (its [build] command and file watcher), slower per request.
 serve: worker-build .dev.vars
 	@$(if $(strip $(SERVE_DEPS)),$(MAKE) --no-print-directory $(SERVE_DEPS))
-	@echo "creditscore: serving on http://$(SERVE_HOST):$(SERVE_PORT)/ (demo page at /, API: /health /features /predict /explain /logs /openapi.json)"
-	@echo "             logs token: $$(sed -n 's/^LOGS_ACCESS_TOKEN=//p' .dev.vars) (from .dev.vars); R2 state in $(SERVE_STATE)"
+	@# serve.mjs prints where it serves, the logs token and the state folder once workerd answers.
 	@exec node worker/serve.mjs --host $(SERVE_HOST) --port $(SERVE_PORT) --persist-to $(SERVE_STATE)
 
 dev: worker-build .dev.vars

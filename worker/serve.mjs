@@ -18,7 +18,8 @@
 //   node worker/serve.mjs [--host 127.0.0.1] [--port 8787] [--persist-to .wrangler/state]
 //                         [--var NAME:VALUE ...] [--quiet]
 //
-// Prints "creditscore: workerd ready on http://HOST:PORT in N ms" once it serves; stops cleanly on SIGINT/SIGTERM.
+// Prints "creditscore: workerd ready on http://HOST:PORT in N ms", the API paths, the /logs token
+// and the state folder once it serves; stops cleanly on SIGINT/SIGTERM.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createServer } from 'node:net';
@@ -133,7 +134,18 @@ try {
 }
 const ms = (performance.now() - started).toFixed(0);
 const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-if (!opts.quiet) console.log(`creditscore: workerd ready on http://${shownHost}:${opts.port} in ${ms} ms (Ctrl-C stops)`);
+if (!opts.quiet) {
+  // Printed only once it serves, so that a failed start never looks like a started one.
+  const token = bindings.LOGS_ACCESS_TOKEN;
+  console.log(`creditscore: workerd ready on http://${shownHost}:${opts.port} in ${ms} ms (Ctrl-C stops)`);
+  console.log('             demo page at /; API: /health /features /predict /explain /logs /openapi.json');
+  console.log(
+    token
+      ? `             GET /logs token: ${token} (header "Authorization: Bearer <token>"; from .dev.vars)`
+      : '             GET /logs: no LOGS_ACCESS_TOKEN set, so /logs answers 503',
+  );
+  console.log(`             R2/KV/Queue state in ${opts['persist-to']}`);
+}
 
 let stopping = false;
 const stop = async () => {
