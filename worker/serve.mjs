@@ -29,15 +29,21 @@ import { Log, LogLevel, Miniflare } from 'miniflare';
 
 const started = performance.now();
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values: opts } = parseArgs({
-  options: {
-    host: { type: 'string', default: '127.0.0.1' },
-    port: { type: 'string', default: '8787' },
-    'persist-to': { type: 'string', default: '.wrangler/state' },
-    var: { type: 'string', multiple: true, default: [] },
-    quiet: { type: 'boolean', default: false },
-  },
-});
+const OPTIONS = {
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: '8787' },
+  'persist-to': { type: 'string', default: '.wrangler/state' },
+  var: { type: 'string', multiple: true, default: [] },
+  quiet: { type: 'boolean', default: false },
+};
+let opts;
+try {
+  opts = parseArgs({ options: OPTIONS }).values;
+} catch (e) {
+  // One line, not Node's stack: e.g. an unknown or misspelt option.
+  console.error(`${e.message}\nusage: node worker/serve.mjs [--host H] [--port P] [--persist-to DIR] [--var NAME:VALUE ...] [--quiet]`);
+  process.exit(2);
+}
 // wrangler resolves paths (main, assets, .dev.vars) against the config's folder; Miniflare
 // against the working directory: run from the root so both agree.
 process.chdir(ROOT);
