@@ -56,7 +56,7 @@ $(WORKER_JS): $(WORKER_SOURCES)
 	@echo "created .dev.vars (LOGS_ACCESS_TOKEN and LOG_HASH_KEY for local serving)"
 
 # `make serve`: workerd through Miniflare with wrangler.toml's bindings (worker/serve.mjs), no
-# proxy in front (API paths skip Miniflare's entry and the asset router: worker/serve-front.js)
+# proxy in front (the socket is the worker's own: no Miniflare entry, no asset router)
 # and no rebuild when nothing changed. `make dev`: `wrangler dev` on the same state,
 # with live reload (its [build] command and file watcher), slower per request.
 serve: worker-build .dev.vars

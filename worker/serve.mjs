@@ -8,10 +8,10 @@
 // What sits in front of the worker, per request (workerd CPU, `make bench-worker`):
 // - not `wrangler dev` (still `make dev`, for live reload): its proxy worker, inspector and file
 //   watcher, and the [build] command at every start;
-// - not Miniflare's entry worker (~0.3 ms) nor, for the API's paths, the platform's asset router
-//   (~0.5-2 ms): the serving port is a workerd socket of its own, bound to a small front worker
-//   (worker/serve-front.js) that sends the API's paths straight to the worker and every other path
-//   through the platform's routing (static assets first, then the worker).
+// - not Miniflare's entry worker (~0.3 ms) nor the platform's asset router (~0.5-2 ms: it asks the
+//   asset worker over RPC whether a file exists, on every request): the serving port is a workerd
+//   socket of its own, bound to the worker itself. The worker serves the demo page from its ASSETS
+//   binding for any GET outside the API (worker/src/lib.rs), so the site is the same as deployed.
 // State is kept where `wrangler dev --persist-to DIR` keeps it (DIR/v3), so `make serve` and
 // `make dev` share the same R2/KV/Queue data.
 //
@@ -99,7 +99,7 @@ if (!free) {
 
 // The worker's own modules, plus an entry module that also exports its handler under the name
 // `api`: a named entrypoint is reached without the asset router (Miniflare routes only the default
-// entrypoint of a worker with assets through it).
+// entrypoint of a worker with assets through it), and the serving socket is bound to it.
 const buildDir = path.dirname(scriptPath);
 const entry = path.join(buildDir, 'serve-entry.mjs');
 const modules = [
@@ -108,7 +108,7 @@ const modules = [
   { type: 'CompiledWasm', path: path.join(buildDir, 'index_bg.wasm') },
 ];
 const mf = new Miniflare({
-  // Miniflare's own entry socket (unused by clients: they use the front's socket below).
+  // Miniflare's own entry socket (unused by clients: they use the worker's socket below).
   host: '127.0.0.1',
   port: 0,
   // Offline-safe: never fetch Request.cf data from the internet (Miniflare's built-in stand-in).
@@ -120,14 +120,13 @@ const mf = new Miniflare({
   log: new Log(LogLevel.WARN),
   defaultPersistRoot: path.join(path.resolve(ROOT, opts['persist-to']), 'v3'),
   workers: [
-    { name: 'creditscore', ...workerOptions, bindings, modulesRoot: buildDir, modules },
     {
-      name: 'creditscore-front',
-      modules: true,
-      scriptPath: path.join(ROOT, 'worker', 'serve-front.js'),
-      compatibilityDate: workerOptions.compatibilityDate,
-      serviceBindings: { API: { name: 'creditscore', entrypoint: 'api' }, SITE: 'creditscore' },
-      unsafeDirectSockets: [{ host: opts.host, port }],
+      name: 'creditscore',
+      ...workerOptions,
+      bindings,
+      modulesRoot: buildDir,
+      modules,
+      unsafeDirectSockets: [{ host: opts.host, port, entrypoint: 'api' }],
     },
   ],
 });

@@ -77,6 +77,22 @@ test('make serve serves the demo page and the API; make dev reads its logs from 
     assert.match(page.headers.get('content-type'), /text\/html/);
     assert.match(page.text, /creditscore/i);
 
+    // The rest of the site, from the worker's ASSETS binding (no asset router in front under
+    // `make serve`): files with their types, HEAD without a body, and the API's JSON 404 for a
+    // path the site lacks.
+    const css = await request(server.base, '/style.css');
+    assert.equal(css.status, 200);
+    assert.match(css.headers.get('content-type'), /text\/css/);
+    const js = await request(server.base, '/app.js', { method: 'HEAD' });
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type'), /javascript/);
+    assert.equal(js.text, '');
+    const missing = await request(server.base, '/no-such-page');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.json.error.code, 'not_found');
+    const wrongMethod = await request(server.base, '/style.css', { method: 'POST', body: '{}' });
+    assert.equal(wrongMethod.json.error.code, 'not_found');
+
     const health = await request(server.base, '/health');
     assert.equal(health.json.logs, 'r2');
 

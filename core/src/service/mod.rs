@@ -405,6 +405,14 @@ fn find_route(path: &str) -> Option<&'static Route> {
     ROUTES.iter().find(|r| r.path == path)
 }
 
+/// Whether `path` (a URL path, e.g. `/predict`, no query) is one of the API's routes, whatever the
+/// method. Every other path belongs to the static site (the demo page): an adapter that has static
+/// assets serves such a path from them first, and answers with [`Service::handle`] (a JSON 404)
+/// only when the site lacks it.
+pub fn is_api_path(path: &str) -> bool {
+    find_route(path).is_some()
+}
+
 impl Service {
     /// Loads the bundle; a bundle that cannot be loaded still gives a service whose `/health`
     /// reports 503 with the reason.

@@ -417,6 +417,23 @@ fn near_miss_paths_are_not_found() {
     }
 }
 
+/// The API's paths, and only they, are API paths: the worker serves every other GET from the
+/// static site, so a route missing here would be shadowed by the demo page.
+#[test]
+fn api_paths_are_the_routes() {
+    let doc = openapi(None);
+    let documented: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    assert_eq!(documented.len(), ROUTES.len());
+    for path in documented {
+        assert!(is_api_path(path), "{path}");
+    }
+    for path in
+        ["/", "/index.html", "/app.js", "/pkg/creditscore_bg.wasm", "/explain/", "/Health", "/health?x=1", ""]
+    {
+        assert!(!is_api_path(path), "{path}");
+    }
+}
+
 #[test]
 fn unknown_routes_and_wrong_methods() {
     let s = Service::from_bundle(bundle());
