@@ -9,11 +9,13 @@ use creditscore_core::predict::Score;
 use creditscore_core::{Bundle, CompiledModel};
 
 use crate::error::CliError;
-use crate::input::{CHUNK_ROWS, Threads, Validation, for_each_record};
+use crate::input::{CHUNK_ROWS, Record, Threads, Validation, for_each_record};
 
 #[derive(clap::Args)]
 #[command(after_help = "Validation is done once before timing; only scoring (raw score and \
-    probability) and explaining (the SHAP values) are timed. The single-record figure uses the model compiled once (as the endpoint \
+    probability) and explaining (the SHAP values) are timed, except in the 'from a record' figure \
+    (JSONL input only): validating a parsed record, scoring it and making its decision, as one \
+    request does. The single-record figure uses the model compiled once (as the endpoint \
     and the npm package do; 'compile' is that one-off cost); the batch figure compiles on every \
     pass. The parallel batch figure scores the rows in chunks as `predict` does, with the model \
     compiled once, on --threads threads (default: all cores). The explain figure is the exact \
@@ -54,12 +56,19 @@ pub fn run(args: Args) -> Result<(), CliError> {
 
     let nf = bundle.ensemble().num_features;
     let mut features: Vec<f64> = Vec::new();
+    // The valid JSONL records as parsed, for the from-a-record figure (none for CSV input).
+    let mut parsed: Vec<serde_json::Value> = Vec::new();
     let mut validation = Validation::new(&args.input);
     let mut rows = 0usize;
     for_each_record(&args.input, |row, record| {
         if let Some(valid) = validation.check(bundle.schema(), row, &record) {
             features.extend_from_slice(&valid.features);
             rows += 1;
+            match record {
+                Record::Json(value) => parsed.push(value.clone()),
+                Record::Owned(value) => parsed.push(value),
+                Record::Fields(_) => {}
+            }
         }
         Ok(())
     })?;
@@ -83,6 +92,20 @@ pub fn run(args: Args) -> Result<(), CliError> {
             };
             sink += ensemble.probability(raw);
         }
+    });
+    // From a record: what one request costs the core once its body is parsed (the npm package's
+    // `score` of a JS object, the endpoint's /predict of one record): validation, derived
+    // features, scoring and the prediction (decision, score points; no reason codes). JSONL only.
+    let threshold = bundle.threshold().get();
+    let from_record = (parsed.len() == rows).then(|| {
+        measure(budget, rows, || {
+            for value in &parsed {
+                if let Ok(record) = bundle.schema().validate_json(black_box(value), "") {
+                    let score = model.score(&record);
+                    sink += model.prediction(record, score, threshold, Some(0)).probability;
+                }
+            }
+        })
     });
     // Batch path: all rows at once, as `predict` scores a file.
     let mut out = Vec::with_capacity(rows);
@@ -136,6 +159,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
                 "single_ns_per_row": single_ns,
                 "single_rows_per_s": 1e9 / single_ns,
                 "single_cpu_ns_per_row": single.cpu_ns,
+                "record_ns_per_row": from_record.as_ref().map(|m| m.wall_ns),
+                "record_cpu_ns_per_row": from_record.as_ref().and_then(|m| m.cpu_ns),
                 "batch_ns_per_row": batch_ns,
                 "batch_rows_per_s": 1e9 / batch_ns,
                 "batch_cpu_ns_per_row": batch.cpu_ns,
@@ -161,6 +186,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
             single_ns,
             cpu(&single)
         );
+        if let Some(m) = &from_record {
+            println!(
+                "from a record   : {:10.0} rows/s {:10.1} ns/row{} (validate + score + decision)",
+                1e9 / m.wall_ns,
+                m.wall_ns,
+                cpu(m)
+            );
+        }
         println!("batch           : {:10.0} rows/s {:10.1} ns/row{}", 1e9 / batch_ns, batch_ns, cpu(&batch));
         println!(
             "batch, {threads:2} thr   : {:10.0} rows/s {:10.1} ns/row (wall-clock)",

@@ -119,4 +119,45 @@ fn bench_reports_throughput_and_load_time() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("bench --json prints JSON");
     assert_eq!(json["rows"], 900);
     assert!(json["batch_ns_per_row"].as_f64().is_some_and(|v| v > 0.0));
+    // The from-a-record figure needs parsed JSON records: none for CSV input.
+    assert!(json["record_ns_per_row"].is_null(), "{json}");
+
+    // The same rows as JSONL (an empty cell is a missing value).
+    let mut csv = csv::Reader::from_path(&rows).unwrap();
+    let header = csv.headers().unwrap().clone();
+    let mut jsonl = String::new();
+    for row in csv.records() {
+        let row = row.unwrap();
+        let object: serde_json::Map<String, serde_json::Value> = header
+            .iter()
+            .zip(row.iter())
+            .map(|(k, v)| {
+                (k.to_owned(), v.parse::<f64>().map_or(serde_json::Value::Null, serde_json::Value::from))
+            })
+            .collect();
+        jsonl.push_str(&serde_json::Value::Object(object).to_string());
+        jsonl.push('\n');
+    }
+    let rows_jsonl = scratch("bench_rows.jsonl");
+    std::fs::write(&rows_jsonl, jsonl).unwrap();
+    let out =
+        cli(&["bench", "--bundle", bundle_s, "--input", rows_jsonl.to_str().unwrap(), "--seconds", "0.05"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("from a record"), "{text}");
+    let out = cli(&[
+        "bench",
+        "--bundle",
+        bundle_s,
+        "--input",
+        rows_jsonl.to_str().unwrap(),
+        "--seconds",
+        "0.05",
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["rows"], 900);
+    let (record, single) =
+        (json["record_ns_per_row"].as_f64().unwrap(), json["single_ns_per_row"].as_f64().unwrap());
+    assert!(record > 0.0 && single > 0.0, "{json}");
 }

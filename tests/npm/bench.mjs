@@ -213,6 +213,7 @@ const f = (x, d = 2) => (typeof x === 'number' ? x.toFixed(d) : String(x));
 const c = chromiumResult;
 const nat = {
   score: native.single_ns_per_row / 1000,
+  record: native.record_ns_per_row / 1000,
   batch: native.batch_ns_per_row / 1000,
   explain: native.explain_ns_per_row / 1000,
 };
@@ -227,6 +228,9 @@ const row = (name, n, node, chromium, extra = '') =>
   );
 console.log(`${''.padEnd(26)}  native |`);
 row('score (no reasons)', nat.score, nodeScore.p50_us, c.score.p50_us, ` | node CPU ${f(nodeScore.cpu_us)}`);
+// The same calls against the native core's whole path from a parsed record (validation, derived
+// features, scoring, decision), which `score` also runs; the row above compares to the tree walk.
+row('  vs native from a record', nat.record, nodeScore.p50_us, c.score.p50_us);
 row('scoreBatch (no reasons)', nat.batch, nodeBatch.p50_us, c.batch.p50_us, ` | node CPU ${f(nodeBatch.cpu_us)}`);
 row('explain (SHAP values)', nat.explain, nodeExplain.p50_us, c.explain.p50_us);
 row('score + 4 reasons', undefined, nodeReasons.p50_us, c.reasons.p50_us);
