@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import json
 import math
-import struct
+import subprocess
+import sys
 from pathlib import Path
 
 
-def bundle_header(path: Path) -> dict:
-    """The JSON header of a .csb bundle (layout: docs/BUNDLE_FORMAT.md)."""
-    data = Path(path).read_bytes()
-    (length,) = struct.unpack("<Q", data[44:52])
-    return json.loads(data[52 : 52 + length])
+def bundle_header(path: Path, cli: Path | None = None) -> dict:
+    """The bundle's header (any format: docs/BUNDLE_FORMAT.md) as `creditscore header` prints it;
+    `cli` defaults to the debug build, else the release build."""
+    if cli is None:
+        builds = [Path(__file__).resolve().parents[2] / "target" / b / "creditscore" for b in ("debug", "release")]
+        cli = next((p for p in builds if p.exists()), "creditscore")
+    out = subprocess.run([str(cli), "header", str(path)], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{path}: {out.stderr.strip()}")
+    return json.loads(out.stdout)
 
 
 class FeatureMap:

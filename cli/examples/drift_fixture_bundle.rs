@@ -145,7 +145,7 @@ fn build(reference: &str, out: &str) -> Result<(), String> {
             created: "2026-11-27T00:00:00Z".into(),
             source: "hand-written test model".into(),
             metrics: BTreeMap::new(),
-            training: serde_json::json!({"data": "synthetic drift fixture"}),
+            training: serde_json::json!({"data": "synthetic drift fixture"}).into(),
             score_scale: None,
             iterations: None,
         },

@@ -1,5 +1,6 @@
 //! `creditscore`: the native command line over the scoring core.
 mod bench;
+mod convert;
 mod drift;
 mod error;
 mod features;
@@ -30,6 +31,10 @@ struct Cli {
 enum Command {
     /// Turn a LightGBM text model or an XGBoost JSON model into a bundle.
     Import(import::Args),
+    /// Rewrite a bundle in the current format (format 2; reads 1 and 2).
+    Convert(convert::Args),
+    /// Print a bundle's header (meta, schema, threshold, selection, reference, model) as JSON.
+    Header(convert::HeaderArgs),
     /// Measure scoring speed (single-record and batch on one thread, batch on every thread) and bundle load time.
     Bench(bench::Args),
     /// Score rows (CSV or JSONL) with a bundle; optionally explain each score (SHAP).
@@ -46,6 +51,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Import(args) => import::run(args).map(|()| 0),
+        Command::Convert(args) => convert::run(args).map(|()| 0),
+        Command::Header(args) => convert::header(args).map(|()| 0),
         Command::Bench(args) => bench::run(args).map(|()| 0),
         Command::Predict(args) => predict::run(args).map(|()| 0),
         Command::Features(args) => features::run(args).map(|()| 0),

@@ -481,3 +481,40 @@ fn logs_pull_url_needs_a_scheme() {
     assert!(err.contains("start it with http:// or https://"), "{err}");
     assert!(!out.exists() && !out.with_extension("jsonl.partial").exists());
 }
+
+/// `creditscore convert` rewrites the committed format-1 bundle in format 2: the same header
+/// (`creditscore header` prints it for either format) and the same `predict` output, byte for
+/// byte (probabilities, scores and SHAP values in shortest round-trip form, so the same bits).
+#[test]
+fn convert_keeps_the_header_and_the_scores() {
+    let dir = scratch("convert");
+    let old = repo().join("tests/fixtures/bundle_v1/default.csb");
+    let new = dir.join("v2.csb");
+    ok(&["convert", old.to_str().unwrap(), new.to_str().unwrap()]);
+    let (old_bytes, new_bytes) = (std::fs::read(&old).unwrap(), std::fs::read(&new).unwrap());
+    assert_eq!(old_bytes[8..12], 1u32.to_le_bytes());
+    assert_eq!(new_bytes[8..12], 2u32.to_le_bytes());
+    let header = |b: &Path| -> serde_json::Value {
+        serde_json::from_str(&ok(&["header", b.to_str().unwrap()])).unwrap()
+    };
+    assert_eq!(header(&new), header(&old));
+    assert_eq!(header(&new)["model"]["num_trees"], 250);
+    let rows = dir.join("rows.jsonl");
+    let clients = creditscore_core::test_support::readme_clients();
+    std::fs::write(&rows, clients.iter().map(|c| format!("{c}\n")).collect::<String>()).unwrap();
+    let predict = |bundle: &Path, out: &str| {
+        let out = dir.join(out);
+        let args = ["predict", "--bundle", bundle.to_str().unwrap(), "--input", rows.to_str().unwrap()];
+        ok(&[&args[..], &["--explain", "--out", out.to_str().unwrap()]].concat());
+        std::fs::read_to_string(out).unwrap()
+    };
+    let (a, b) = (predict(&old, "v1.jsonl"), predict(&new, "v2.jsonl"));
+    assert_eq!(a.lines().count(), clients.len());
+    assert_eq!(a, b);
+    // Converting a format-2 bundle again changes nothing.
+    let again = dir.join("again.csb");
+    ok(&["convert", new.to_str().unwrap(), again.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&again).unwrap(), new_bytes);
+    let err = fails(&["convert", rows.to_str().unwrap(), again.to_str().unwrap()], 2);
+    assert!(err.contains("not a creditscore bundle"), "{err}");
+}

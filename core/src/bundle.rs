@@ -3,15 +3,24 @@
 //! Layout (all integers little-endian), documented for other implementers in docs/BUNDLE_FORMAT.md:
 //! ```text
 //! 0   8   magic "CSBUNDLE"
-//! 8   4   format version (u32) = 1
+//! 8   4   format version (u32): 2 (written and read), 1 (read with the `bundle-v1` feature)
 //! 12  32  sha256 of every byte from offset 44 to the end
-//! 44  8   length J of the JSON header (u64)
-//! 52  J   JSON header: meta, schema, threshold, selection, reference, model parameters
+//! 44  8   length J of the header (u64)
+//! 52  J   header: meta, schema, threshold, selection, reference, model parameters;
+//!         format 2: postcard (bundle/v2.rs), format 1: JSON (bundle/v1.rs)
 //! ..      trees, binary: per tree u32 node count N, u32 bitset word count W,
 //!         N nodes of 40 bytes, N+1 leaves (f64 value, f64 cover), W u32 words
 //! ```
 //! Reading checks the hash, every length against the bytes left (so a hostile length cannot
 //! cause a large allocation) and the ensemble's structure (so scoring cannot go out of bounds).
+//!
+//! Format 2 exists for the npm package: reading a JSON header took serde_json's parser and the
+//! JSON readers of every header type, about half of its wasm; the binary header is also read
+//! several times faster.
+
+#[cfg(feature = "bundle-v1")]
+mod v1;
+mod v2;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -26,9 +35,13 @@ use crate::scorecard::{ScaleError, ScoreScale};
 
 /// The first 8 bytes of every bundle file.
 pub const MAGIC: &[u8; 8] = b"CSBUNDLE";
-/// The layout version this build writes and reads (bytes 8..12); any other is
+/// The layout version this build writes (bytes 8..12). It reads this one and, with the
+/// `bundle-v1` feature (default; off in the npm package), format 1; any other is
 /// [`BundleError::UnsupportedVersion`].
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// The command that rewrites a bundle in the current format (named by the error a build without
+/// format-1 support gives for a format-1 file).
+pub const CONVERT_COMMAND: &str = "creditscore convert OLD.csb NEW.csb";
 const HEADER_LEN: usize = 44;
 const NODE_BYTES: usize = 40;
 const LEAF_BYTES: usize = 16;
@@ -53,7 +66,7 @@ pub struct Bundle {
 }
 
 /// The serialised description of a bundle, everything but the trees: the header of a `.csb`
-/// file (format 1 stores it as JSON, beside the trees' parameters) and the spec the training
+/// file (beside the trees' parameters; binary in format 2, JSON in format 1) and the spec the training
 /// pipeline writes for `creditscore import --spec`. Unchecked: it becomes usable only through
 /// [`Bundle::new`], which checks it against the trees.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -89,9 +102,10 @@ pub struct Metadata {
     /// Training metrics (AUC, business score, ...).
     #[serde(default)]
     pub metrics: BTreeMap<String, f64>,
-    /// Free-form provenance (data set, synthetic or real, training parameters).
+    /// Free-form provenance (data set, synthetic or real, training parameters): any JSON value,
+    /// kept as text (a JSON object in a spec file).
     #[serde(default)]
-    pub training: serde_json::Value,
+    pub training: JsonText,
     /// Scorecard scale of the `score` points; absent (older bundles) = the default scale
     /// (600 points at 50:1, 20 points to double the odds). See [`Bundle::score_scale`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,6 +114,57 @@ pub struct Metadata {
     /// absent in bundles made before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iterations: Option<Iterations>,
+}
+
+/// A free-form JSON value kept as its compact text (serde_json's serialisation): metadata the
+/// core never interprets, so reading a bundle does not need a JSON parser (the npm package has
+/// none; JavaScript parses the text itself). In JSON (spec files, format 1 headers) it is the
+/// value itself, not a string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonText(String);
+
+impl JsonText {
+    /// The JSON text, e.g. `{"data":"synthetic"}`; `null` when there is none.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The text parsed. Errors: serde_json's, when the text is not JSON (only possible for a
+    /// format-2 file written by another tool: the reader keeps the text as stored).
+    pub fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_str(&self.0)
+    }
+
+    /// Wraps text read from a format-2 header as it is.
+    fn from_text(text: String) -> JsonText {
+        JsonText(text)
+    }
+}
+
+impl Default for JsonText {
+    /// JSON `null`.
+    fn default() -> Self {
+        JsonText("null".into())
+    }
+}
+
+impl From<serde_json::Value> for JsonText {
+    fn from(value: serde_json::Value) -> Self {
+        // Display of a Value is its compact JSON text, and cannot fail.
+        JsonText(alloc::string::ToString::to_string(&value))
+    }
+}
+
+impl Serialize for JsonText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_value().map_err(serde::ser::Error::custom)?.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde_json::Value::deserialize(deserializer).map(JsonText::from)
+    }
 }
 
 /// The boosting iterations an imported model keeps. A model trained with early stopping records
@@ -212,7 +277,8 @@ pub struct ScoreReference {
 pub enum BundleError {
     /// Shorter than the 44-byte fixed header, or the first 8 bytes are not [`MAGIC`].
     NotABundle,
-    /// The format version in bytes 8..12 (the value read) is not [`FORMAT_VERSION`].
+    /// The format version in bytes 8..12 (the value read) is not one this build reads: 2, or 1
+    /// with the `bundle-v1` feature.
     UnsupportedVersion(u32),
     /// A length field points past the end of the file.
     Truncated {
@@ -223,7 +289,7 @@ pub enum BundleError {
     },
     /// The sha256 in bytes 12..44 does not match the content (a corrupt or edited file).
     ChecksumMismatch,
-    /// The JSON header does not parse or does not serialise (serde_json's message).
+    /// The header does not parse or does not serialise (postcard's or serde_json's message).
     Header(String),
     /// The schema is not valid (see [`SchemaError`]).
     Schema(SchemaError),
@@ -258,8 +324,14 @@ impl core::fmt::Display for BundleError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::NotABundle => write!(f, "not a creditscore bundle (bad magic bytes)"),
+            Self::UnsupportedVersion(1) if cfg!(not(feature = "bundle-v1")) => write!(
+                f,
+                "bundle format version 1 is not read by this build (it reads {FORMAT_VERSION}); \
+                 rewrite the bundle with `{CONVERT_COMMAND}`"
+            ),
             Self::UnsupportedVersion(v) => {
-                write!(f, "bundle format version {v} is not supported (this build reads {FORMAT_VERSION})")
+                let read = if cfg!(feature = "bundle-v1") { "1 and 2" } else { "2" };
+                write!(f, "bundle format version {v} is not supported (this build reads {read})")
             }
             Self::Truncated { needed, available } => {
                 write!(f, "bundle is truncated: needs {needed} more bytes, {available} left")
@@ -295,46 +367,14 @@ impl core::error::Error for BundleError {
     }
 }
 
-/// The JSON header of a format-1 file, as written: the spec and the parameters of the trees
-/// that follow. `flatten` keeps the spec's keys at the top level (the file's layout is unchanged).
-#[derive(Serialize)]
-struct Header<'a> {
-    #[serde(flatten)]
-    spec: &'a BundleSpec,
-    model: ModelParams,
-}
-
-/// The `model` object of a format-1 JSON header, read on its own: the spec is read directly as a
-/// [`BundleSpec`] (which ignores `model`), because reading a `flatten`ed struct would buffer the
-/// whole header first and compile every nested type's reader a second time (measured: about
-/// 17 KB more wasm).
-#[derive(Deserialize)]
-struct ModelSection {
-    model: ModelParams,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ModelParams {
+/// The trees' parameters (the header's `model` part), as either header format gives them.
+struct TreeParams {
     num_features: usize,
     num_trees: u64,
     base_score: f64,
-    arithmetic: ArithmeticName,
-    link: LinkParams,
+    arithmetic: Arithmetic,
+    link: Link,
     zero_small_inputs: bool,
-}
-
-#[derive(Serialize, Deserialize, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-enum ArithmeticName {
-    F64,
-    F32,
-}
-
-#[derive(Serialize, Deserialize, Clone, Copy)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum LinkParams {
-    Sigmoid { scale: f64 },
-    Identity,
 }
 
 impl Bundle {
@@ -435,9 +475,18 @@ impl Bundle {
         self.score_scale().points(probability)
     }
 
-    /// Encodes the bundle and records its content hash ([`Bundle::sha256`]). Errors:
-    /// [`BundleError::Header`] when the metadata does not serialise (e.g. a non-finite metric).
-    pub fn to_bytes(&mut self) -> Result<Vec<u8>, BundleError> {
+    /// The header as compact JSON in format 1's layout (docs/BUNDLE_FORMAT.md: the spec's keys,
+    /// `meta`, `schema`, `threshold`, `selection`, `reference`, beside `model`, the trees'
+    /// parameters), whatever the file's format: for tools that read a bundle's header (training
+    /// scripts, tests). Errors: [`BundleError::Header`] (metadata that does not serialise).
+    #[cfg(feature = "bundle-v1")]
+    pub fn header_json(&self) -> Result<String, BundleError> {
+        let (spec, params) = self.spec_and_params();
+        v1::write_header(&spec, &params)
+    }
+
+    /// The spec (copied) and the trees' parameters, as a header holds them.
+    fn spec_and_params(&self) -> (BundleSpec, TreeParams) {
         let e = &self.ensemble;
         let spec = BundleSpec {
             meta: self.meta.clone(),
@@ -446,37 +495,23 @@ impl Bundle {
             selection: self.selection.clone(),
             reference: self.reference.clone(),
         };
-        let header = Header {
-            spec: &spec,
-            model: ModelParams {
-                num_features: e.num_features,
-                num_trees: e.trees.len() as u64,
-                base_score: e.base_score,
-                arithmetic: match e.arithmetic {
-                    Arithmetic::F64 => ArithmeticName::F64,
-                    Arithmetic::F32 => ArithmeticName::F32,
-                },
-                link: match e.link {
-                    Link::Sigmoid { scale } => LinkParams::Sigmoid { scale },
-                    Link::Identity => LinkParams::Identity,
-                },
-                zero_small_inputs: e.zero_small_inputs,
-            },
+        let params = TreeParams {
+            num_features: e.num_features,
+            num_trees: e.trees.len() as u64,
+            base_score: e.base_score,
+            arithmetic: e.arithmetic,
+            link: e.link,
+            zero_small_inputs: e.zero_small_inputs,
         };
-        let json = serde_json::to_vec(&header).map_err(|err| BundleError::Header(alloc::format!("{err}")))?;
-        let mut body = Vec::with_capacity(8 + json.len() + e.trees.len() * 64);
-        body.extend_from_slice(&(json.len() as u64).to_le_bytes());
-        body.extend_from_slice(&json);
-        for tree in &e.trees {
-            write_tree(&mut body, tree);
-        }
-        let digest = Sha256::digest(&body);
-        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&digest);
-        out.extend_from_slice(&body[..8]);
-        out.extend_from_slice(&body[8..]);
+        (spec, params)
+    }
+
+    /// Encodes the bundle in format [`FORMAT_VERSION`] and records its content hash
+    /// ([`Bundle::sha256`]). Errors: [`BundleError::Header`] when the header does not serialise.
+    pub fn to_bytes(&mut self) -> Result<Vec<u8>, BundleError> {
+        let (spec, params) = self.spec_and_params();
+        let header = v2::write_header(spec, &params)?;
+        let (out, digest) = frame(FORMAT_VERSION, &header, &self.ensemble.trees);
         self.sha256 = hex::encode(digest);
         Ok(out)
     }
@@ -488,7 +523,7 @@ impl Bundle {
             return Err(BundleError::NotABundle);
         }
         let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-        if version != FORMAT_VERSION {
+        if version != FORMAT_VERSION && !(cfg!(feature = "bundle-v1") && version == 1) {
             return Err(BundleError::UnsupportedVersion(version));
         }
         let body = &bytes[HEADER_LEN..];
@@ -497,11 +532,13 @@ impl Bundle {
             return Err(BundleError::ChecksumMismatch);
         }
         let mut r = Reader { bytes: body, pos: 0 };
-        let json_len = r.u64()?;
-        let json = r.take(json_len)?;
-        let header_error = |err: serde_json::Error| BundleError::Header(alloc::format!("{err}"));
-        let spec: BundleSpec = serde_json::from_slice(json).map_err(header_error)?;
-        let ModelSection { model } = serde_json::from_slice(json).map_err(header_error)?;
+        let header_len = r.u64()?;
+        let header = r.take(header_len)?;
+        let (spec, model) = match version {
+            #[cfg(feature = "bundle-v1")]
+            1 => v1::read_header(header)?,
+            _ => v2::read_header(header)?,
+        };
         let num_trees = model.num_trees;
         // Each tree takes at least 8 + 16 bytes: bound the count before allocating.
         r.need(num_trees.saturating_mul(24))?;
@@ -516,20 +553,32 @@ impl Bundle {
             num_features: model.num_features,
             trees,
             base_score: model.base_score,
-            arithmetic: match model.arithmetic {
-                ArithmeticName::F64 => Arithmetic::F64,
-                ArithmeticName::F32 => Arithmetic::F32,
-            },
-            link: match model.link {
-                LinkParams::Sigmoid { scale } => Link::Sigmoid { scale },
-                LinkParams::Identity => Link::Identity,
-            },
+            arithmetic: model.arithmetic,
+            link: model.link,
             zero_small_inputs: model.zero_small_inputs,
         };
         let mut bundle = Bundle::new(spec, ensemble)?;
         bundle.sha256 = hex::encode(digest);
         Ok(bundle)
     }
+}
+
+/// The file: magic, `version`, the content hash, the header's length, the header, the trees.
+/// Returns the bytes and the content hash.
+fn frame(version: u32, header: &[u8], trees: &[Tree]) -> (Vec<u8>, [u8; 32]) {
+    let mut body = Vec::with_capacity(8 + header.len() + trees.len() * 64);
+    body.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    body.extend_from_slice(header);
+    for tree in trees {
+        write_tree(&mut body, tree);
+    }
+    let digest: [u8; 32] = Sha256::digest(&body).into();
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&digest);
+    out.extend_from_slice(&body);
+    (out, digest)
 }
 
 fn write_tree(out: &mut Vec<u8>, tree: &Tree) {
@@ -694,6 +743,123 @@ mod tests {
             b[i] ^= 0x40;
             assert!(Bundle::from_bytes(&b).is_err(), "flip at {i}");
         }
+    }
+
+    /// `b` encoded as format 1 wrote it.
+    #[cfg(feature = "bundle-v1")]
+    fn format_1_bytes(b: &Bundle) -> Vec<u8> {
+        let (spec, params) = b.spec_and_params();
+        frame(1, v1::write_header(&spec, &params).unwrap().as_bytes(), &b.ensemble.trees).0
+    }
+
+    fn without_hash(mut b: Bundle) -> Bundle {
+        b.sha256.clear();
+        b
+    }
+
+    #[test]
+    fn writes_format_2() {
+        let bytes = crate::test_support::home_credit_bundle().to_bytes().unwrap();
+        assert_eq!(bytes[8..12], 2u32.to_le_bytes());
+        let header_len = u64::from_le_bytes(bytes[44..52].try_into().unwrap()) as usize;
+        assert!(serde_json::from_slice::<serde_json::Value>(&bytes[52..52 + header_len]).is_err());
+    }
+
+    #[cfg(feature = "bundle-v1")]
+    #[test]
+    fn format_1_files_still_read() {
+        for b in [sample_bundle(), crate::test_support::home_credit_bundle()] {
+            let v1 = format_1_bytes(&b);
+            assert_eq!(v1[8..12], 1u32.to_le_bytes());
+            let back = Bundle::from_bytes(&v1).unwrap();
+            assert_eq!(back.sha256(), hex::encode(Sha256::digest(&v1[HEADER_LEN..])));
+            assert_eq!(without_hash(back), without_hash(b));
+        }
+    }
+
+    /// The default model as committed before format 2 (written by `make train`, format 1),
+    /// converted: the same header, field for field, and the same scores and SHAP values, bit for
+    /// bit.
+    #[cfg(feature = "bundle-v1")]
+    #[test]
+    fn committed_format_1_file_converts_with_the_same_header_and_scores() {
+        use crate::CompiledModel;
+        let v1 = crate::test_support::repo_bytes("tests/fixtures/bundle_v1/default.csb");
+        assert_eq!(v1[8..12], 1u32.to_le_bytes());
+        let old = Bundle::from_bytes(&v1).unwrap();
+        let v2 = old.clone().to_bytes().unwrap();
+        let new = Bundle::from_bytes(&v2).unwrap();
+        assert_eq!(v2[8..12], 2u32.to_le_bytes());
+        assert!(v2.len() < v1.len(), "{} bytes, format 1: {}", v2.len(), v1.len());
+        assert_eq!(new.header_json().unwrap(), old.header_json().unwrap());
+        assert_eq!(without_hash(new.clone()), without_hash(old.clone()));
+        let (old, new) = (CompiledModel::new(old), CompiledModel::new(new));
+        let (mut phi_old, mut phi_new) = (Vec::new(), Vec::new());
+        for client in crate::test_support::readme_clients() {
+            let record = old.bundle().schema().validate_json(&client, "").unwrap();
+            let again = new.bundle().schema().validate_json(&client, "").unwrap();
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&record.features), bits(&again.features));
+            let (a, b) = (old.score(&record), new.score(&again));
+            assert_eq!(a.raw_score.to_bits(), b.raw_score.to_bits());
+            assert_eq!(a.probability.to_bits(), b.probability.to_bits());
+            old.shap_values(&record, &mut phi_old);
+            new.shap_values(&again, &mut phi_new);
+            assert_eq!(bits(&phi_old), bits(&phi_new));
+        }
+    }
+
+    #[cfg(not(feature = "bundle-v1"))]
+    #[test]
+    fn format_1_without_the_feature_names_the_conversion() {
+        let mut bytes = sample_bundle().to_bytes().unwrap();
+        bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+        let err = Bundle::from_bytes(&bytes).unwrap_err();
+        assert_eq!(err, BundleError::UnsupportedVersion(1));
+        assert!(alloc::format!("{err}").contains(CONVERT_COMMAND), "{err}");
+    }
+
+    #[test]
+    fn unknown_versions_are_refused() {
+        let mut bytes = sample_bundle().to_bytes().unwrap();
+        for v in [0u32, 3, u32::MAX] {
+            bytes[8..12].copy_from_slice(&v.to_le_bytes());
+            assert_eq!(Bundle::from_bytes(&bytes), Err(BundleError::UnsupportedVersion(v)));
+        }
+    }
+
+    /// A correctly hashed format-2 file around `header` and no trees.
+    fn with_header(header: &[u8]) -> Vec<u8> {
+        frame(FORMAT_VERSION, header, &[]).0
+    }
+
+    #[test]
+    fn format_2_header_must_fill_its_length() {
+        let mut b = sample_bundle();
+        let (spec, params) = b.spec_and_params();
+        let mut header = v2::write_header(spec, &params).unwrap();
+        let trees = core::mem::take(&mut b.ensemble.trees);
+        header.push(0);
+        let bytes = frame(FORMAT_VERSION, &header, &trees).0;
+        assert!(
+            matches!(Bundle::from_bytes(&bytes), Err(BundleError::Header(m)) if m.contains("1 unexpected bytes"))
+        );
+        header.truncate(header.len() - 2);
+        let bytes = frame(FORMAT_VERSION, &header, &trees).0;
+        assert!(matches!(Bundle::from_bytes(&bytes), Err(BundleError::Header(_))));
+    }
+
+    #[test]
+    fn hostile_format_2_lengths_do_not_allocate() {
+        // The header's first field, the name, claims u64::MAX bytes (varint); then a header whose
+        // metrics map and a string within claim 2^32 - 1 entries.
+        let mut huge = vec![0xff; 9];
+        huge.push(0x01);
+        assert!(matches!(Bundle::from_bytes(&with_header(&huge)), Err(BundleError::Header(_))));
+        let mut header = vec![0u8; 4]; // four empty strings: name, version, created, source
+        header.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
+        header.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
+        assert!(matches!(Bundle::from_bytes(&with_header(&header)), Err(BundleError::Header(_))));
     }
 
     #[test]

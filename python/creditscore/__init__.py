@@ -317,6 +317,19 @@ class Bundle(_SchemaFields):
         """The bundle's schema: `bundle.schema.features(df)` is the model feature matrix."""
         return Schema(self._native.schema)
 
+    def header(self) -> dict[str, Any]:
+        """The bundle's header, whatever its file format: `meta`, `schema`, `threshold`,
+        `selection`, `reference` (the spec `import_model` takes) and `model` (the trees'
+        parameters), as docs/BUNDLE_FORMAT.md lists them."""
+        return json.loads(self._native.header_json())
+
+    def to_bytes(self, spec: dict[str, Any] | None = None) -> bytes:
+        """The bundle's bytes in the current format (format 2); with `spec` (meta, schema,
+        threshold, selection, reference), its trees with that spec instead (trees untouched, so
+        the scores keep their bits). Raises ValueError when the spec does not fit the trees."""
+        text = None if spec is None else json.dumps(spec, allow_nan=False)
+        return self._native.to_bytes(text)
+
     def score(
         self,
         data: Any,

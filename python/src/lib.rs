@@ -327,6 +327,34 @@ impl Bundle {
         self.model.bundle().schema().model_features.clone()
     }
 
+    /// The bundle's header as JSON text, whatever the file's format: `meta`, `schema`,
+    /// `threshold`, `selection`, `reference` (the spec) and `model` (the trees' parameters), as
+    /// docs/BUNDLE_FORMAT.md lists them.
+    fn header_json(&self) -> PyResult<String> {
+        self.model.bundle().header_json().map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// The bundle's bytes in the current format (format 2, whatever format it was read from);
+    /// with `spec` (JSON text: meta, schema, threshold, selection, reference), its trees with
+    /// that spec instead. Raises `ValueError` when the spec is not JSON of that shape or does not
+    /// fit the trees.
+    #[pyo3(signature = (spec=None))]
+    fn to_bytes<'py>(&self, py: Python<'py>, spec: Option<&str>) -> PyResult<Bound<'py, PyBytes>> {
+        let mut bundle = self.model.bundle().clone();
+        if let Some(spec) = spec {
+            let spec: BundleSpec = serde_json::from_str(spec).map_err(|e| {
+                PyValueError::new_err(format!(
+                    "not a bundle spec (meta, schema, threshold, selection, reference): {e}"
+                ))
+            })?;
+            let (_, trees) = bundle.into_parts();
+            bundle = creditscore_core::Bundle::new(spec, trees)
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        }
+        let bytes = bundle.to_bytes().map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
     /// The bundle's schema (to compute its model feature matrix).
     #[getter]
     fn schema(&self) -> PySchema {

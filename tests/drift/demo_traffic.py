@@ -14,19 +14,23 @@ POST /predict in batches (header X-Client-Source: demo-drift); the endpoint logs
 import argparse
 import json
 import random
-import struct
+import subprocess
 import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 
-def bundle_header(path):
-    data = Path(path).read_bytes()
-    if data[:8] != b"CSBUNDLE":
-        sys.exit(f"{path}: not a creditscore bundle")
-    (length,) = struct.unpack("<Q", data[44:52])
-    return json.loads(data[52:52 + length])
+def bundle_header(path, cli=None):
+    """The bundle's header (any format: docs/BUNDLE_FORMAT.md) as `creditscore header` prints it;
+    `cli` defaults to the debug build, else the release build."""
+    if cli is None:
+        builds = [Path(__file__).resolve().parents[2] / "target" / b / "creditscore" for b in ("debug", "release")]
+        cli = next((p for p in builds if p.exists()), "creditscore")
+    out = subprocess.run([str(cli), "header", str(path)], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{path}: {out.stderr.strip()}")
+    return json.loads(out.stdout)
 
 
 def from_quantiles(quantiles, u):

@@ -120,7 +120,7 @@ def main():
     a = ap.parse_args()
     out = a.out
     out.mkdir(parents=True, exist_ok=True)
-    header = bundle_header(a.bundle)
+    header = bundle_header(a.bundle, a.bin)
     version, threshold = header["meta"]["version"], header["threshold"]
 
     # README traffic, plain and with EXT_SOURCE_2 shifted.

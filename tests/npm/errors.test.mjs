@@ -135,6 +135,22 @@ test('bad bundles and bad arguments', async () => {
     assert.equal(caught(() => new CreditScorer(notBytes)).code, 'invalid_argument');
   }
   await assert.rejects(loadModel('/nonexistent/model.csb'), { code: 'ENOENT' });
+  // Bundle format 1 (JSON header) is not read by the package: the message names the conversion.
+  const v1 = readFileSync(new URL('../fixtures/default_v1.csb', import.meta.url));
+  assert.equal(v1.readUInt32LE(8), 1);
+  assert.equal(bytes[8], 2, 'the packaged default model is format 2');
+  const old = caught(() => new CreditScorer(v1));
+  assert.equal(old.code, 'invalid_bundle');
+  assert.match(old.message, /format version 1 .*creditscore convert OLD\.csb NEW\.csb/);
+});
+
+test('metadata carries the training provenance, parsed', () => {
+  const { training, metrics, sha256 } = scorer.metadata;
+  assert.equal(typeof training, 'object');
+  assert.equal(training.data, 'synthetic');
+  assert.equal(training.params.n_estimators, 250);
+  assert.equal(typeof metrics.test_auc, 'number');
+  assert.equal(sha256.length, 64);
 });
 
 test('hostile values never crash the instance', () => {

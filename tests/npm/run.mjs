@@ -118,6 +118,8 @@ for (const f of [...testFiles, 'fixtures.mjs']) {
 // fixtures.mjs reads ../fixtures/readme_clients.json (tests/fixtures/, shared with Rust and Python).
 mkdirSync(join(scratch, 'fixtures'));
 copyFileSync(join(here, '..', 'fixtures', 'readme_clients.json'), join(scratch, 'fixtures', 'readme_clients.json'));
+// A format-1 bundle (tests/fixtures/bundle_v1/), which the package refuses with the conversion to run.
+copyFileSync(join(here, '..', 'fixtures', 'bundle_v1', 'default.csb'), join(scratch, 'fixtures', 'default_v1.csb'));
 mkdirSync(join(testDir, 'types'));
 for (const f of readdirSync(join(here, 'types'))) {
   copyFileSync(join(here, 'types', f), join(testDir, 'types', f));

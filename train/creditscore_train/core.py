@@ -31,6 +31,21 @@ def import_model(kind: str, model_path: Path, spec: dict, out: Path) -> None:
     creditscore.import_model(kind, model_path, out, spec=spec)
 
 
+def bundle_header(bundle: Path | bytes) -> dict:
+    """The header of a bundle (a file, or its bytes), whatever its format: meta, schema,
+    threshold, selection, reference (the spec) and model (the trees' parameters),
+    docs/BUNDLE_FORMAT.md."""
+    if isinstance(bundle, bytes):
+        return creditscore.Bundle.from_bytes(bundle).header()
+    return creditscore.Bundle.load(bundle).header()
+
+
+def with_spec(data: bytes, spec: dict) -> bytes:
+    """The bundle ``data`` with ``spec`` (meta, schema, threshold, selection, reference) instead
+    of its own, in the current format; the trees are untouched."""
+    return creditscore.Bundle.from_bytes(data).to_bytes(spec)
+
+
 def predict(bundle: Path, raw: pd.DataFrame, explain: bool = False) -> pd.DataFrame:
     """Scores raw rows: raw_score, probability, prediction, score (and shap_<feature>...,
     shap_bias with ``explain``), one row per raw row, as ``creditscore predict`` writes them."""

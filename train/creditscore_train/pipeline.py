@@ -446,9 +446,7 @@ def _export(cfg: Config, kind, model_path, spec, bundle_path: Path, raw_test, p_
     if cfg.keep_bundle and bundle_path.exists():
         candidate = cfg.work_dir / f"candidate-{cfg.bundle_name}"
         core.import_model(kind, model_path, spec, candidate)
-        from .rebundle import split
-
-        header, _ = split(bundle_path.read_bytes())
+        header = core.bundle_header(bundle_path)
         served = core.predict(bundle_path, raw_test)["probability"].to_numpy()
         if header.get("threshold") == spec["threshold"] and np.array_equal(served, p_test):
             log(f"bundle: keeping {bundle_path} (created {header['meta']['created']}): it serves this model")
@@ -462,9 +460,7 @@ def _export(cfg: Config, kind, model_path, spec, bundle_path: Path, raw_test, p_
 
 
 def _recorded_params(bundle: Path) -> tuple[str, str, dict]:
-    from .rebundle import split
-
-    training = split(bundle.read_bytes())[0]["meta"].get("training", {})
+    training = core.bundle_header(bundle)["meta"].get("training", {})
     try:
         return training["model"], training["imbalance"], dict(training["params"])
     except KeyError as e:

@@ -3,46 +3,28 @@
 
     python -m creditscore_train.rebundle models/default.csb [--out OUT.csb] [--check]
 
-Only the JSON header's ``schema`` changes: the tree section is copied byte for byte, so raw
-scores, probabilities and SHAP values keep their bits (the core re-reads the file and
-``creditscore predict`` is checked against the original by ``tests/test_default_bundle.py``).
-``--check`` exits 1 when the bundle is not up to date (nothing is written). Layout: core/src/bundle.rs.
+Only the header's ``schema`` changes (through the core: ``Bundle.to_bytes(spec)``, which writes
+the current format, 2, so this also converts a format-1 bundle): the trees are untouched, so raw
+scores, probabilities and SHAP values keep their bits (``creditscore predict`` is checked against
+the original by ``tests/test_default_bundle.py``). ``--check`` exits 1 when the bundle is not up to
+date (nothing is written). Layout: docs/BUNDLE_FORMAT.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
-import struct
 import sys
 from pathlib import Path
 
+from . import core
 from .dictionary import complete_schema
-
-MAGIC = b"CSBUNDLE"
-
-
-def split(data: bytes) -> tuple[dict, bytes]:
-    """The header JSON and the tree section of a bundle (format version 1)."""
-    if data[:8] != MAGIC or struct.unpack("<I", data[8:12])[0] != 1:
-        raise ValueError("not a format-1 creditscore bundle")
-    if hashlib.sha256(data[44:]).digest() != data[12:44]:
-        raise ValueError("bundle content does not match its sha256")
-    (length,) = struct.unpack("<Q", data[44:52])
-    return json.loads(data[52 : 52 + length]), data[52 + length :]
-
-
-def join(header: dict, trees: bytes) -> bytes:
-    body = json.dumps(header, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-    content = struct.pack("<Q", len(body)) + body + trees
-    return MAGIC + struct.pack("<I", 1) + hashlib.sha256(content).digest() + content
 
 
 def rebundle(data: bytes) -> bytes:
-    header, trees = split(data)
-    header["schema"] = complete_schema(header["schema"])
-    return join(header, trees)
+    spec = core.bundle_header(data)
+    del spec["model"]
+    spec["schema"] = complete_schema(spec["schema"])
+    return core.with_spec(data, spec)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -87,7 +87,10 @@ pub struct ModelInfo<'a> {
     pub num_features: usize,
     pub num_trees: usize,
     pub metrics: &'a BTreeMap<String, f64>,
-    pub training: &'a serde_json::Value,
+    /// The free-form `training` metadata as JSON text: the JS half of `metadata` parses it
+    /// (JSON.parse), so that the wasm carries no JSON parser.
+    #[serde(skip)]
+    pub training: &'a str,
 }
 
 /// A loaded bundle and the operations of the package. Scored and explained records are the
@@ -204,7 +207,7 @@ impl Scorer {
             num_features: b.ensemble().num_features,
             num_trees: b.ensemble().trees.len(),
             metrics: &b.meta().metrics,
-            training: &b.meta().training,
+            training: b.meta().training.as_str(),
         }
     }
 }

@@ -73,7 +73,13 @@ impl CreditScorer {
     /// Name, version, sha256, source, metrics and threshold of the bundle.
     #[wasm_bindgen(getter, unchecked_return_type = "ModelMetadata")]
     pub fn metadata(&self) -> Result<JsValue, JsValue> {
-        to_js(&self.scorer.info())
+        let info = self.scorer.info();
+        let js = to_js(&info)?;
+        // JavaScript parses the free-form `training` text (the wasm has no JSON parser); text
+        // that is not JSON (only from a foreign writer) is given as it is, a string.
+        let training = js_sys::JSON::parse(info.training).unwrap_or_else(|_| info.training.into());
+        js_sys::Reflect::set(&js, &"training".into(), &training)?;
+        Ok(js)
     }
 
     /// Probability of default, score points and decision for one record (at `threshold`,

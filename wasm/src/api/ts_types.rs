@@ -232,7 +232,12 @@ fn typescript_declarations_match_what_the_core_types_send() {
         ("Explanation", json(&explained)),
         ("ValidationResult", json(&valid)),
         ("ValidationResult", json(&invalid)),
-        ("ModelMetadata", json(&s.info())),
+        ("ModelMetadata", {
+            // `training` is added by the JS half (parsed from the bundle's JSON text).
+            let mut info = json(&s.info());
+            info["training"] = s.bundle().meta().training.to_value().unwrap();
+            info
+        }),
         ("FeaturesDocument", json(&features_document(s.bundle(), false))),
         ("FeaturesDocument", json(&features_document(s.bundle(), true))),
     ];
