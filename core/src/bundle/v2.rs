@@ -1,5 +1,5 @@
 //! The format-2 header: the bundle spec and the trees' parameters in postcard, serde's compact
-//! binary format (https://postcard.jamesmunns.com/wire-format: varint lengths and integers, f64
+//! binary format (<https://postcard.jamesmunns.com/wire-format>: varint lengths and integers, f64
 //! as 8 little-endian bytes, `Option` as a 0/1 byte, enum variants by index, struct fields in
 //! declaration order, no names).
 //!
