@@ -10,23 +10,15 @@ system does comparable work per request: parse JSON, map the record, score, answ
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
 import sys
 from pathlib import Path
 
+# The bundle's header through `creditscore header`: one helper for the bench and the drift scripts.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "drift"))
+from demo_traffic import bundle_header  # noqa: E402
 
-def bundle_header(path: Path, cli: Path | None = None) -> dict:
-    """The bundle's header (any format: docs/BUNDLE_FORMAT.md) as `creditscore header` prints it;
-    `cli` defaults to the debug build, else the release build."""
-    if cli is None:
-        builds = [Path(__file__).resolve().parents[2] / "target" / b / "creditscore" for b in ("debug", "release")]
-        cli = next((p for p in builds if p.exists()), "creditscore")
-    out = subprocess.run([str(cli), "header", str(path)], capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit(f"{path}: {out.stderr.strip()}")
-    return json.loads(out.stdout)
+__all__ = ["FeatureMap", "bundle_header"]
 
 
 class FeatureMap:

@@ -7,7 +7,7 @@ use creditscore_core::Bundle;
 use creditscore_core::bundle::FORMAT_VERSION;
 
 use crate::error::CliError;
-use crate::input::AtomicOutput;
+use crate::input::write_bundle;
 
 #[derive(clap::Args)]
 #[command(after_help = "Example:\n  creditscore convert old.csb new.csb")]
@@ -22,12 +22,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let old = std::fs::read(&args.input).map_err(CliError::io(&args.input))?;
     let mut bundle =
         Bundle::from_bytes(&old).map_err(|source| CliError::Bundle { path: args.input.clone(), source })?;
-    let bytes = bundle
-        .to_bytes()
-        .map_err(|e| CliError::Other(format!("{}: cannot encode the bundle: {e}", args.output.display())))?;
-    let mut out = AtomicOutput::create(&args.output)?;
-    let written = out.writer.write_all(&bytes).map_err(CliError::io(&args.output));
-    out.settle(written)?;
+    let bytes = write_bundle(&mut bundle, &args.output)?;
     let old_version = old.get(8..12).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
     eprintln!(
         "{} (format {old_version}, {} bytes) -> {} (format {FORMAT_VERSION}, {} bytes, sha256 {})",

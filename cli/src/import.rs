@@ -1,5 +1,4 @@
 //! `creditscore import`: a LightGBM text model or an XGBoost JSON model becomes a bundle.
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use creditscore_core::bundle::BundleSpec;
@@ -7,7 +6,7 @@ use creditscore_core::bundle::Iterations;
 use creditscore_core::import::{self, ImportError, ImportOptions};
 
 use crate::error::CliError;
-use crate::input::AtomicOutput;
+use crate::input::write_bundle;
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Library {
@@ -83,12 +82,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
             let file = args.spec.as_deref().unwrap_or(&args.model);
             CliError::Usage(format!("{}: {e}", file.display()))
         })?;
-    let bytes = bundle
-        .to_bytes()
-        .map_err(|e| CliError::Other(format!("{}: cannot encode the bundle: {e}", args.out.display())))?;
-    let mut out = AtomicOutput::create(&args.out)?;
-    let written = out.writer.write_all(&bytes).map_err(CliError::io(&args.out));
-    out.settle(written)?;
+    let bytes = write_bundle(&mut bundle, &args.out)?;
     eprintln!(
         "{}: {} -> {} ({} trees, {}, {features} features of which {categorical} categorical, {}; \
          {} bytes, sha256 {})",

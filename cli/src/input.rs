@@ -8,6 +8,18 @@ use creditscore_core::{Bundle, bundle};
 
 use crate::error::{CliError, MAX_ROWS_REPORTED};
 
+/// Encodes `bundle` (the current format) and writes it to `path` atomically ([`AtomicOutput`]);
+/// returns the bytes written.
+pub fn write_bundle(bundle: &mut Bundle, path: &Path) -> Result<Vec<u8>, CliError> {
+    let bytes = bundle
+        .to_bytes()
+        .map_err(|e| CliError::Other(format!("{}: cannot encode the bundle: {e}", path.display())))?;
+    let mut out = AtomicOutput::create(path)?;
+    let written = out.writer.write_all(&bytes).map_err(CliError::io(path));
+    out.settle(written)?;
+    Ok(bytes)
+}
+
 pub fn load_bundle(path: &Path) -> Result<Bundle, CliError> {
     let bytes = std::fs::read(path).map_err(CliError::io(path))?;
     Bundle::from_bytes(&bytes).map_err(|source| CliError::Bundle { path: path.into(), source })
