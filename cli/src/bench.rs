@@ -47,7 +47,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let bundle = Bundle::from_bytes(&bytes)
         .map_err(|source| CliError::Bundle { path: args.bundle.clone(), source })?;
 
-    // Load time: decoding (hash check, JSON header, trees, validation). Compile time: the batch
+    // Load time: decoding (hash check, header, trees, validation). Compile time: the batch
     // layout a server builds once after loading (the worker, the page).
     let (load, loads) = median_time(budget / 4, || Bundle::from_bytes(black_box(&bytes)).is_ok());
     let (compile, compiles) = median_time(budget / 4, || bundle.ensemble().flatten().is_some());

@@ -18,7 +18,7 @@ pub const MAX_ISSUES_PER_RECORD: usize = 50;
 pub const MAX_ID: i64 = (1 << 53) - 1;
 const ID_EXPECTED: &str = "an integer client id in [0, 9007199254740991], e.g. 100002";
 
-/// The serialised form of a [`Schema`] (the `schema` object of a bundle's JSON header, of a
+/// The serialised form of a [`Schema`] (the `schema` part of a bundle's header, of a
 /// bundle spec, of a schema file): what the training pipeline writes. Unchecked; the only way to
 /// use it is [`Schema::try_from`], which checks it and computes where each model feature comes
 /// from.
