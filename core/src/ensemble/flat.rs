@@ -21,7 +21,12 @@ const FLAT_NAN_LEFT: u32 = 1 << 30;
 const FLAT_GENERAL: u32 = 1 << 29;
 const FLAT_FEATURE: u32 = FLAT_GENERAL - 1;
 
-/// Rows walked through a tree together (independent walks overlap in the pipeline).
+/// Rows walked through a tree together (independent walks overlap in the pipeline). Sixteen (two
+/// groups per chain walk) was measured 1.5x slower on x86-64 (2026-11-30, AMD EPYC Zen 3, thread
+/// CPU time), most likely as the states and sums no longer fit the registers; chains of 8 to 32
+/// trees and row blocks of 8 to 200 KB measured the same within noise. The scalar step is about
+/// 2 cycles per row and node (estimated: 1.9 µs CPU per row on the 300 x 31 `make bench` model),
+/// so going faster needs SIMD gathers, which `std::arch` offers only as `unsafe` (forbidden here).
 pub(super) const FLAT_GROUP: usize = 8;
 
 /// Whether trees without categorical nodes get their own, shorter step. The categorical step
@@ -78,7 +83,9 @@ pub(super) struct FlatTree {
 
 /// A node of a chain (see [`Segment::Chain`]): `next` is the step added to the walk's state (node
 /// index plus trees done, see [`CHAIN_TREE_SHIFT`]): to the left child for an internal node, to
-/// the next tree's root plus one tree done for a leaf, which reads the -inf slot.
+/// the next tree's root plus one tree done for a leaf, which reads the -inf slot. `add` is stored
+/// rather than derived from `next` (a leaf's step counts a tree done): the derived 16-byte node was
+/// measured about 3x slower (2026-11-30, same machine; probably the select compiled to a branch).
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct ChainNode {
     node: FlatNode,
