@@ -24,9 +24,10 @@ const FLAT_FEATURE: u32 = FLAT_GENERAL - 1;
 /// Rows walked through a tree together (independent walks overlap in the pipeline). Sixteen (two
 /// groups per chain walk) was measured 1.5x slower on x86-64 (2026-11-30, AMD EPYC Zen 3, thread
 /// CPU time), most likely as the states and sums no longer fit the registers; chains of 8 to 32
-/// trees and row blocks of 8 to 200 KB measured the same within noise. The scalar step is about
-/// 2 cycles per row and node (estimated: 1.9 µs CPU per row on the 300 x 31 `make bench` model),
-/// so going faster needs SIMD gathers, which `std::arch` offers only as `unsafe` (forbidden here).
+/// trees and row blocks of 8 to 200 KB measured the same within noise on the 300 x 31 model. The scalar step is about
+/// 4 cycles per row and node visited (300 x 31 `make bench` model: about 1,300 nodes per row,
+/// 2.0 µs of CPU), so going faster needs SIMD gathers, which `std::arch` offers only as `unsafe`
+/// (forbidden in this workspace).
 pub(super) const FLAT_GROUP: usize = 8;
 
 /// Whether trees without categorical nodes get their own, shorter step. The categorical step
@@ -451,9 +452,14 @@ impl FlatForest {
         out.reserve(n);
         let conversion = InputConversion::of(self.arithmetic, self.zero_small_inputs);
         // Rows per block: a model that fits in L2 is walked over a block of rows kept in L1; a
-        // larger one streams from memory once per block, so its blocks are larger (rows in L2).
-        let row_budget = if self.nodes.len() * 16 <= 512 * 1024 { 24 * 1024 } else { 96 * 1024 };
-        let block_rows = ((row_budget / (8 * stride)) / FLAT_GROUP * FLAT_GROUP).clamp(FLAT_GROUP, 512);
+        // larger one streams from L3 or memory once per block, so its blocks are as large as 1 MB
+        // of extended rows (each group's 8 rows stay in L1 while it walks a chain). On the
+        // 1000 x 255 `make bench` model (20 MB of nodes) 96 KB blocks took 55-63 µs per row,
+        // 0.7-1.3 MB blocks 18-28 µs (2026-11-30, thread CPU time, shared machine). wasm keeps
+        // 96 KB: its linear memory keeps what it once held, and a group takes a whole window there.
+        let large = if cfg!(target_arch = "wasm32") { 96 * 1024 } else { 1024 * 1024 };
+        let row_budget = if self.nodes.len() * 16 <= 512 * 1024 { 24 * 1024 } else { large };
+        let block_rows = ((row_budget / (8 * stride)) / FLAT_GROUP * FLAT_GROUP).clamp(FLAT_GROUP, 4096);
         // Slots past `stride` are never read nor written (and stay untouched zero pages).
         let mut extended = alloc::vec![[0.0f64; FLAT_GROUP]; block_rows / FLAT_GROUP * group_slots];
         let mut original = alloc::vec![0.0f64; block_rows * nf];

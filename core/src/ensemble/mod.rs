@@ -823,6 +823,37 @@ mod tests {
     }
 
     #[test]
+    fn large_forest_blocks_match_the_node_walk() {
+        // Over 512 KB of flat nodes: the batch walks blocks of thousands of rows (see
+        // FlatForest::raw_scores); 7,001 rows make a full block and a partial one.
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let specials = special_values();
+        let nf = 6u32;
+        for arithmetic in [Arithmetic::F64, Arithmetic::F32] {
+            let trees: Vec<Tree> = (0..260)
+                .map(|k| random_tree(&mut rng, 140, nf, &[NONE, NAN, F32, CAT][..2 + k % 3]))
+                .collect();
+            let e = Ensemble {
+                num_features: nf as usize,
+                trees,
+                base_score: -0.5,
+                arithmetic,
+                link: Link::Sigmoid { scale: 1.0 },
+                zero_small_inputs: false,
+            };
+            e.validate().unwrap();
+            let rows: Vec<f64> = (0..7001 * nf).map(|_| rng.pick(&specials)).collect();
+            let flat = FlatForest::new(&e).unwrap();
+            let mut out = Vec::new();
+            flat.raw_scores(&rows, &mut out);
+            assert_eq!(out.len(), 7001);
+            for (i, row) in rows.chunks(nf as usize).enumerate() {
+                assert_eq!(out[i].to_bits(), e.raw_score(row).to_bits(), "row {i} {row:?}");
+            }
+        }
+    }
+
+    #[test]
     fn f32_bound_is_the_last_value_rounding_below() {
         let below = |v: f64, t: f32| (v as f32) < t;
         let mut rng = Rng(12345);
