@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use creditscore_core::Bundle;
-use creditscore_core::bundle::FORMAT_VERSION;
+use creditscore_core::bundle::{FORMAT_VERSION, format_version};
 
 use crate::error::CliError;
 use crate::input::write_bundle;
@@ -23,7 +23,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let mut bundle =
         Bundle::from_bytes(&old).map_err(|source| CliError::Bundle { path: args.input.clone(), source })?;
     let bytes = write_bundle(&mut bundle, &args.output)?;
-    let old_version = old.get(8..12).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    // Read: a bundle, so it has a version.
+    let old_version = format_version(&old).unwrap_or_default();
     eprintln!(
         "{} (format {old_version}, {} bytes) -> {} (format {FORMAT_VERSION}, {} bytes, sha256 {})",
         args.input.display(),

@@ -43,6 +43,13 @@ pub const FORMAT_VERSION: u32 = 2;
 /// format-1 support gives for a format-1 file).
 pub const CONVERT_COMMAND: &str = "creditscore convert OLD.csb NEW.csb";
 const HEADER_LEN: usize = 44;
+
+/// The format version a bundle file declares (bytes 8..12, little-endian), or `None` when `bytes`
+/// do not start with [`MAGIC`] and a version; says nothing about whether the rest is valid.
+pub fn format_version(bytes: &[u8]) -> Option<u32> {
+    let version = bytes.strip_prefix(MAGIC.as_slice())?.first_chunk::<4>()?;
+    Some(u32::from_le_bytes(*version))
+}
 const NODE_BYTES: usize = 40;
 const LEAF_BYTES: usize = 16;
 
@@ -519,10 +526,10 @@ impl Bundle {
     /// Decodes and fully checks a bundle (errors: the file's as [`BundleError`] lists them,
     /// then [`Bundle::new`]'s). Never panics, whatever the bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, BundleError> {
-        if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
-            return Err(BundleError::NotABundle);
-        }
-        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+        let version = match format_version(bytes) {
+            Some(version) if bytes.len() >= HEADER_LEN => version,
+            _ => return Err(BundleError::NotABundle),
+        };
         if version != FORMAT_VERSION && !(cfg!(feature = "bundle-v1") && version == 1) {
             return Err(BundleError::UnsupportedVersion(version));
         }
@@ -706,6 +713,18 @@ mod tests {
         let back = Bundle::from_bytes(&bytes).unwrap();
         assert_eq!(back, b);
         assert_eq!(back.sha256.len(), 64);
+    }
+
+    #[test]
+    fn format_version_reads_bytes_8_to_12_after_the_magic() {
+        let bytes = sample_bundle().to_bytes().unwrap();
+        assert_eq!(format_version(&bytes), Some(FORMAT_VERSION));
+        assert_eq!(format_version(b"CSBUNDLE\x01\x00\x00\x00"), Some(1));
+        assert_eq!(format_version(b"CSBUNDLE\x01\x00\x00"), None);
+        assert_eq!(format_version(b"CSBUNDLX\x02\x00\x00\x00"), None);
+        assert_eq!(format_version(b""), None);
+        // A version alone is not a bundle.
+        assert_eq!(Bundle::from_bytes(b"CSBUNDLE\x02\x00\x00\x00"), Err(BundleError::NotABundle));
     }
 
     #[test]

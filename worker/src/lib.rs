@@ -130,15 +130,9 @@ fn to_response(api: ApiResponse, request_id: &str) -> worker::Result<Response> {
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let started_ms = Date::now().as_millis();
-    let store = store(&env);
-    let settings = settings(&env, &store);
-    let id = request_id(started_ms);
     let url = req.url()?;
     // The method as sent: workers-rs maps methods it does not know (e.g. `QUERY`) to GET.
     let method = req.inner().method();
-    let header = |name: &str| req.headers().get(name).ok().flatten();
-    let (logs_token, authorization, source, origin) =
-        (header("X-Logs-Token"), header("Authorization"), header("X-Client-Source"), header("Origin"));
 
     // A path outside the API is the static site's. Deployed, the platform serves the site's files
     // before the worker runs, so this only sees what the site lacks; `make serve` reaches the
@@ -151,6 +145,13 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     {
         return Ok(response);
     }
+
+    let store = store(&env);
+    let settings = settings(&env, &store);
+    let id = request_id(started_ms);
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let (logs_token, authorization, source, origin) =
+        (header("X-Logs-Token"), header("Authorization"), header("X-Client-Source"), header("Origin"));
 
     // Bodies are read in chunks and kept up to the limit; the rest is drained unread, so an
     // oversized request still gets its 413 (closing early makes many clients fail to read it).
