@@ -29,6 +29,7 @@ pub mod bundle;
 pub mod compiled;
 pub mod drift;
 pub mod import;
+mod order;
 pub mod predict;
 pub mod reasons;
 pub mod schema;

@@ -182,19 +182,19 @@ impl Bundle {
     pub(crate) fn explanation_from_shap(&self, record: &ValidRecord, phi: &[f64]) -> Explanation {
         let score = self.score(record);
         let n = self.ensemble().num_features;
-        let mut contributions: Vec<Contribution> = self
-            .schema()
-            .model_features
-            .iter()
-            .zip(&record.features)
-            .zip(&phi[..n])
-            .map(|((name, &value), &contribution)| Contribution {
-                feature: name.clone(),
-                value: self.feature_value(name, value),
-                contribution,
+        let features = &self.schema().model_features;
+        let shown = n.min(features.len()).min(record.features.len());
+        // Largest |contribution| first, ties in model order.
+        let mut order: Vec<usize> = (0..shown).collect();
+        crate::order::sort_indices(&mut order, &|a, b| phi[b].abs().total_cmp(&phi[a].abs()));
+        let contributions: Vec<Contribution> = order
+            .into_iter()
+            .map(|i| Contribution {
+                feature: features[i].clone(),
+                value: self.feature_value(&features[i], record.features[i]),
+                contribution: phi[i],
             })
             .collect();
-        contributions.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
         Explanation {
             base_value: phi[n],
             raw_score: score.raw_score,

@@ -82,7 +82,7 @@ impl Bundle {
     pub fn reasons_from_shap(&self, record: &ValidRecord, phi: &[f64], n: usize) -> Vec<Reason> {
         let nf = self.schema().model_features.len().min(phi.len());
         let mut order: Vec<usize> = (0..nf).filter(|&i| phi[i] > 0.0).collect();
-        order.sort_by(|&a, &b| phi[b].total_cmp(&phi[a]).then(a.cmp(&b)));
+        crate::order::sort_indices(&mut order, &|a, b| phi[b].total_cmp(&phi[a]));
         order.truncate(n);
         order.into_iter().map(|i| self.reason(record, i, phi[i])).collect()
     }

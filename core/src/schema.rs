@@ -577,7 +577,7 @@ impl Schema {
             })
             .collect();
         let mut by_name: Vec<usize> = (0..n_inputs).collect();
-        by_name.sort_by(|&a, &b| self.inputs[a].name.cmp(&self.inputs[b].name));
+        crate::order::sort_indices(&mut by_name, &|a, b| self.inputs[a].name.cmp(&self.inputs[b].name));
         self.derived_slots = derived_slots;
         self.defaults =
             self.inputs.iter().map(|f| Some(f.kind.default_value()).filter(|v| !v.is_nan())).collect();

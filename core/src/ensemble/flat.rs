@@ -292,7 +292,7 @@ impl FlatForest {
                 k += 1;
             }
             let min_depth = leaf_depths.iter().map(|l| l.0).min().unwrap_or(0);
-            let lockstep = lockstep_depth(&mut leaf_depths).unwrap_or(depth);
+            let lockstep = lockstep_depth(&leaf_depths).unwrap_or(depth);
             let small = refs.len() <= FLAT_WINDOW && f.stride <= FLAT_WINDOW;
             let len = refs.len() as u32;
             f.trees.push(FlatTree {
@@ -1002,18 +1002,21 @@ fn right_step(v: f64, t: f64) -> u32 {
 }
 
 /// The depth by which 90 % of the training cover has reached its leaf; `None` without covers.
-fn lockstep_depth(leaves: &mut [(u32, f64)]) -> Option<u32> {
+fn lockstep_depth(leaves: &[(u32, f64)]) -> Option<u32> {
     let total: f64 = leaves.iter().map(|l| l.1).sum();
     if !(total > 0.0 && total.is_finite()) || leaves.iter().any(|l| l.1.is_nan() || l.1 < 0.0) {
         return None;
     }
-    leaves.sort_by_key(|l| l.0);
+    // Shallowest first, ties in tree order (the cover is summed in this order).
+    let mut order: Vec<usize> = (0..leaves.len()).collect();
+    crate::order::sort_indices(&mut order, &|a, b| leaves[a].0.cmp(&leaves[b].0));
     let mut seen = 0.0;
-    for &(depth, cover) in leaves.iter() {
+    for &i in &order {
+        let (depth, cover) = leaves[i];
         seen += cover;
         if seen >= 0.9 * total {
             return Some(depth);
         }
     }
-    leaves.last().map(|l| l.0)
+    order.last().map(|&i| leaves[i].0)
 }
