@@ -1127,38 +1127,13 @@ pub(crate) fn describe_invalid(r: &ReadingCounts) -> String {
     format!("{} ({}{example})", r.invalid_total(), codes.join(", "))
 }
 
-/// Reference share of each probability-histogram bin.
+/// Reference share of each probability-histogram bin ([a, b), the last bin closed at 1).
 fn reference_histogram(reference: &NumericReference) -> Vec<f64> {
-    let cdf = |x: f64| -> f64 {
-        match reference {
-            NumericReference::Sample { sorted, .. } => {
-                if sorted.is_empty() {
-                    0.0
-                } else {
-                    sorted.partition_point(|&v| v < x) as f64 / sorted.len() as f64
-                }
-            }
-            NumericReference::Quantiles { quantiles, .. } => {
-                // Piecewise-linear CDF through the quantiles.
-                let steps = (quantiles.len() - 1) as f64;
-                let k = quantiles.partition_point(|&q| q < x);
-                if k == 0 {
-                    0.0
-                } else if k >= quantiles.len() {
-                    1.0
-                } else {
-                    let (lo, hi) = (quantiles[k - 1], quantiles[k]);
-                    let frac = if hi > lo { (x - lo) / (hi - lo) } else { 1.0 };
-                    ((k - 1) as f64 + frac) / steps
-                }
-            }
-        }
-    };
     (0..PROBABILITY_BINS)
         .map(|i| {
             let (a, b) = (i as f64 / PROBABILITY_BINS as f64, (i + 1) as f64 / PROBABILITY_BINS as f64);
-            let upper = if i + 1 == PROBABILITY_BINS { 1.0 } else { cdf(b) };
-            (upper - cdf(a)).max(0.0)
+            let upper = if i + 1 == PROBABILITY_BINS { 1.0 } else { reference.share_below(b) };
+            (upper - reference.share_below(a)).max(0.0)
         })
         .collect()
 }

@@ -86,6 +86,32 @@ impl NumericReference {
         }
     }
 
+    /// Share of the non-missing reference values strictly below `x`, in [0, 1] (the left limit
+    /// of the reference CDF at `x`). Exact for a sample (a step function). For a quantile summary,
+    /// the CDF is taken as `k / (len - 1)` at `quantiles[k]` and linear between them: 0 up to the
+    /// first quantile, 1 above the last. 0 when there are no values. The drift report's score
+    /// histogram takes each bin's reference share as the difference of two of these.
+    pub fn share_below(&self, x: f64) -> f64 {
+        match self {
+            NumericReference::Sample { sorted, .. } if !sorted.is_empty() => {
+                sorted.partition_point(|&v| v < x) as f64 / sorted.len() as f64
+            }
+            NumericReference::Quantiles { quantiles, .. } if !quantiles.is_empty() => {
+                let k = quantiles.partition_point(|&q| q < x);
+                if k == 0 {
+                    0.0
+                } else if k >= quantiles.len() {
+                    1.0
+                } else {
+                    let (lo, hi) = (quantiles[k - 1], quantiles[k]);
+                    let frac = if hi > lo { (x - lo) / (hi - lo) } else { 1.0 };
+                    ((k - 1) as f64 + frac) / (quantiles.len() - 1) as f64
+                }
+            }
+            _ => 0.0,
+        }
+    }
+
     /// Share of reference rows missing, in [0, 1].
     pub fn missing_rate(&self) -> f64 {
         match self {
@@ -543,6 +569,29 @@ pub fn fmt_num(v: f64) -> alloc::string::String {
 mod tests {
     use super::super::ks::ks_2samp;
     use super::*;
+
+    #[test]
+    fn share_below_sample_quantiles_and_empty() {
+        let sample = NumericReference::from_values([3.0, 1.0, 2.0, 2.0, f64::NAN]);
+        let got: Vec<f64> = [0.0, 1.0, 2.0, 2.5, 3.0, 3.5].iter().map(|&x| sample.share_below(x)).collect();
+        assert_eq!(got, [0.0, 0.0, 0.25, 0.75, 0.75, 1.0]);
+        // Percentiles 0, 10, 20 (k/2 at quantiles[k]), linear between, tied quantiles jump.
+        let q = NumericReference::from_quantiles(&[0.0, 10.0, 20.0], 100, 0.0, 10.0);
+        let got: Vec<f64> =
+            [-1.0, 0.0, 5.0, 10.0, 15.0, 20.0, 21.0].iter().map(|&x| q.share_below(x)).collect();
+        assert_eq!(got, [0.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.0]);
+        let tied = NumericReference::from_quantiles(&[0.0, 5.0, 5.0, 10.0], 100, 0.0, 5.0);
+        assert_eq!(tied.share_below(5.0), 1.0 / 3.0);
+        assert_eq!(tied.share_below(5.5), (2.0 + 0.1) / 3.0);
+        let one = NumericReference::from_quantiles(&[5.0], 10, 0.0, 5.0);
+        assert_eq!((one.share_below(5.0), one.share_below(6.0)), (0.0, 1.0));
+        for empty in [
+            NumericReference::from_values([f64::NAN]),
+            NumericReference::from_quantiles(&[], 0, 0.0, f64::NAN),
+        ] {
+            assert_eq!(empty.share_below(1.0), 0.0);
+        }
+    }
 
     fn lcg(seed: &mut u64) -> f64 {
         *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
