@@ -48,10 +48,12 @@ const FETCH_BATCH: usize = 50;
 /// Keys per listing call (the R2 and KV maximum).
 const LIST_PAGE: u32 = 1000;
 
-/// Parsed once per isolate: the bundle is checked (sha256, structure) on first use only.
+/// Parsed once per isolate, on first use. build.rs loaded these very bytes with every check
+/// (content hash included) before compiling them in, so the isolate skips hashing them again:
+/// 10-13 ms less on the first request in workerd (README, cold start).
 fn service() -> &'static Service {
     static SERVICE: OnceLock<Service> = OnceLock::new();
-    SERVICE.get_or_init(|| Service::new(BUNDLE))
+    SERVICE.get_or_init(|| Service::from_checked_bytes(BUNDLE))
 }
 
 enum Store {

@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
         let digest = Sha256::digest(&bytes[44..]);
         bytes[12..44].copy_from_slice(&digest);
     }
-    if let Ok(bundle) = Bundle::from_bytes(&bytes) {
+    let loaded = Bundle::from_bytes(&bytes);
+    // With the checksum right, skipping it (the worker's compiled-in bundle) changes nothing.
+    assert_eq!(Bundle::from_checked_bytes(&bytes), loaded, "from_checked_bytes disagrees");
+    if let Ok(bundle) = loaded {
         let n = bundle.ensemble().num_features;
         for fill in [f64::NAN, 0.0, -1e30, 1e30, 0.5, 1e-36] {
             let row = vec![fill; n];

@@ -423,6 +423,16 @@ impl Service {
         }
     }
 
+    /// [`Service::new`] over bytes already checked when the program was built, loaded with
+    /// [`Bundle::from_checked_bytes`] (every check but the content hash): the worker's compiled-in
+    /// model, which its `build.rs` loaded with `Bundle::from_bytes`.
+    pub fn from_checked_bytes(bundle_bytes: &[u8]) -> Service {
+        match Bundle::from_checked_bytes(bundle_bytes) {
+            Ok(bundle) => Service::from_bundle(bundle),
+            Err(e) => Service { model: Err(e.to_string()) },
+        }
+    }
+
     /// A service over an already decoded (and checked) bundle; compiles its trees once.
     pub fn from_bundle(bundle: Bundle) -> Service {
         Service { model: Ok(CompiledModel::new(bundle)) }
