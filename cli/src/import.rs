@@ -1,4 +1,6 @@
-//! `creditscore import`: a LightGBM text model or an XGBoost JSON model becomes a bundle.
+//! `creditscore import`: a LightGBM text model, an XGBoost JSON or UBJSON model, or a
+//! scikit-learn HistGradientBoostingClassifier exported by train/ becomes a bundle (what each
+//! reads: docs/MODEL_IMPORT.md).
 use std::path::{Path, PathBuf};
 
 use creditscore_core::bundle::BundleSpec;
@@ -21,12 +23,16 @@ enum Library {
 
 #[derive(clap::Args)]
 #[command(after_help = "Examples:\n  creditscore import lightgbm model.txt --out model.csb\n  \
-    creditscore import xgboost model.json --out model.csb --spec bundle_spec.json")]
+    creditscore import xgboost model.json --out model.csb --spec bundle_spec.json\n  \
+    creditscore import xgboost model.ubj --out model.csb\n  \
+    creditscore import sklearn model.json --out model.csb\n\
+    Which versions and model kinds are read, and every refusal: docs/MODEL_IMPORT.md")]
 pub struct Args {
     /// Library that saved the model.
     #[arg(value_enum)]
     library: Library,
-    /// The model file.
+    /// The model file: LightGBM text (.txt), XGBoost JSON (.json) or UBJSON (.ubj; told apart
+    /// by content), or the scikit-learn export's JSON.
     model: PathBuf,
     /// Where to write the bundle (.csb).
     #[arg(long)]

@@ -8,21 +8,28 @@ use creditscore_core::{Bundle, bundle};
 
 use crate::error::{CliError, MAX_ROWS_REPORTED};
 
-/// Encodes `bundle` (the current format) and writes it to `path` atomically ([`AtomicOutput`]);
-/// returns the bytes written.
+/// Encodes `bundle` (the current format) and writes it to `path` with [`write_atomically`]
+/// (synced, then renamed over any old file: an error leaves `path` as it was); returns the bytes
+/// written.
 pub fn write_bundle(bundle: &mut Bundle, path: &Path) -> Result<Vec<u8>, CliError> {
     let bytes = bundle
         .to_bytes()
         .map_err(|e| CliError::Other(format!("{}: cannot encode the bundle: {e}", path.display())))?;
-    let mut out = AtomicOutput::create(path)?;
-    let written = out.writer.write_all(&bytes).map_err(CliError::io(path));
-    out.settle(written)?;
+    write_atomically(path, &bytes)?;
     Ok(bytes)
 }
 
 pub fn load_bundle(path: &Path) -> Result<Bundle, CliError> {
+    read_bundle(path).map(|(_, bundle)| bundle)
+}
+
+/// A bundle file's bytes (for what the file itself says: its format version, its size) and the
+/// checked bundle they hold. Errors: the file's I/O error, or why it is not a usable bundle.
+pub fn read_bundle(path: &Path) -> Result<(Vec<u8>, Bundle), CliError> {
     let bytes = std::fs::read(path).map_err(CliError::io(path))?;
-    Bundle::from_bytes(&bytes).map_err(|source| CliError::Bundle { path: path.into(), source })
+    let bundle =
+        Bundle::from_bytes(&bytes).map_err(|source| CliError::Bundle { path: path.into(), source })?;
+    Ok((bytes, bundle))
 }
 
 /// A schema from a JSON file, or the schema of a bundle file.
@@ -320,15 +327,25 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Writes a small file whole: `bytes` go to `<path>.tmp`, are synced to disk, then renamed over
-/// `path`, so a reader (or a resumed run) finds the old file or the new one, never a torn one.
+/// `path`, so a reader (or a resumed run) finds the old file or the new one, never a torn one, and
+/// an error (disk full, no permission) leaves `path` as it was and removes the `.tmp` file.
 /// `.tmp` rather than [`AtomicOutput`]'s `.partial`, which `logs pull` keeps for its resumable
 /// download next to the files written here.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     let tmp = with_suffix(path, ".tmp");
-    let mut file = File::create(&tmp).map_err(CliError::io(&tmp))?;
-    file.write_all(bytes).map_err(CliError::io(&tmp))?;
-    file.sync_all().map_err(CliError::io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(CliError::io(path))
+    let written = File::create(&tmp)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .map_err(CliError::io(&tmp))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(CliError::io(path)));
+    if written.is_err() {
+        // Nothing to keep (the old `path`, if any, is untouched); a `.tmp` that is not a file
+        // (e.g. a directory in the way) stays.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// An output file written to `<path>.partial` and renamed into place only on success, so a
@@ -468,15 +485,6 @@ fn cli_hint(mut issue: FieldIssue) -> FieldIssue {
     issue
 }
 
-/// `--threads N` of the scoring commands.
-#[derive(clap::Args)]
-pub struct Threads {
-    /// Worker threads (default: every core the OS reports, or RAYON_NUM_THREADS when set). The
-    /// output is the same, bit for bit and row for row, for any N.
-    #[arg(long, value_name = "N", value_parser = thread_count)]
-    threads: Option<std::num::NonZeroUsize>,
-}
-
 /// A `--since`/`--until` time of `drift` and `logs pull` (what
 /// [`creditscore_core::time::parse_timestamp`] reads) in epoch seconds.
 pub fn time_bound(s: &str) -> Result<i64, String> {
@@ -486,20 +494,21 @@ pub fn time_bound(s: &str) -> Result<i64, String> {
 }
 
 /// `--threads` as a positive count, with a message that says what to do (clap's own for a
-/// `NonZeroUsize` reads "number would be zero for non-zero type").
-fn thread_count(text: &str) -> Result<std::num::NonZeroUsize, String> {
+/// `NonZeroUsize` reads "number would be zero for non-zero type"). Each command that takes
+/// `--threads N` (`predict`, `bench`) declares it with its own help, since N means something
+/// different to each.
+pub fn thread_count(text: &str) -> Result<std::num::NonZeroUsize, String> {
     let n: usize = text.trim().parse().map_err(|_| "expected a whole number of threads, at least 1")?;
     std::num::NonZeroUsize::new(n)
         .ok_or_else(|| "must be at least 1 (leave --threads out to use every core)".into())
 }
 
-impl Threads {
-    pub fn pool(&self) -> Result<rayon::ThreadPool, CliError> {
-        // 0 asks rayon for its default (RAYON_NUM_THREADS, else available_parallelism).
-        let n = self.threads.map_or(0, std::num::NonZeroUsize::get);
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map_err(|e| CliError::Other(format!("cannot start {n} worker threads: {e}")))
-    }
+/// The worker pool of `--threads N`; `None` (the flag left out) asks rayon for its default:
+/// RAYON_NUM_THREADS when set, else every core the OS reports.
+pub fn thread_pool(threads: Option<std::num::NonZeroUsize>) -> Result<rayon::ThreadPool, CliError> {
+    let n = threads.map_or(0, std::num::NonZeroUsize::get);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .map_err(|e| CliError::Other(format!("cannot start {n} worker threads: {e}")))
 }

@@ -29,11 +29,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Turn a LightGBM text model or an XGBoost JSON model into a bundle.
+    /// Turn a LightGBM text model, an XGBoost JSON or UBJSON model, or a scikit-learn
+    /// HistGradientBoostingClassifier (exported by train/) into a bundle.
     Import(import::Args),
-    /// Rewrite a bundle in the current format (format 2; reads 1 and 2).
+    /// Rewrite a bundle in the current format (format 2; reads 1 and 2); --force to replace a file.
     Convert(convert::Args),
-    /// Print a bundle's header (meta, schema, threshold, selection, reference, model) as JSON.
+    /// Print a bundle's format version and header (meta, schema, threshold, selection, reference,
+    /// model) as JSON.
     Header(convert::HeaderArgs),
     /// Measure scoring speed (single-record and batch on one thread, batch on every thread) and bundle load time.
     Bench(bench::Args),

@@ -8,8 +8,8 @@ use creditscore_core::{Bundle, CompiledModel, Prediction, ValidRecord};
 
 use crate::error::CliError;
 use crate::input::{
-    AtomicOutput, Chunk, ChunkReader, CsvOut, Format, Layout, Threads, UnknownColumns, Validation,
-    load_bundle, ordered_chunks,
+    AtomicOutput, Chunk, ChunkReader, CsvOut, Format, Layout, UnknownColumns, Validation, load_bundle,
+    ordered_chunks, thread_count, thread_pool,
 };
 use crate::progress::Progress;
 
@@ -44,8 +44,11 @@ pub struct Args {
     /// the model (e.g. TARGET) instead of reporting them.
     #[arg(long)]
     ignore_unknown_columns: bool,
-    #[command(flatten)]
-    threads: Threads,
+    /// Worker threads that validate, score and format the rows (default: every core the OS
+    /// reports, or RAYON_NUM_THREADS when set). The output is the same, bit for bit and row for
+    /// row, for any N.
+    #[arg(long, value_name = "N", value_parser = thread_count)]
+    threads: Option<std::num::NonZeroUsize>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -63,7 +66,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     if !valid_threshold(threshold) {
         return Err(CliError::Usage(format!("--threshold {threshold} is not in [0, 1]")));
     }
-    let pool = args.threads.pool()?;
+    let pool = thread_pool(args.threads)?;
     let format = Format::of(&args.out);
     let mut out = AtomicOutput::create(&args.out)?;
     let writer = ScoreWriter {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{fails_with as fails, repo, succeeds};
+use common::{fails_with as fails, path, repo, succeeds};
 
 fn scratch(name: &str) -> PathBuf {
     common::scratch("cli-tests", name)
@@ -497,8 +497,15 @@ fn convert_keeps_the_header_and_the_scores() {
     let header = |b: &Path| -> serde_json::Value {
         serde_json::from_str(&ok(&["header", b.to_str().unwrap()])).unwrap()
     };
-    assert_eq!(header(&new), header(&old));
-    assert_eq!(header(&new)["model"]["num_trees"], 250);
+    // `header` gives the file's format version first, then the same header for either format.
+    let (mut old_header, mut new_header) = (header(&old), header(&new));
+    assert_eq!(old_header["format_version"], 1);
+    assert_eq!(new_header["format_version"], 2);
+    assert!(ok(&["header", new.to_str().unwrap()]).starts_with(r#"{"format_version":2,"meta":"#));
+    old_header.as_object_mut().unwrap().remove("format_version");
+    new_header.as_object_mut().unwrap().remove("format_version");
+    assert_eq!(new_header, old_header);
+    assert_eq!(new_header["model"]["num_trees"], 250);
     let rows = dir.join("rows.jsonl");
     let clients = creditscore_core::test_support::readme_clients();
     std::fs::write(&rows, clients.iter().map(|c| format!("{c}\n")).collect::<String>()).unwrap();
@@ -511,10 +518,105 @@ fn convert_keeps_the_header_and_the_scores() {
     let (a, b) = (predict(&old, "v1.jsonl"), predict(&new, "v2.jsonl"));
     assert_eq!(a.lines().count(), clients.len());
     assert_eq!(a, b);
-    // Converting a format-2 bundle again changes nothing.
+    // Converting a format-2 bundle again copies it unchanged, and says so.
     let again = dir.join("again.csb");
-    ok(&["convert", new.to_str().unwrap(), again.to_str().unwrap()]);
+    let out = succeeds(&["convert", new.to_str().unwrap(), again.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("already the current format: copied unchanged"), "{said}");
     assert_eq!(std::fs::read(&again).unwrap(), new_bytes);
-    let err = fails(&["convert", rows.to_str().unwrap(), again.to_str().unwrap()], 2);
+    let err = fails(&["convert", rows.to_str().unwrap(), dir.join("x.csb").to_str().unwrap()], 2);
     assert!(err.contains("not a creditscore bundle"), "{err}");
+    assert!(!dir.join("x.csb").exists() && !dir.join("x.csb.tmp").exists());
+}
+
+/// `convert` never replaces an existing file without `--force` (the input itself included), says
+/// when a bundle is already in the current format (in place: nothing written), and converting in
+/// place keeps the original when the write fails.
+#[test]
+fn convert_replaces_only_with_force_and_never_loses_the_input() {
+    let dir = scratch("convert-force");
+    let v1 = std::fs::read(repo().join("tests/fixtures/bundle_v1/default.csb")).unwrap();
+    let (old, taken, tmp) = (dir.join("old.csb"), dir.join("taken.csb"), dir.join("old.csb.tmp"));
+    let (old_s, taken_s) = (path(&old), path(&taken));
+    std::fs::write(&old, &v1).unwrap();
+    std::fs::write(&taken, b"someone's file").unwrap();
+
+    // An existing output: refused, naming the flag; the file is untouched.
+    let err = fails(&["convert", old_s, taken_s], 2);
+    assert!(err.contains("taken.csb: already exists; pass --force to replace it"), "{err}");
+    assert_eq!(std::fs::read(&taken).unwrap(), b"someone's file");
+    ok(&["convert", old_s, taken_s, "--force"]);
+    let v2 = std::fs::read(&taken).unwrap();
+    assert_eq!(v2[8..12], 2u32.to_le_bytes());
+
+    // In place, however the path is spelled: --force needed too.
+    let same = format!("{}/./old.csb", dir.display());
+    let same = same.as_str();
+    let err = fails(&["convert", old_s, same], 2);
+    assert!(err.contains("pass --force") && err.contains("in place"), "{err}");
+    assert_eq!(std::fs::read(&old).unwrap(), v1);
+    // A write that fails (here: a directory where the temporary file goes) leaves the input whole.
+    std::fs::create_dir(&tmp).unwrap();
+    let err = fails(&["convert", old_s, old_s, "--force"], 1);
+    assert!(err.contains("old.csb.tmp"), "{err}");
+    assert_eq!(std::fs::read(&old).unwrap(), v1);
+    std::fs::remove_dir(&tmp).unwrap();
+    ok(&["convert", old_s, old_s, "--force"]);
+    assert_eq!(std::fs::read(&old).unwrap(), v2, "in place: the same bytes as to a new file");
+
+    // Already format 2, in place: nothing to do, nothing written, no --force needed.
+    let out = succeeds(&["convert", old_s, same]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("already format 2; left as it is, nothing written"), "{said}");
+    assert_eq!(std::fs::read(&old).unwrap(), v2);
+    // An input that cannot be read is refused before anything is written, even with --force.
+    let err = fails(&["convert", path(&dir.join("missing.csb")), taken_s, "--force"], 1);
+    assert!(err.contains("missing.csb"), "{err}");
+    assert_eq!(std::fs::read(&taken).unwrap(), v2);
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+    names.sort();
+    assert_eq!(names, ["old.csb", "taken.csb"], "no temporary file left behind");
+}
+
+/// The help says what each command takes and does: `import` lists exactly the libraries the core
+/// reads (XGBoost's UBJSON included), and `--threads` is described per command (the same output
+/// for any N is `predict`'s promise; `bench` times one figure on N threads).
+#[test]
+fn help_matches_what_the_commands_do() {
+    let top = ok(&["--help"]);
+    let import_line = top.lines().find(|l| l.trim_start().starts_with("import")).unwrap();
+    for says in ["LightGBM", "XGBoost JSON or UBJSON", "scikit-learn"] {
+        assert!(import_line.contains(says), "{import_line}");
+    }
+    let import = ok(&["import", "--help"]);
+    let libraries: Vec<&str> = import
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("- "))
+        .filter_map(|l| l.split_once(':').map(|(name, _)| name))
+        .collect();
+    assert_eq!(libraries, ["lightgbm", "xgboost", "sklearn"], "{import}");
+    for name in libraries {
+        assert!(creditscore_core::import::Library::from_name(name).is_some(), "{name}");
+    }
+    assert!(import.contains("UBJSON") && import.contains("import xgboost model.ubj"), "{import}");
+
+    // The lines of --threads' entry: its own, then its help up to a blank line or the next flag.
+    let threads_help = |command: &str| {
+        let help = ok(&[command, "--help"]);
+        let mut lines = help.lines().skip_while(|l| !l.contains("--threads <N>"));
+        let first = lines.next().expect("--threads").to_string();
+        lines
+            .take_while(|l| !l.trim().is_empty() && !l.trim_start().starts_with('-'))
+            .fold(first, |text, l| text + "\n" + l)
+    };
+    let predict = threads_help("predict");
+    assert!(predict.contains("bit for bit"), "{predict}");
+    let bench = threads_help("bench");
+    assert!(!bench.contains("bit for bit") && !bench.contains("same"), "{bench}");
+    assert!(bench.contains("parallel batch figure") && bench.contains("one thread"), "{bench}");
+    let header = ok(&["header", "--help"]);
+    assert!(header.contains("format_version"), "{header}");
+    let convert = ok(&["convert", "--help"]);
+    assert!(convert.contains("--force") && convert.contains("copied unchanged"), "{convert}");
 }

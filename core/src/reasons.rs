@@ -3,7 +3,8 @@
 //! They are the largest positive exact TreeSHAP contributions ([`crate::shap::tree_shap`], the
 //! values `POST /explain` returns; positive = towards default, raw-score units), so a refused
 //! client's reasons are the same numbers an analyst sees in the full explanation. Each reason
-//! carries a stable code (`<FEATURE>.<direction>`), the value sent, the typical value from the
+//! carries a stable code (`<FEATURE>.<direction>`), the value scored (the one sent, or the
+//! field's schema default when it was left out), the typical value from the
 //! bundle's reference statistics (training median, or modal level) and a plain sentence. A
 //! derived feature is reported through the inputs it is computed from (a ratio names both).
 
@@ -35,7 +36,8 @@ pub struct Reason {
     pub code: String,
     /// Model feature name.
     pub feature: String,
-    /// The feature's value as the model saw it (a level for a category, null when missing).
+    /// The feature's value as the model saw it: the one sent, or the field's schema default when
+    /// it was left out (a level for a category, null when missing).
     pub value: FeatureValue,
     /// Training median (numeric) or most frequent level (categorical); for a ratio, difference
     /// or product, the same operation on its inputs' typical values; null when unknown.
@@ -55,7 +57,8 @@ pub struct Reason {
 pub struct ReasonInput {
     /// Input name.
     pub name: String,
-    /// The value sent, as the model saw it (a level for a category, null when missing).
+    /// The value scored, as the model saw it: the one sent, or the input's schema default when it
+    /// was left out (a level for a category, null when missing).
     pub value: FeatureValue,
     /// Training median (numeric) or most frequent level (categorical) from the bundle's
     /// reference statistics; null when the bundle has none for this input.

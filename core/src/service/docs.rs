@@ -210,11 +210,11 @@ pub fn openapi(bundle: Option<&Bundle>) -> Value {
     let reason = json!({"type": "object", "required": ["code", "feature", "value", "typical", "inputs", "contribution", "sentence"], "properties": {
         "code": {"type": "string", "description": "stable code <FEATURE>.<direction>, direction one of low, high, value, level, missing, flag", "examples": ["EXT_SOURCE_3.low"]},
         "feature": {"type": "string", "description": "model feature"},
-        "value": {"type": ["number", "string", "null"], "description": "as the model saw it: number, category level, or null for missing"},
+        "value": {"type": ["number", "string", "null"], "description": "the value scored, as the model saw it: the one sent, or the field's schema default when the field was left out; number, category level, or null for missing"},
         "typical": {"type": ["number", "string", "null"], "description": "training median or most frequent level; for a ratio/difference/product, the operation on its inputs' typical values; null when unknown"},
         "inputs": {"type": "array", "description": "the inputs a derived feature comes from (empty for an input)", "items": {"type": "object", "required": ["name", "value", "typical"], "properties": {
             "name": {"type": "string"},
-            "value": {"type": ["number", "string", "null"]},
+            "value": {"type": ["number", "string", "null"], "description": "the value scored: the one sent, or the input's schema default when it was left out; null for missing"},
             "typical": {"type": ["number", "string", "null"]}
         }}},
         "contribution": {"type": "number", "description": "TreeSHAP value (log-odds), > 0: towards default"},
@@ -330,7 +330,7 @@ pub fn openapi(bundle: Option<&Bundle>) -> Value {
                     "score": {"type": "number", "description": "score points: offset + factor * ln((1 - p) / p), factor = pdo / ln 2, offset = base_points - factor * ln(base_odds); p clamped to [1e-9, 1 - 1e-9]"},
                     "prediction": {"enum": [0, 1], "description": "1 = predicted default = refuse"},
                     "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}, "description": "present for refused records (4), or for every record with ?reasons=N; strongest first"},
-                    "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}, "description": "present only when a value is outside the training range or a sentinel"}
+                    "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}, "description": "present only when the record has at least one warning (a value outside the training range, a dataset's not-available code, an unknown level scored as missing); left out, not [], when there is none"}
                 }},
                 "Reason": reason,
                 "PredictResponse": {"type": "object", "required": ["predictions", "threshold", "model_version", "request_id"], "properties": {

@@ -929,6 +929,46 @@ fn derived_reasons_name_both_inputs_of_a_ratio() {
     );
 }
 
+/// A reason's `value` (and each `inputs` entry's) is the value scored: for a field the request
+/// left out, the schema's default, which docs/API.md and the OpenAPI document say. Checked on
+/// the default model with every positive reason of the README record, which sends 10 of the
+/// inputs and leaves the others to their defaults.
+#[test]
+fn reasons_give_the_default_scored_for_a_field_left_out() {
+    let s = default_model();
+    let b = s.bundle().unwrap();
+    let sent = record(json!({}));
+    // The default of each optional input the record leaves out, as the bundle declares it.
+    let defaults: alloc::collections::BTreeMap<String, Value> = b
+        .schema()
+        .spec()
+        .inputs
+        .iter()
+        .filter(|f| sent.get(&f.name).is_none())
+        .map(|f| (f.name.clone(), serde_json::to_value(f).unwrap()["default"].clone()))
+        .filter(|(_, d)| !d.is_null())
+        .collect();
+    let all = alloc::format!("reasons={}", b.schema().model_features.len());
+    let (resp, v, _) =
+        call("POST", "/predict").query(&all).json(&json!({"data": sent})).respond(&s, &settings());
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    let mut checked = Vec::new();
+    for r in v["predictions"][0]["reasons"].as_array().unwrap() {
+        let feature = r["feature"].as_str().unwrap();
+        if let Some(default) = defaults.get(feature) {
+            assert_eq!(&r["value"], default, "{r}");
+            checked.push(feature);
+        }
+        for input in r["inputs"].as_array().unwrap() {
+            if let Some(default) = defaults.get(input["name"].as_str().unwrap()) {
+                assert_eq!(&input["value"], default, "{r}");
+                checked.push(feature);
+            }
+        }
+    }
+    assert!(!checked.is_empty(), "no reason named a field left out: {v}");
+}
+
 #[test]
 fn cors_origins_parse() {
     assert_eq!(CorsOrigins::parse(""), CorsOrigins::None);
