@@ -67,6 +67,10 @@ pub struct Schema {
     /// Per input: the value it takes when absent ([`InputKind::default_value`]; `None` = NaN,
     /// missing, so that checked schemas compare equal).
     defaults: Vec<Option<f64>>,
+    /// Per input: [`InputField::required`], apart from the large `InputField`s: a record names
+    /// few of a schema's inputs (11 of the default model's 120), and validating it looks at
+    /// every absent one only to see whether it must be there.
+    required: Vec<bool>,
 }
 
 impl core::ops::Deref for Schema {
@@ -94,6 +98,7 @@ impl TryFrom<SchemaSpec> for Schema {
             by_name: Vec::new(),
             derived_slots: Vec::new(),
             defaults: Vec::new(),
+            required: Vec::new(),
         };
         schema.resolve()?;
         Ok(schema)
@@ -581,6 +586,7 @@ impl Schema {
         self.derived_slots = derived_slots;
         self.defaults =
             self.inputs.iter().map(|f| Some(f.kind.default_value()).filter(|v| !v.is_nan())).collect();
+        self.required = self.inputs.iter().map(|f| f.required).collect();
         self.model_slots = model_slots;
         self.used = used;
         self.by_name = by_name;
@@ -673,53 +679,61 @@ impl Schema {
     ) -> Result<ValidRecord, Vec<FieldIssue>> {
         let n_inputs = self.inputs.len();
         let id = self.validate_id(id_raw, path_prefix, &mut issues);
-        let mut values = alloc::vec![f64::NAN; n_inputs + self.derived.len()];
+        // Every input at its value when absent (resolved once: a categorical default is a level
+        // looked up by name), then the derived features.
+        let mut values = Vec::with_capacity(n_inputs + self.derived.len());
+        if self.defaults.len() == n_inputs {
+            values.extend(self.defaults.iter().map(|d| d.unwrap_or(f64::NAN)));
+        } else {
+            values.extend(self.inputs.iter().map(|f| f.kind.default_value()));
+        }
+        values.resize(n_inputs + self.derived.len(), f64::NAN);
         let mut sentinel_hit = alloc::vec![false; n_inputs];
         let mut warnings = Vec::new();
         // Warnings about inputs the model does not read would only be noise.
         let mut unused_warnings = Vec::new();
         for (i, field) in self.inputs.iter().enumerate() {
+            let raw = match received.get(i).copied().flatten() {
+                // Absent: the default, and an issue when required (asked of the compact list).
+                None => Err(self.required.get(i).copied().unwrap_or(field.required)),
+                // Present but null or blank: the default, unless the field must have a value.
+                Some(RawValue::Null) => Err(field.required && !field.nullable),
+                Some(RawValue::Cell(s)) if s.trim().is_empty() => Err(field.required && !field.nullable),
+                Some(v) => Ok(v),
+            };
+            let raw = match raw {
+                Ok(raw) => raw,
+                Err(missing) => {
+                    if missing {
+                        issues.push(
+                            path_prefix,
+                            &field.name,
+                            IssueCode::MissingRequired,
+                            "required field is missing".into(),
+                            field.kind.expected(),
+                        );
+                    }
+                    continue;
+                }
+            };
             let warnings =
                 if self.used.get(i).copied().unwrap_or(true) { &mut warnings } else { &mut unused_warnings };
-            let value = received.get(i).copied().flatten();
-            let present = value.is_some();
-            let raw = match value {
-                None | Some(RawValue::Null) => None,
-                Some(RawValue::Cell(s)) if s.trim().is_empty() => None,
-                Some(v) => Some(v),
-            };
-            let Some(raw) = raw else {
-                if field.required && !(field.nullable && present) {
-                    issues.push(
-                        path_prefix,
-                        &field.name,
-                        IssueCode::MissingRequired,
-                        "required field is missing".into(),
-                        field.kind.expected(),
-                    );
-                }
-                // Resolved once (a categorical default is a level looked up by name).
-                values[i] = match self.defaults.get(i) {
-                    Some(default) => default.unwrap_or(f64::NAN),
-                    None => field.kind.default_value(),
-                };
-                continue;
-            };
-            match &field.kind {
+            let outcome = match &field.kind {
                 InputKind::Numeric(spec) => {
-                    match numeric_value(field, spec, raw, path_prefix, &mut issues, warnings) {
-                        NumericOutcome::Value(v) => values[i] = v,
-                        NumericOutcome::Sentinel => sentinel_hit[i] = true,
-                        NumericOutcome::Rejected => {}
-                    }
+                    numeric_value(field, spec, raw, path_prefix, &mut issues, warnings)
                 }
                 InputKind::Categorical(spec) => {
-                    match categorical_code(field, spec, raw, path_prefix, &mut issues, warnings) {
-                        NumericOutcome::Value(v) => values[i] = v,
-                        NumericOutcome::Sentinel => sentinel_hit[i] = true,
-                        NumericOutcome::Rejected => {}
-                    }
+                    categorical_code(field, spec, raw, path_prefix, &mut issues, warnings)
                 }
+            };
+            match outcome {
+                NumericOutcome::Value(v) => values[i] = v,
+                // Scored as missing, not as the default.
+                NumericOutcome::Sentinel => {
+                    values[i] = f64::NAN;
+                    sentinel_hit[i] = true;
+                }
+                NumericOutcome::Rejected => {}
             }
         }
         if !issues.list.is_empty() {

@@ -22,9 +22,7 @@ use wasm_bindgen::prelude::*;
 use crate::js::{
     JsRecord, read_array, read_bytes, read_reasons, read_record, read_threshold, to_js, to_js_error,
 };
-use crate::packed::{
-    Extras, PREDICTION_WIDTH, SLOT_WIDTH, extras_to_js, unpack, unpack_into, write_prediction,
-};
+use crate::packed::{Extras, PREDICTION_WIDTH, extras_to_js, unpack, unpack_into, write_prediction};
 
 // The types the methods below name (`unchecked_return_type`), added to the generated `.d.ts`; in
 // their own file so that a test (api/ts_types.rs) checks them against what the core's types send.
@@ -37,6 +35,20 @@ pub struct CreditScorer {
     scorer: Scorer,
     /// The records of the batch being passed in by the JS half (`_batch*` methods).
     batch: RefCell<Batch>,
+    /// The buffers the JS half writes packed records into and reads predictions from.
+    io: RefCell<Io>,
+}
+
+/// Buffers in wasm memory that the JS half reads and writes through typed-array views over the
+/// module's memory (`_memory`, `_io`): packed records (one, or a run of a batch), their text, and
+/// one prediction's numbers. A slice argument would cost an allocation, a copy and a free per
+/// call (and a call back into JS to copy an output back). Only `_io` resizes them, so the
+/// addresses it returns hold until its next call.
+#[derive(Default)]
+struct Io {
+    slots: Vec<f64>,
+    text: Vec<u8>,
+    out: Vec<f64>,
 }
 
 /// A batch staged record by record: each one validated as it arrives.
@@ -60,7 +72,7 @@ impl CreditScorer {
     ) -> Result<CreditScorer, JsValue> {
         let bytes = read_bytes(&bytes).map_err(to_js_error)?;
         Scorer::from_bytes(&bytes)
-            .map(|scorer| CreditScorer { scorer, batch: RefCell::default() })
+            .map(|scorer| CreditScorer { scorer, batch: RefCell::default(), io: RefCell::default() })
             .map_err(to_js_error)
     }
 
@@ -177,46 +189,67 @@ impl CreditScorer {
         std::iter::once(&schema.id_field).chain(schema.inputs.iter().map(|f| &f.name)).cloned().collect()
     }
 
-    /// `score` of a packed record: writes [`write_prediction`]'s numbers into `out` and returns
-    /// the warnings and reasons (`undefined` when there are none; see [`extras_to_js`]).
+    /// The module's `WebAssembly.Memory`, over which the JS half views the [`Io`] buffers.
+    #[wasm_bindgen(js_name = _memory, skip_typescript)]
+    pub fn memory(&self) -> JsValue {
+        wasm_bindgen::memory()
+    }
+
+    /// Makes the [`Io`] buffers at least `slots` numbers, `text` bytes and `out` numbers long and
+    /// returns their addresses in wasm memory (bytes), valid until the next call.
+    #[wasm_bindgen(js_name = _io, skip_typescript)]
+    pub fn io(&self, slots: usize, text: usize, out: usize) -> Vec<u32> {
+        let mut io = self.io.borrow_mut();
+        let io = &mut *io;
+        io.slots.resize(slots.max(io.slots.len()), 0.0);
+        io.text.resize(text.max(io.text.len()), 0);
+        io.out.resize(out.max(io.out.len()), 0.0);
+        // wasm32 addresses are 32 bits.
+        [io.slots.as_ptr() as usize, io.text.as_ptr() as usize, io.out.as_ptr() as usize]
+            .map(|a| a as u32)
+            .to_vec()
+    }
+
+    /// `score` of the packed record in the first `slots` numbers and `text` bytes of the [`Io`]
+    /// buffers: writes [`write_prediction`]'s numbers at the start of its `out` and returns the
+    /// warnings and reasons (`undefined` when there are none; see [`extras_to_js`]).
     #[wasm_bindgen(js_name = _scorePacked, skip_typescript)]
     pub fn score_packed(
         &self,
-        slots: &[f64],
-        text: &[u8],
+        slots: usize,
+        text: usize,
         threshold: Option<f64>,
         reasons: Option<f64>,
-        out: &mut [f64],
     ) -> Result<JsValue, JsValue> {
         let threshold = self.scorer.threshold(threshold).map_err(to_js_error)?;
         let reasons = self.scorer.reasons(reasons).map_err(to_js_error)?;
-        let record = self.packed_record(slots, text, api::SINGLE_PREFIX).map_err(to_js_error)?;
+        let record = self.packed_record(slots, text).map_err(to_js_error)?;
         let prediction = self.scorer.predict(record, threshold, reasons);
-        write_prediction(&prediction, out);
+        write_prediction(&prediction, &mut self.io.borrow_mut().out);
         match Extras::of(&prediction, None) {
             Some(extras) => extras_to_js(&extras, extras.reasons.is_some()),
             None => Ok(JsValue::UNDEFINED),
         }
     }
 
-    /// `explain` of a packed record.
+    /// `explain` of a packed record (as `_scorePacked`).
     #[wasm_bindgen(js_name = _explainPacked, skip_typescript)]
     pub fn explain_packed(
         &self,
-        slots: &[f64],
-        text: &[u8],
+        slots: usize,
+        text: usize,
         threshold: Option<f64>,
     ) -> Result<JsValue, JsValue> {
         let threshold = self.scorer.threshold(threshold).map_err(to_js_error)?;
-        let record = self.packed_record(slots, text, api::SINGLE_PREFIX).map_err(to_js_error)?;
+        let record = self.packed_record(slots, text).map_err(to_js_error)?;
         to_js(&self.scorer.explain(record, threshold))
     }
 
-    /// `validate` of a packed record.
+    /// `validate` of a packed record (as `_scorePacked`).
     #[wasm_bindgen(js_name = _validatePacked, skip_typescript)]
-    pub fn validate_packed(&self, slots: &[f64], text: &[u8]) -> Result<JsValue, JsValue> {
-        let u = unpack(slots, text, self.scorer.bundle().schema().inputs.len()).map_err(to_js_error)?;
-        to_js(&self.scorer.validation(self.scorer.check_inputs(u.id, &u.inputs, api::SINGLE_PREFIX)))
+    pub fn validate_packed(&self, slots: usize, text: usize) -> Result<JsValue, JsValue> {
+        let outcome = self.packed_outcome(slots, text).map_err(to_js_error)?;
+        to_js(&self.scorer.validation(outcome))
     }
 
     /// Starts a batch: checks the arguments (first, as `scoreBatch` does) and forgets any
@@ -229,20 +262,21 @@ impl CreditScorer {
         Ok(())
     }
 
-    /// Adds packed records to the batch (their issues are kept for `_batchScore`): `slots` holds
-    /// one or more records one after the other, all of whose text is in `text` (offsets into
-    /// it). One call for a run of records: each call copies its arguments into wasm memory.
+    /// Adds packed records to the batch (their issues are kept for `_batchScore`): the first
+    /// `slots` numbers of the [`Io`] buffer hold one or more records one after the other, all of
+    /// whose text is in its first `text` bytes.
     #[wasm_bindgen(js_name = _batchAdd, skip_typescript)]
-    pub fn batch_add(&self, slots: &[f64], text: &[u8]) -> Result<(), JsValue> {
+    pub fn batch_add(&self, slots: usize, text: usize) -> Result<(), JsValue> {
         let n_inputs = self.scorer.bundle().schema().inputs.len();
-        let width = SLOT_WIDTH * (n_inputs + 1);
-        if !slots.len().is_multiple_of(width) {
+        let io = self.io.borrow();
+        let (Some(slots), Some(text)) = (io.slots.get(..slots), io.text.get(..text)) else {
             return Err(to_js_error(packed::malformed()));
-        }
+        };
         let mut batch = self.batch.borrow_mut();
         let mut inputs = Vec::with_capacity(n_inputs);
-        for record in slots.chunks_exact(width) {
-            let id = unpack_into(record, text, n_inputs, &mut inputs).map_err(to_js_error)?;
+        let mut rest = slots;
+        while !rest.is_empty() {
+            let (id, used) = unpack_into(rest, text, n_inputs, &mut inputs).map_err(to_js_error)?;
             // Issue paths need the record's index: the prefix is only built for an invalid record
             // (validation is pure, so the second pass gives the same issues with the right paths).
             let outcome = self.scorer.check_inputs(id, &inputs, api::SINGLE_PREFIX).map_err(|_| {
@@ -250,6 +284,7 @@ impl CreditScorer {
                 self.scorer.check_inputs(id, &inputs, &prefix).err().unwrap_or_default()
             });
             batch.push(outcome);
+            rest = rest.get(used..).unwrap_or_default();
         }
         Ok(())
     }
@@ -311,9 +346,23 @@ impl Batch {
 }
 
 impl CreditScorer {
-    fn packed_record(&self, slots: &[f64], text: &[u8], prefix: &str) -> Result<ValidRecord, ApiError> {
+    /// The core's verdict on the packed record in the first `slots` numbers and `text` bytes of
+    /// the [`Io`] buffers.
+    fn packed_outcome(
+        &self,
+        slots: usize,
+        text: usize,
+    ) -> Result<Result<ValidRecord, Vec<FieldIssue>>, ApiError> {
+        let io = self.io.borrow();
+        let (Some(slots), Some(text)) = (io.slots.get(..slots), io.text.get(..text)) else {
+            return Err(packed::malformed());
+        };
         let u = unpack(slots, text, self.scorer.bundle().schema().inputs.len())?;
-        self.scorer.check_inputs(u.id, &u.inputs, prefix).map_err(ApiError::Validation)
+        Ok(self.scorer.check_inputs(u.id, &u.inputs, api::SINGLE_PREFIX))
+    }
+
+    fn packed_record(&self, slots: usize, text: usize) -> Result<ValidRecord, ApiError> {
+        self.packed_outcome(slots, text)?.map_err(ApiError::Validation)
     }
 
     fn threshold_arg(&self, threshold: JsValue) -> Result<f64, ApiError> {

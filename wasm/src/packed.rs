@@ -1,15 +1,20 @@
 //! The packed form of a record that the package's JS half (`wasm/js/records.js`) writes, so that
 //! a whole record crosses from JS into wasm in one call instead of several calls per field: the
-//! JS side only sorts each value by JS type and puts it at its field's position in the bundle's
+//! JS side only sorts each value by JS type and tags it with its field's position in the bundle's
 //! schema; every rule (types, ranges, levels, defaults, warnings) stays the core's.
 //!
-//! Layout, per field position `s` (0 = the id field, `1 + i` = [`Schema::inputs`]`[i]`), three
-//! numbers `slots[3s..3s + 3]` = `[kind, a, b]`:
-//! - [`ABSENT`]: no such key, or `undefined` (as `JSON.stringify` drops it);
+//! Layout: a record is `[n, field 1, ..., field n]`: `n` the number of fields given, then
+//! [`FIELD_WIDTH`] numbers per field, `[position, kind, a, b]`. Only the fields a record has are
+//! sent (a record names a few of a schema's inputs: 11 of the default model's 120), so the size
+//! follows the record, not the schema. `position` is the field's place in the schema (0 = the id
+//! field, `1 + i` = [`Schema::inputs`]`[i]`); `kind` and `a`, `b`:
 //! - [`NULL`]; [`NUMBER`] (`a` = the value, a BigInt converted by `Number()`); [`BOOL`] (`a` = 0/1);
 //! - [`TEXT`]: `text[a..a + b]`, the string's UTF-8 bytes (lone surrogates as U+FFFD, as
 //!   `TextEncoder` writes them);
 //! - [`COMPOSITE`]: an object, array, function or symbol (no field takes one).
+//!
+//! A key whose value is `undefined` is not sent (absent, as `JSON.stringify` drops it). A batch
+//! is its records one after the other.
 //!
 //! Records the JS side cannot pack exactly (not a plain object, a key outside the schema, a
 //! getter that throws) go through [`crate::js::read_record`] instead, which reads any JS value.
@@ -27,10 +32,9 @@ use crate::api::ApiError;
 use crate::js::to_js;
 use wasm_bindgen::JsValue;
 
-/// Numbers per field position.
-pub const SLOT_WIDTH: usize = 3;
-/// Field kinds (the first number of a slot); the JS half uses the same values.
-pub const ABSENT: f64 = 0.0;
+/// Numbers per field given: position, kind, a, b.
+pub const FIELD_WIDTH: usize = 4;
+/// Field kinds (the second number of a field); the JS half uses the same values.
 pub const NULL: f64 = 1.0;
 pub const NUMBER: f64 = 2.0;
 pub const TEXT: f64 = 3.0;
@@ -43,40 +47,52 @@ pub struct Unpacked<'a> {
     pub inputs: Vec<Option<RawValue<'a>>>,
 }
 
-/// Reads a packed record for a schema of `n_inputs` inputs. Errors (`invalid_argument`) only
-/// for a malformed packing, which the package's own JS never writes.
+/// Reads one packed record (all of `slots`) for a schema of `n_inputs` inputs. Errors
+/// (`invalid_argument`) only for a malformed packing, which the package's own JS never writes.
 pub fn unpack<'a>(slots: &[f64], text: &'a [u8], n_inputs: usize) -> Result<Unpacked<'a>, ApiError> {
-    let mut inputs = Vec::with_capacity(n_inputs);
-    let id = unpack_into(slots, text, n_inputs, &mut inputs)?;
+    let mut inputs = Vec::new();
+    let (id, used) = unpack_into(slots, text, n_inputs, &mut inputs)?;
+    if used != slots.len() {
+        return Err(malformed());
+    }
     Ok(Unpacked { id, inputs })
 }
 
-/// [`unpack`] into `inputs` (cleared first; a batch reuses one), returning the id field's value.
+/// Reads the packed record at the start of `slots` into `inputs` (`n_inputs` values, `None` =
+/// absent; a batch reuses one vector), returning the id field's value and how many numbers of
+/// `slots` the record took.
 pub fn unpack_into<'a>(
     slots: &[f64],
     text: &'a [u8],
     n_inputs: usize,
     inputs: &mut Vec<Option<RawValue<'a>>>,
-) -> Result<Option<RawValue<'a>>, ApiError> {
-    if slots.len() != SLOT_WIDTH * (n_inputs + 1) {
+) -> Result<(Option<RawValue<'a>>, usize), ApiError> {
+    let n = slots.first().copied().unwrap_or(-1.0);
+    // At most one field per position.
+    if !(n >= 0.0 && n <= (n_inputs + 1) as f64 && n.fract() == 0.0) {
         return Err(malformed());
     }
+    let used = 1 + FIELD_WIDTH * n as usize;
+    let fields = slots.get(1..used).ok_or_else(malformed)?;
     inputs.clear();
-    // Plain loops: this crate is built for size (opt-level z), where iterator adapters stay calls;
-    // `None` from `read_slot` (malformed) is turned into the error once, outside the loop.
-    let id = read_slot(slots[0], slots[1], slots[2], text);
-    let mut ok = id.is_some();
-    let mut at = SLOT_WIDTH;
-    while at + SLOT_WIDTH <= slots.len() {
-        let value = read_slot(slots[at], slots[at + 1], slots[at + 2], text);
-        ok &= value.is_some();
-        inputs.push(value.flatten());
-        at += SLOT_WIDTH;
+    inputs.resize(n_inputs, None);
+    let mut id = None;
+    // Plain loops: this crate is built for size (opt-level z), where iterator adapters stay calls.
+    let mut at = 0;
+    while at + FIELD_WIDTH <= fields.len() {
+        let position = fields[at];
+        let value = read_field(fields[at + 1], fields[at + 2], fields[at + 3], text).ok_or_else(malformed)?;
+        let target = if position == 0.0 {
+            &mut id
+        } else if position >= 1.0 && position.fract() == 0.0 {
+            inputs.get_mut(position as usize - 1).ok_or_else(malformed)?
+        } else {
+            return Err(malformed());
+        };
+        *target = Some(value);
+        at += FIELD_WIDTH;
     }
-    match (ok, id) {
-        (true, Some(id)) => Ok(id),
-        _ => Err(malformed()),
-    }
+    Ok((id, used))
 }
 
 /// The error for a packing the package's own JS never writes.
@@ -84,23 +100,20 @@ pub fn malformed() -> ApiError {
     ApiError::InvalidArgument("malformed packed record".into())
 }
 
-/// One slot `[kind, a, b]` as the value it stands for (`Some(None)` = absent; `None` =
-/// malformed).
+/// One field's `[kind, a, b]` as the value it stands for (`None` = malformed).
 #[inline(always)]
-fn read_slot(kind: f64, a: f64, b: f64, text: &[u8]) -> Option<Option<RawValue<'_>>> {
+fn read_field(kind: f64, a: f64, b: f64, text: &[u8]) -> Option<RawValue<'_>> {
     Some(if kind == NUMBER {
-        Some(RawValue::Number(a))
-    } else if kind == ABSENT {
-        None
+        RawValue::Number(a)
     } else if kind == TEXT {
         let bytes = text.get(a as usize..(a + b) as usize)?;
-        Some(RawValue::String(core::str::from_utf8(bytes).ok()?))
+        RawValue::String(core::str::from_utf8(bytes).ok()?)
     } else if kind == NULL {
-        Some(RawValue::Null)
+        RawValue::Null
     } else if kind == BOOL {
-        Some(RawValue::Bool(a != 0.0))
+        RawValue::Bool(a != 0.0)
     } else if kind == COMPOSITE {
-        Some(RawValue::Composite)
+        RawValue::Composite
     } else {
         return None;
     })
@@ -165,9 +178,10 @@ mod tests {
     fn unpacks_every_kind() {
         let text = "Fé".as_bytes();
         let slots = [
-            NUMBER, 7.0, 0.0, // id
-            ABSENT, 0.0, 0.0, NULL, 0.0, 0.0, NUMBER, -0.0, 0.0, TEXT, 0.0, 3.0, BOOL, 1.0, 0.0, COMPOSITE,
-            0.0, 0.0,
+            6.0, // fields
+            0.0, NUMBER, 7.0, 0.0, // id
+            3.0, NUMBER, -0.0, 0.0, 2.0, NULL, 0.0, 0.0, 4.0, TEXT, 0.0, 3.0, 6.0, COMPOSITE, 0.0, 0.0, 5.0,
+            BOOL, 1.0, 0.0,
         ];
         let u = unpack(&slots, text, 6).unwrap();
         assert_eq!(u.id, Some(RawValue::Number(7.0)));
@@ -184,17 +198,26 @@ mod tests {
         );
         let RawValue::Number(z) = u.inputs[2].unwrap() else { unreachable!() };
         assert!(z.is_sign_negative(), "-0 kept");
+        let (id, used) = unpack_into(&[0.0, 1.0, 0.0, NULL, 0.0, 0.0], b"", 1, &mut Vec::new()).unwrap();
+        assert_eq!((id, used), (None, 1), "a record without fields, then the next one's");
     }
 
     #[test]
     fn malformed_packing_is_an_error_not_a_panic() {
         for (slots, text) in [
-            (vec![ABSENT; 5], &b""[..]),                           // wrong length
-            (vec![9.0, 0.0, 0.0, ABSENT, 0.0, 0.0], &b""[..]),     // unknown kind
-            (vec![TEXT, 1.0, 5.0, ABSENT, 0.0, 0.0], &b"ab"[..]),  // text out of bounds
-            (vec![TEXT, 0.0, 1.0, ABSENT, 0.0, 0.0], &[0xff][..]), // not UTF-8
+            (vec![], &b""[..]),                            // no count
+            (vec![1.0, 0.0, NUMBER, 1.0], &b""[..]),       // shorter than its count
+            (vec![0.0, 0.0], &b""[..]),                    // longer than its count
+            (vec![3.0; 13], &b""[..]),                     // more fields than positions
+            (vec![0.5], &b""[..]),                         // count not whole
+            (vec![1.0, 0.0, 9.0, 0.0, 0.0], &b""[..]),     // unknown kind
+            (vec![1.0, 2.0, NULL, 0.0, 0.0], &b""[..]),    // position past the inputs
+            (vec![1.0, 0.5, NULL, 0.0, 0.0], &b""[..]),    // position not whole
+            (vec![1.0, -1.0, NULL, 0.0, 0.0], &b""[..]),   // negative position
+            (vec![1.0, 1.0, TEXT, 1.0, 5.0], &b"ab"[..]),  // text out of bounds
+            (vec![1.0, 1.0, TEXT, 0.0, 1.0], &[0xff][..]), // not UTF-8
         ] {
-            assert_eq!(unpack(&slots, text, 1).err().unwrap().code(), "invalid_argument");
+            assert_eq!(unpack(&slots, text, 1).err().unwrap().code(), "invalid_argument", "{slots:?}");
         }
     }
 }
