@@ -34,10 +34,9 @@ function isOptionalNumber(v) {
 
 // The keys in the order of the generic path (the core's Prediction: alphabetical). One literal
 // per shape: an object built key by key goes through a map transition per key.
-function prediction(out, at, extras) {
+function prediction(out, at, warnings, reasons) {
   const id = out[at] < 0 ? null : out[at];
-  const warnings = extras === undefined ? [] : extras.warnings;
-  if (extras === undefined || extras.reasons === undefined) {
+  if (reasons === undefined) {
     return {
       prediction: out[at + 3],
       probability: out[at + 1],
@@ -52,12 +51,23 @@ function prediction(out, at, extras) {
     prediction: out[at + 3],
     probability: out[at + 1],
     raw_score: out[at + 4],
-    reasons: extras.reasons,
+    reasons,
     score: out[at + 2],
     sk_id_curr: id,
     threshold: out[at + 5],
     warnings,
   };
+}
+
+/** Warnings from their JSON rows `[field, code, message]` (wasm/src/packed.rs `extras_to_js`),
+ * as the core's Warning (keys in its order). */
+function warningsOf(rows) {
+  const warnings = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    warnings[i] = { field: row[0], code: row[1], message: row[2] };
+  }
+  return warnings;
 }
 
 /**
@@ -277,9 +287,19 @@ export function withFastRecords(Base) {
       if (end < 0) return super.score(record, threshold, reasons);
       this.#send(this.#slots, end);
       const extras = super._scorePacked(end, this.#textLength, threshold, reasons);
-      const parsed = typeof extras === 'string' ? JSON.parse(extras) : extras;
-      this.#ioViews();
-      return prediction(this.#ioOut, 0, parsed);
+      let result;
+      if (extras === undefined) {
+        this.#ioViews();
+        result = prediction(this.#ioOut, 0, []);
+      } else if (typeof extras === 'string') {
+        const warnings = warningsOf(JSON.parse(extras));
+        this.#ioViews();
+        result = prediction(this.#ioOut, 0, warnings);
+      } else {
+        this.#ioViews();
+        result = prediction(this.#ioOut, 0, extras.warnings, extras.reasons);
+      }
+      return result;
     }
 
     explain(record, threshold) {
@@ -358,13 +378,21 @@ export function withFastRecords(Base) {
           : -1;
       if (n < 0) return super.scoreBatch(records, threshold, reasons);
       const out = new Float64Array(PREDICTION_WIDTH * n);
-      let extras = super._batchScore(out);
-      if (typeof extras === 'string') extras = JSON.parse(extras);
+      const extras = super._batchScore(out);
+      // Records with warnings or reasons, in order: [index, warnings] rows (JSON) or objects.
+      const rows = typeof extras === 'string' ? JSON.parse(extras) : extras;
       const results = new Array(n);
       let e = 0;
       for (let i = 0; i < n; i++) {
-        const x = extras !== undefined && e < extras.length && extras[e].index === i ? extras[e++] : undefined;
-        results[i] = prediction(out, PREDICTION_WIDTH * i, x);
+        const x = rows !== undefined && e < rows.length ? rows[e] : undefined;
+        if (x === undefined || (Array.isArray(x) ? x[0] : x.index) !== i) {
+          results[i] = prediction(out, PREDICTION_WIDTH * i, []);
+        } else {
+          e++;
+          results[i] = Array.isArray(x)
+            ? prediction(out, PREDICTION_WIDTH * i, warningsOf(x[1]))
+            : prediction(out, PREDICTION_WIDTH * i, x.warnings, x.reasons);
+        }
       }
       return results;
     }

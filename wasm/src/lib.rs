@@ -227,7 +227,7 @@ impl CreditScorer {
         let prediction = self.scorer.predict(record, threshold, reasons);
         write_prediction(&prediction, &mut self.io.borrow_mut().out);
         match Extras::of(&prediction, None) {
-            Some(extras) => extras_to_js(&extras, extras.reasons.is_some()),
+            Some(extras) => extras_to_js(&[extras], true),
             None => Ok(JsValue::UNDEFINED),
         }
     }
@@ -315,11 +315,7 @@ impl CreditScorer {
         }
         let extras: Vec<Extras<'_>> =
             predictions.iter().enumerate().filter_map(|(i, p)| Extras::of(p, Some(i))).collect();
-        if extras.is_empty() {
-            Ok(JsValue::UNDEFINED)
-        } else {
-            extras_to_js(&extras, extras.iter().any(|e| e.reasons.is_some()))
-        }
+        if extras.is_empty() { Ok(JsValue::UNDEFINED) } else { extras_to_js(&extras, false) }
     }
 
     /// Explains the batch (as `explainBatch`).
