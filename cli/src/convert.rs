@@ -33,7 +33,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
     // Read: a bundle, so it has a version.
     let old_version = format_version(&old).unwrap_or_default();
     let current = old_version == FORMAT_VERSION;
-    if current && same_file(input, output) {
+    let in_place = same_file(input, output);
+    if current && in_place {
         eprintln!("{}: already format {FORMAT_VERSION}; left as it is, nothing written", input.display());
         return Ok(());
     }
@@ -42,7 +43,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         return Err(CliError::Usage(format!(
             "{}: already exists; pass --force to replace it{}",
             output.display(),
-            if same_file(input, output) { " (convert the input in place)" } else { "" }
+            if in_place { " (convert the input in place)" } else { "" }
         )));
     }
     let (bytes, what) = if current {

@@ -417,17 +417,19 @@ impl Service {
     /// Loads the bundle; a bundle that cannot be loaded still gives a service whose `/health`
     /// reports 503 with the reason.
     pub fn new(bundle_bytes: &[u8]) -> Service {
-        match Bundle::from_bytes(bundle_bytes) {
-            Ok(bundle) => Service::from_bundle(bundle),
-            Err(e) => Service { model: Err(e.to_string()) },
-        }
+        Service::from_loaded(Bundle::from_bytes(bundle_bytes))
     }
 
     /// [`Service::new`] over bytes already checked when the program was built, loaded with
     /// [`Bundle::from_checked_bytes`] (every check but the content hash): the worker's compiled-in
     /// model, which its `build.rs` loaded with `Bundle::from_bytes`.
     pub fn from_checked_bytes(bundle_bytes: &[u8]) -> Service {
-        match Bundle::from_checked_bytes(bundle_bytes) {
+        Service::from_loaded(Bundle::from_checked_bytes(bundle_bytes))
+    }
+
+    /// The service over a load's outcome: the compiled model, or the reason /health reports.
+    fn from_loaded(loaded: Result<Bundle, crate::bundle::BundleError>) -> Service {
+        match loaded {
             Ok(bundle) => Service::from_bundle(bundle),
             Err(e) => Service { model: Err(e.to_string()) },
         }
