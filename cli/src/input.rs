@@ -326,12 +326,25 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The file a symbolic link `path` points to (resolved fully), else `path`: a result written
+/// through a link updates the file behind it, as a plain `open` for writing would, instead of the
+/// rename replacing the link with a regular file. A dangling link stays `path` (then replaced).
+pub fn through_symlink(path: &Path) -> PathBuf {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.into())
+        }
+        _ => path.into(),
+    }
+}
+
 /// Writes a small file whole: `bytes` go to `<path>.tmp`, are synced to disk, then renamed over
 /// `path`, so a reader (or a resumed run) finds the old file or the new one, never a torn one, and
 /// an error (disk full, no permission) leaves `path` as it was and removes the `.tmp` file.
 /// `.tmp` rather than [`AtomicOutput`]'s `.partial`, which `logs pull` keeps for its resumable
 /// download next to the files written here.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let path = &through_symlink(path);
     let tmp = with_suffix(path, ".tmp");
     let written = File::create(&tmp)
         .and_then(|mut file| {
@@ -358,6 +371,7 @@ pub struct AtomicOutput {
 
 impl AtomicOutput {
     pub fn create(path: &Path) -> Result<Self, CliError> {
+        let path = &through_symlink(path);
         let partial = with_suffix(path, ".partial");
         let file = File::create(&partial).map_err(CliError::io(&partial))?;
         Ok(AtomicOutput { path: path.into(), partial, writer: BufWriter::with_capacity(1 << 16, file) })

@@ -11,7 +11,7 @@ use std::time::Duration;
 use clap::{Args as ClapArgs, Subcommand};
 
 use crate::CliError;
-use crate::input::{with_suffix, write_atomically};
+use crate::input::{through_symlink, with_suffix, write_atomically};
 use crate::progress::Progress;
 
 /// Largest `tail` the endpoint serves (core::service::MAX_LOG_TAIL).
@@ -146,8 +146,11 @@ struct PullState {
 }
 
 fn paged_pull(args: &PullArgs, base: &str, token: &str) -> Result<(), CliError> {
-    let partial = with_suffix(&args.out, ".partial");
-    let state_path = with_suffix(&args.out, ".pull-state");
+    // OUT a symbolic link: the pull (its partial file, its state, the final rename) goes to the
+    // file behind it, as every result file the CLI writes.
+    let out = through_symlink(&args.out);
+    let partial = with_suffix(&out, ".partial");
+    let state_path = with_suffix(&out, ".pull-state");
     let fresh = PullState {
         url: base.to_owned(),
         since: args.since.clone(),
@@ -233,7 +236,7 @@ fn paged_pull(args: &PullArgs, base: &str, token: &str) -> Result<(), CliError> 
         }
     }
     drop(file);
-    std::fs::rename(&partial, &args.out).map_err(CliError::io(&args.out))?;
+    std::fs::rename(&partial, &out).map_err(CliError::io(&out))?;
     let _ = std::fs::remove_file(&state_path);
     progress.finish(state.records);
     eprintln!(

@@ -579,6 +579,45 @@ fn convert_replaces_only_with_force_and_never_loses_the_input() {
     assert_eq!(names, ["old.csb", "taken.csb"], "no temporary file left behind");
 }
 
+/// A result written to a symbolic link updates the file behind it and keeps the link, for the
+/// whole-file writes (`convert`) and the streamed ones (`predict --out`); a dangling link is
+/// replaced by the file.
+#[cfg(unix)]
+#[test]
+fn results_written_through_a_symlink_update_the_file_behind_it() {
+    let dir = scratch("symlink-out");
+    let v1 = repo().join("tests/fixtures/bundle_v1/default.csb");
+    let (real, link) = (dir.join("real.csb"), dir.join("link.csb"));
+    std::fs::write(&real, b"old").unwrap();
+    std::os::unix::fs::symlink("real.csb", &link).unwrap();
+    ok(&["convert", path(&v1), path(&link), "--force"]);
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link is kept");
+    assert_eq!(
+        std::fs::read(&real).unwrap()[8..12],
+        2u32.to_le_bytes(),
+        "the file behind it is the new bundle"
+    );
+
+    let input = dir.join("one.jsonl");
+    std::fs::write(&input, format!("{}\n", creditscore_core::test_support::readme_clients()[0])).unwrap();
+    let (real_out, out_link) = (dir.join("scores.csv"), dir.join("latest.csv"));
+    std::fs::write(&real_out, b"yesterday").unwrap();
+    std::os::unix::fs::symlink(&real_out, &out_link).unwrap();
+    ok(&["predict", "--bundle", path(&real), "--input", path(&input), "--out", path(&out_link)]);
+    assert!(std::fs::symlink_metadata(&out_link).unwrap().file_type().is_symlink());
+    let scores = std::fs::read_to_string(&real_out).unwrap();
+    assert_eq!(scores.lines().count(), 2, "{scores}");
+
+    let dangling = dir.join("dangling.csv");
+    std::os::unix::fs::symlink(dir.join("nowhere/x.csv"), &dangling).unwrap();
+    ok(&["predict", "--bundle", path(&real), "--input", path(&input), "--out", path(&dangling)]);
+    assert!(std::fs::symlink_metadata(&dangling).unwrap().is_file());
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+    names.sort();
+    assert_eq!(names, ["dangling.csv", "latest.csv", "link.csb", "one.jsonl", "real.csb", "scores.csv"]);
+}
+
 /// The help says what each command takes and does: `import` lists exactly the libraries the core
 /// reads (XGBoost's UBJSON included), and `--threads` is described per command (the same output
 /// for any N is `predict`'s promise; `bench` times one figure on N threads).
