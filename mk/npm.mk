@@ -53,8 +53,8 @@ npm: npm-package
 	@rm -f $(NPM_TGZ)
 	@cd $(NPM_OUT) && npm pack ./package --pack-destination . --silent >/dev/null
 	@w=$(NPM_PKG)/dist/creditscore_bg.wasm; \
-		echo "wasm (without the model): $$(wc -c < $$w) bytes raw, $$(gzip -9c $$w | wc -c) bytes gzip"; \
-		echo "default model: $$(wc -c < $(NPM_PKG)/model/default.csb) bytes raw, $$(gzip -9c $(NPM_PKG)/model/default.csb | wc -c) bytes gzip"; \
+		echo "wasm (without the model): $$(wc -c < $$w) bytes raw, $$(gzip -9c $$w | wc -c) bytes gzip -9 (GNU gzip)"; \
+		echo "default model: $$(wc -c < $(NPM_PKG)/model/default.csb) bytes raw, $$(gzip -9c $(NPM_PKG)/model/default.csb | wc -c) bytes gzip -9 (GNU gzip)"; \
 		echo "package: $$(wc -c < $(NPM_TGZ)) bytes (.tgz), $$(du -sb $(NPM_PKG) | cut -f1) bytes unpacked"
 	@echo $(abspath $(NPM_TGZ))
 

@@ -84,7 +84,7 @@ setup-wrk:
 # The product (workerd), the dev stack (wrangler dev) and the peers (FastAPI + LightGBM, mlflow
 # models serve) under the same load, interleaved: bench/bench_worker.py. BENCH_WORKER_ARGS=--help.
 bench-worker: worker-build build venv setup-wrk
-	@w=$(WORKER_WASM); echo "worker wasm: $$(wc -c < $$w) bytes raw, $$(gzip -9c $$w | wc -c) bytes gzip"
+	@w=$(WORKER_WASM); echo "worker wasm: $$(wc -c < $$w) bytes raw, $$(gzip -9c $$w | wc -c) bytes gzip -9 (GNU gzip)"
 	$(PY) bench/bench_worker.py $(BENCH_WORKER_ARGS)
 	cargo run --release --quiet -p creditscore-worker --example native_bench
 

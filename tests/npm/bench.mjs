@@ -217,7 +217,9 @@ const nat = {
   batch: native.batch_ns_per_row / 1000,
   explain: native.explain_ns_per_row / 1000,
 };
-console.log(`wasm: ${report.wasm.bytes} bytes raw, ${report.wasm.gzip} bytes gzip; model ${report.model.bytes} bytes (${report.model.gzip} gzip); package .tgz ${report.tgz_bytes} bytes`);
+// zlib's deflate at level 9 (what Node and most web servers compress with): a few KB more than
+// GNU `gzip -9`, which `make npm` prints.
+console.log(`wasm: ${report.wasm.bytes} bytes raw, ${report.wasm.gzip} bytes zlib gzip level 9; model ${report.model.bytes} bytes (${report.model.gzip} zlib gzip); package .tgz ${report.tgz_bytes} bytes`);
 console.log(`${records.length} records; per record, median (p50) wall-clock microseconds; ratios to native measured in this run`);
 console.log('(the machine may be shared: compare the ratios rather than absolute times; Node CPU us = this process, all threads)');
 const row = (name, n, node, chromium, extra = '') =>
