@@ -2,12 +2,12 @@
 //! e.g. a format-1 bundle for the npm package, which reads format 2 only; `creditscore header`:
 //! a bundle's format version and header as JSON.
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use creditscore_core::bundle::{FORMAT_VERSION, format_version};
 
 use crate::error::CliError;
-use crate::input::{read_bundle, write_atomically, write_bundle};
+use crate::input::{read_bundle, same_file, write_atomically, write_bundle};
 
 #[derive(clap::Args)]
 #[command(after_help = "A bundle already in the current format is copied unchanged to OUTPUT (after \
@@ -65,13 +65,6 @@ pub fn run(args: Args) -> Result<(), CliError> {
 
 /// Whether two paths name the same existing file, however spelled (`m.csb`, `./m.csb`, a
 /// symlink): both resolve to the same canonical path. False when either does not exist.
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
 #[derive(clap::Args)]
 #[command(after_help = "Output: one line of JSON, the file's `format_version` (1: JSON header, 2: \
     binary header) first, then the header in format 1's layout whatever the file's format \

@@ -4,7 +4,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::error::CliError;
-use crate::input::{AtomicOutput, CsvOut, UnknownColumns, Validation, for_each_record, load_schema};
+use crate::input::{
+    AtomicOutput, CsvOut, UnknownColumns, Validation, for_each_record, load_schema, refuse_output_over_input,
+};
 use crate::progress::Progress;
 
 #[derive(clap::Args)]
@@ -27,6 +29,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), CliError> {
     let schema = load_schema(&args.schema)?;
+    refuse_output_over_input(&args.input, &args.out)?;
     let mut out = AtomicOutput::create(&args.out)?;
     let mut validation = Validation::new(&args.input);
     let mut progress = Progress::new("rows");

@@ -338,6 +338,37 @@ pub fn through_symlink(path: &Path) -> PathBuf {
     }
 }
 
+/// Creates `tmp`, the file that will be renamed over `path`, with `path`'s permissions when
+/// `path` exists: the rename must not widen them (a `chmod 600` file of scores would otherwise
+/// come back `644`, as the umask gives a new file).
+fn create_replacement(tmp: &Path, path: &Path) -> std::io::Result<File> {
+    let file = File::create(tmp)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        file.set_permissions(meta.permissions())?;
+    }
+    Ok(file)
+}
+
+/// Whether `a` and `b` name the same existing file (however spelled, through links).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Refuses an `--out` that is the `--input` file itself: the result would replace the records
+/// it was made from.
+pub fn refuse_output_over_input(input: &Path, out: &Path) -> Result<(), CliError> {
+    if same_file(input, out) {
+        return Err(CliError::Usage(format!(
+            "--out {} is the input file; write the result to another file",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Writes a small file whole: `bytes` go to `<path>.tmp`, are synced to disk, then renamed over
 /// `path`, so a reader (or a resumed run) finds the old file or the new one, never a torn one, and
 /// an error (disk full, no permission) leaves `path` as it was and removes the `.tmp` file.
@@ -346,7 +377,7 @@ pub fn through_symlink(path: &Path) -> PathBuf {
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     let path = &through_symlink(path);
     let tmp = with_suffix(path, ".tmp");
-    let written = File::create(&tmp)
+    let written = create_replacement(&tmp, path)
         .and_then(|mut file| {
             file.write_all(bytes)?;
             file.sync_all()
@@ -373,13 +404,21 @@ impl AtomicOutput {
     pub fn create(path: &Path) -> Result<Self, CliError> {
         let path = &through_symlink(path);
         let partial = with_suffix(path, ".partial");
-        let file = File::create(&partial).map_err(CliError::io(&partial))?;
+        let file = create_replacement(&partial, path).map_err(CliError::io(&partial))?;
         Ok(AtomicOutput { path: path.into(), partial, writer: BufWriter::with_capacity(1 << 16, file) })
     }
 
     pub fn commit(mut self) -> Result<(), CliError> {
-        self.writer.flush().map_err(CliError::io(&self.partial))?;
-        std::fs::rename(&self.partial, &self.path).map_err(CliError::io(&self.path))
+        let done = self
+            .writer
+            .flush()
+            .map_err(CliError::io(&self.partial))
+            .and_then(|()| std::fs::rename(&self.partial, &self.path).map_err(CliError::io(&self.path)));
+        if done.is_err() {
+            // E.g. OUT is a directory: the result cannot go there, and the partial file is no use.
+            let _ = std::fs::remove_file(&self.partial);
+        }
+        done
     }
 
     pub fn abandon(self) {

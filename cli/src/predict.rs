@@ -9,7 +9,7 @@ use creditscore_core::{Bundle, CompiledModel, Prediction, ValidRecord};
 use crate::error::CliError;
 use crate::input::{
     AtomicOutput, Chunk, ChunkReader, CsvOut, Format, Layout, UnknownColumns, Validation, load_bundle,
-    ordered_chunks, thread_count, thread_pool,
+    ordered_chunks, refuse_output_over_input, thread_count, thread_pool,
 };
 use crate::progress::Progress;
 
@@ -68,6 +68,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     let pool = thread_pool(args.threads)?;
     let format = Format::of(&args.out);
+    refuse_output_over_input(&args.input, &args.out)?;
     let mut out = AtomicOutput::create(&args.out)?;
     let writer = ScoreWriter {
         model: &model,

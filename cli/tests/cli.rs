@@ -618,6 +618,45 @@ fn results_written_through_a_symlink_update_the_file_behind_it() {
     assert_eq!(names, ["dangling.csv", "latest.csv", "link.csb", "one.jsonl", "real.csb", "scores.csv"]);
 }
 
+/// Replacing an existing result keeps its permissions (the temp file renamed over it was created
+/// with the umask's 644, widening a 600 file of scores); `--out` naming the input is refused and
+/// the input kept; an OUT that cannot take the result (a directory) leaves no partial file.
+#[cfg(unix)]
+#[test]
+fn replacing_a_result_keeps_its_permissions_and_never_the_input() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("replace-out");
+    let bundle = repo().join("models/default.csb");
+    let input = dir.join("clients.jsonl");
+    std::fs::write(&input, format!("{}\n", creditscore_core::test_support::readme_clients()[0])).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let (scores, v2) = (dir.join("scores.csv"), dir.join("v2.csb"));
+    for (file, mode_wanted) in [(&scores, 0o600), (&v2, 0o640)] {
+        std::fs::write(file, b"old").unwrap();
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode_wanted)).unwrap();
+    }
+    ok(&["predict", "--bundle", path(&bundle), "--input", path(&input), "--out", path(&scores)]);
+    assert_eq!(std::fs::read_to_string(&scores).unwrap().lines().count(), 2);
+    assert_eq!(mode(&scores), 0o600, "predict --out keeps the replaced file's mode");
+    let v1 = repo().join("tests/fixtures/bundle_v1/default.csb");
+    ok(&["convert", path(&v1), path(&v2), "--force"]);
+    assert_eq!(mode(&v2), 0o640, "convert keeps the replaced file's mode");
+
+    let records = std::fs::read(&input).unwrap();
+    let same = format!("{}/./clients.jsonl", dir.display());
+    let err = fails(&["predict", "--bundle", path(&bundle), "--input", path(&input), "--out", &same], 2);
+    assert!(err.contains("is the input file"), "{err}");
+    assert_eq!(std::fs::read(&input).unwrap(), records, "the input is untouched");
+
+    let folder = dir.join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    fails(&["predict", "--bundle", path(&bundle), "--input", path(&input), "--out", path(&folder)], 1);
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+    names.sort();
+    assert_eq!(names, ["clients.jsonl", "folder", "scores.csv", "v2.csb"], "no partial file left");
+}
+
 /// The help says what each command takes and does: `import` lists exactly the libraries the core
 /// reads (XGBoost's UBJSON included), and `--threads` is described per command (the same output
 /// for any N is `predict`'s promise; `bench` times one figure on N threads).
