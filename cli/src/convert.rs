@@ -63,8 +63,6 @@ pub fn run(args: Args) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Whether two paths name the same existing file, however spelled (`m.csb`, `./m.csb`, a
-/// symlink): both resolve to the same canonical path. False when either does not exist.
 #[derive(clap::Args)]
 #[command(after_help = "Output: one line of JSON, the file's `format_version` (1: JSON header, 2: \
     binary header) first, then the header in format 1's layout whatever the file's format \

@@ -28,8 +28,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let schema = load_schema(&args.schema)?;
     refuse_output_over_input(&args.input, &args.out)?;
+    let schema = load_schema(&args.schema)?;
     let mut out = AtomicOutput::create(&args.out)?;
     let mut validation = Validation::new(&args.input);
     let mut progress = Progress::new("rows");

@@ -349,7 +349,8 @@ fn create_replacement(tmp: &Path, path: &Path) -> std::io::Result<File> {
     Ok(file)
 }
 
-/// Whether `a` and `b` name the same existing file (however spelled, through links).
+/// Whether two paths name the same existing file, however spelled (`m.csb`, `./m.csb`, a
+/// symlink): both resolve to the same canonical path. False when either does not exist.
 pub fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,

@@ -60,6 +60,8 @@ enum ReasonsFor {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
+    // Before loading the bundle (up to seconds for a large model): a cheap refusal comes first.
+    refuse_output_over_input(&args.input, &args.out)?;
     let model = CompiledModel::new(load_bundle(&args.bundle)?);
     let bundle = model.bundle();
     let threshold = args.threshold.unwrap_or(bundle.threshold().get());
@@ -68,7 +70,6 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     let pool = thread_pool(args.threads)?;
     let format = Format::of(&args.out);
-    refuse_output_over_input(&args.input, &args.out)?;
     let mut out = AtomicOutput::create(&args.out)?;
     let writer = ScoreWriter {
         model: &model,
